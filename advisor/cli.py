@@ -1,0 +1,349 @@
+"""The `advisor` command line: one small function per verb, each calling one library function.
+
+Exit codes: 0 done; 1 failed; 2 bad usage; 4 done, but some items were skipped (see
+`advisor errors`).
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+from collections.abc import Callable
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import click
+import orjson
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+from advisor import __version__
+from advisor.config import load_config
+from advisor.store import Store
+from advisor.timeutil import iso, parse_since, utcnow
+
+EXIT_PARTIAL = 4
+console = Console(stderr=True)
+out = Console(width=None if sys.stdout.isatty() else 120)
+
+
+def _since(_ctx: Any, _param: Any, value: str | None) -> timedelta | None:
+    if value in (None, "", "all"):
+        return None
+    try:
+        return parse_since(value)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc)) from exc
+
+
+def db_option(func: Callable) -> Callable:
+    return click.option(
+        "--db",
+        "db",
+        envvar="ADVISOR_DB",
+        metavar="PATH",
+        help="SQLite store (default ./advisor.db; env ADVISOR_DB).",
+    )(func)
+
+
+def format_option(*choices: str) -> Callable:
+    return click.option(
+        "--format",
+        "fmt",
+        type=click.Choice(choices),
+        default=choices[0],
+        show_default=True,
+        help="Output format (json is for scripts).",
+    )
+
+
+def open_store(db: str | None) -> Store:
+    return Store(load_config(db).db_path)
+
+
+def emit_json(value: Any) -> None:
+    click.echo(orjson.dumps(value, option=orjson.OPT_INDENT_2).decode())
+
+
+def progress() -> Progress:
+    return Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=console,
+        transient=True,
+    )
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="advisor")
+@click.option("-v", "--verbose", count=True, help="More logging (-vv for debug).")
+@click.option("-q", "--quiet", is_flag=True, help="Only errors.")
+def main(verbose: int, quiet: bool) -> None:
+    """glue-advisor: find the AWS Glue jobs that waste money, and say exactly what to change.
+
+    Data flows one way: collect (or import) -> store -> analyze -> findings -> outputs.
+    """
+    level = (
+        logging.ERROR if quiet else [logging.WARNING, logging.INFO, logging.DEBUG][min(verbose, 2)]
+    )
+    logging.basicConfig(
+        level=level, format="%(levelname)s %(name)s: %(message)s", stream=sys.stderr
+    )
+
+
+@main.command("collect")
+@db_option
+@click.option("--profile", help="AWS profile to use (default: the standard credential chain).")
+@click.option(
+    "--region",
+    "regions",
+    multiple=True,
+    metavar="REGION",
+    help="Region to collect; repeat for several (default: the profile's region).",
+)
+@click.option("--job", "jobs", multiple=True, metavar="NAME", help="Only this job; repeatable.")
+@click.option(
+    "--since",
+    callback=_since,
+    metavar="AGE",
+    help="On a first collect, ignore runs older than this (30d, 12h, 2w).",
+)
+@click.option("--no-metrics", is_flag=True, help="Skip CloudWatch metrics.")
+@click.option(
+    "--retry-mode",
+    type=click.Choice(["standard", "adaptive"]),
+    default="standard",
+    show_default=True,
+    help="botocore retry mode (adaptive also rate-limits the client).",
+)
+@click.option(
+    "--max-attempts",
+    type=click.IntRange(1, 20),
+    default=10,
+    show_default=True,
+    help="Attempts per API call, retries included.",
+)
+@click.option("--endpoint-url", metavar="URL", help="Send API calls here (moto, LocalStack).")
+@click.option("--print-policy", is_flag=True, help="Print the minimal IAM policy and exit.")
+@format_option("text", "json")
+def collect_cmd(
+    db,
+    profile,
+    regions,
+    jobs,
+    since,
+    no_metrics,
+    retry_mode,
+    max_attempts,
+    endpoint_url,
+    print_policy,
+    fmt,
+):
+    """Collect job definitions, run history and CloudWatch metrics (read-only, incremental).
+
+    A re-run fetches only what is new; an interrupted collect resumes where it stopped.
+    """
+    from advisor.collect.aws import iam_policy
+    from advisor.collect.runner import CollectOptions, collect
+
+    if print_policy:
+        emit_json(iam_policy())
+        return
+    if not regions:
+        import boto3
+
+        regions = (boto3.Session(profile_name=profile).region_name or "us-east-1",)
+    options = CollectOptions(
+        regions=list(regions),
+        profile=profile,
+        jobs=list(jobs) or None,
+        since=since,
+        metrics=not no_metrics,
+        endpoint_url=endpoint_url,
+        retry_mode=retry_mode,
+        max_attempts=max_attempts,
+    )
+    store = open_store(db)
+    with progress() as bar:
+        task = bar.add_task("collecting", total=None)
+
+        def on_job(name: str, index: int, total: int) -> None:
+            bar.update(task, description=f"collecting {name}", completed=index, total=total)
+
+        report = collect(store, options, on_job=on_job)
+    if fmt == "json":
+        emit_json(report.as_dict())
+    else:
+        calls = ", ".join(f"{k} {v}" for k, v in sorted(report.api_calls.items())) or "none"
+        out.print(
+            f"{report.jobs} jobs, {report.runs_upserted} runs stored, "
+            f"{report.runs_refreshed} unfinished runs re-read, "
+            f"{report.metric_points} metric points. API calls: {calls}."
+        )
+        _print_errors(report.errors)
+    sys.exit(EXIT_PARTIAL if report.errors else 0)
+
+
+@main.command("import")
+@db_option
+@click.argument("directory", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.option(
+    "--region",
+    default="us-east-1",
+    show_default=True,
+    help="Region the files came from (sets the price list).",
+)
+@format_option("text", "json")
+def import_cmd(db, directory, region, fmt):
+    """Build the store from AWS CLI output files (no credentials needed).
+
+    The layout is in the README: jobs.json, job-runs/<job>.json,
+    metrics/<run id>/<metric>.json, eventlogs/<run id>/...
+    """
+    store = open_store(db)
+    report = _import(store, directory, region)
+    if fmt == "json":
+        emit_json(report.__dict__)
+    else:
+        out.print(
+            f"imported {report.jobs} jobs, {report.runs} runs, {report.metric_points} "
+            f"metric points, {report.eventlog_files} event-log files from {directory}"
+        )
+        _print_errors(report.errors)
+    sys.exit(EXIT_PARTIAL if report.errors else 0)
+
+
+def _import(store: Store, directory: Path, region: str):
+    from advisor.collect.importer import Importer
+
+    with progress() as bar:
+        task = bar.add_task("importing", total=None)
+        importer = Importer(
+            store,
+            directory,
+            region=region,
+            on_progress=lambda name: bar.update(
+                task, description=f"importing {name[:60]}", advance=1
+            ),
+        )
+        return importer.run()
+
+
+@main.command("analyze")
+@db_option
+def analyze_cmd(db):
+    """Run every analysis on the store (no AWS access): today, run costs."""
+    from advisor.analysis.costs import compute_run_costs
+
+    config = load_config(db)
+    store = Store(config.db_path)
+    count = compute_run_costs(store, config.rates)
+    out.print(f"priced {count} runs")
+
+
+@main.command("costs")
+@db_option
+@click.option(
+    "--since",
+    callback=_since,
+    default="30d",
+    show_default=True,
+    metavar="AGE",
+    help="Window ending now (30d, 2w; 'all' for everything stored).",
+)
+@format_option("text", "json")
+def costs_cmd(db, since, fmt):
+    """DPU-hours and dollars per job over a window, most expensive first."""
+    store = open_store(db)
+    start = iso(utcnow() - since) if since else None
+    rows = store.cost_by_job(since=start)
+    _print_costs(rows, f"Glue cost by job since {start[:10] if start else 'the first run'}", fmt)
+
+
+def _print_costs(rows: list[dict], title: str, fmt: str) -> None:
+    from advisor.report.text import cost_table
+
+    if fmt == "json":
+        emit_json(
+            {
+                "jobs": rows,
+                "dpu_hours": sum(r["dpu_hours"] or 0 for r in rows),
+                "cost_usd": sum(r["cost_usd"] or 0 for r in rows),
+            }
+        )
+        return
+    if not rows:
+        out.print(
+            "No priced runs in this window: run `advisor collect` or `advisor import`, "
+            "then `advisor analyze`."
+        )
+        return
+    out.print(cost_table(rows, title))
+    if any(r["unpriced_runs"] for r in rows):
+        out.print(
+            "* some runs have no dollar figure: their rate is unknown (set it under "
+            "\\[rates.<region>] in advisor.toml)."
+        )
+
+
+@main.command("errors")
+@db_option
+@click.option(
+    "--source", type=click.Choice(["glue", "cloudwatch", "import"]), help="Only this source."
+)
+@format_option("text", "json")
+def errors_cmd(db, source, fmt):
+    """What collection and import skipped, and why."""
+    rows = open_store(db).errors(source)
+    if fmt == "json":
+        emit_json(rows)
+    elif rows:
+        _print_errors(rows)
+    else:
+        out.print("Nothing was skipped.")
+
+
+def _print_errors(rows: list[dict]) -> None:
+    from advisor.report.text import errors_table
+
+    if rows:
+        console.print(errors_table(rows))
+
+
+def sample_dir() -> Path:
+    return Path(__file__).resolve().parent.parent / "sample_metrics"
+
+
+@main.command("demo")
+@db_option
+@click.option(
+    "--sample",
+    type=click.Path(exists=True, file_okay=False, path_type=Path),
+    help="Sample fleet folder (default: sample_metrics/ of this checkout).",
+)
+def demo_cmd(db, sample):
+    """One command: import the sample fleet, analyse it and show where the money goes."""
+    from advisor.analysis.costs import compute_run_costs
+
+    sample = sample or sample_dir()
+    if not (sample / "jobs.json").exists():
+        raise click.UsageError(f"no sample fleet at {sample}; pass --sample DIR")
+    config = load_config(db)
+    store = Store(config.db_path)
+    report = _import(store, sample, "us-east-1")
+    compute_run_costs(store, config.rates)
+    first, last = store.run_time_span()
+    out.print(
+        f"[bold]Sample fleet[/] imported into {config.db_path}: {report.jobs} jobs, "
+        f"{report.runs:,} runs, {report.metric_points:,} metric points, "
+        f"{report.eventlog_files} event-log files ({first[:10]} to {last[:10]})."
+    )
+    _print_costs(store.cost_by_job(), f"DPU-hours by job, {first[:10]} to {last[:10]}", "text")
+    _print_errors(report.errors)
+    out.print(
+        "Next: `advisor costs --since all`, `advisor errors`, or open the store with any "
+        "SQLite tool."
+    )

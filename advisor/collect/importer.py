@@ -1,0 +1,211 @@
+"""Offline import: build the store from files made with the AWS CLI, no credentials needed.
+
+Layout (documented in the README):
+  DIR/jobs.json                         aws glue get-jobs
+  DIR/job-runs/<JobName>.json           aws glue get-job-runs --job-name <JobName>
+  DIR/metrics/<JobRunId>/<metric>.json  aws cloudwatch get-metric-statistics ...
+  DIR/eventlogs/<JobRunId>/...          Spark event logs of that run, any layout
+A malformed file is reported and recorded in `ingest_errors`; everything else still imports.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import orjson
+
+from advisor.collect.metrics import dims_key, stats_for
+from advisor.collect.records import RecordError, job_definition, job_row, run_row
+from advisor.store import Store
+from advisor.timeutil import iso
+
+log = logging.getLogger(__name__)
+SOURCE = "import"
+
+
+@dataclass
+class ImportReport:
+    jobs: int = 0
+    runs: int = 0
+    metric_points: int = 0
+    eventlog_files: int = 0
+    errors: list[dict[str, str]] = field(default_factory=list)
+
+
+class _BadFile(Exception):
+    """A file whose content cannot be used; the message is for the user."""
+
+
+def _load_json(path: Path) -> Any:
+    try:
+        return orjson.loads(path.read_bytes())
+    except orjson.JSONDecodeError as exc:
+        raise _BadFile(f"invalid JSON at line {exc.lineno}, column {exc.colno}: {exc.msg}") from exc
+    except OSError as exc:
+        raise _BadFile(f"cannot read: {exc.strerror}") from exc
+
+
+def _pages(document: Any, key: str) -> Iterator[dict[str, Any]]:
+    """Items under `key` from one CLI page ({key: [...]}) or a list of concatenated pages."""
+    pages = document if isinstance(document, list) else [document]
+    for page in pages:
+        if not isinstance(page, dict) or not isinstance(page.get(key), list):
+            raise _BadFile(f'expected an object with a "{key}" list (or a list of such objects)')
+        yield from page[key]
+
+
+class Importer:
+    def __init__(
+        self,
+        store: Store,
+        root: Path,
+        *,
+        region: str | None = "us-east-1",
+        on_progress: Callable[[str], None] | None = None,
+    ):
+        self.store, self.root, self.region = store, Path(root), region
+        self.report = ImportReport()
+        self.on_progress = on_progress or (lambda _name: None)
+        jobs_file = self.root / "jobs.json"
+        anchor = jobs_file if jobs_file.exists() else self.root
+        # one deterministic "observed at" per snapshot, so importing twice gives the same store
+        self.observed_at = iso(anchor.stat().st_mtime)
+
+    def run(self) -> ImportReport:
+        if not self.root.is_dir():
+            raise FileNotFoundError(f"{self.root} is not a directory")
+        self._import_jobs()
+        for path in sorted((self.root / "job-runs").glob("*.json")):
+            self._guarded(path, self._import_runs_file)
+        run_jobs = self.store.run_job_map()
+        metrics_root = self.root / "metrics"
+        for run_dir in sorted(p for p in metrics_root.glob("*") if p.is_dir()):
+            for path in sorted(run_dir.glob("*.json")):
+                self._guarded(path, lambda p, rd=run_dir: self._import_metric(p, rd.name, run_jobs))
+        self._import_eventlogs(run_jobs)
+        return self.report
+
+    # ---- helpers -------------------------------------------------------------------------
+
+    def _rel(self, path: Path) -> str:
+        return str(path.relative_to(self.root))
+
+    def _error(self, item: str, reason: str) -> None:
+        log.warning("skipped %s: %s", item, reason)
+        row = self.store.record_error(SOURCE, item, reason, at=self.observed_at)
+        self.report.errors.append(row)
+
+    def _guarded(self, path: Path, action: Callable[[Path], None]) -> None:
+        """One file, one transaction: a bad file is recorded and the import goes on."""
+        self.on_progress(self._rel(path))
+        try:
+            with self.store.transaction():
+                action(path)
+        except _BadFile as exc:
+            self._error(self._rel(path), str(exc))
+
+    # ---- jobs and runs -------------------------------------------------------------------
+
+    def _import_jobs(self) -> None:
+        path = self.root / "jobs.json"
+        if not path.exists():
+            self._error(
+                "jobs.json", "missing: job definitions are unknown, runs are still imported"
+            )
+            return
+        self._guarded(path, self._import_jobs_file)
+
+    def _import_jobs_file(self, path: Path) -> None:
+        rows = []
+        for index, job in enumerate(_pages(_load_json(path), "Jobs")):
+            try:
+                row = job_row(job, self.region)
+            except RecordError as exc:
+                self._error(f"{self._rel(path)}#Jobs[{index}]", str(exc))
+                continue
+            rows.append(row)
+            self.store.record_job_version(
+                row["name"], job_definition(job), row["last_modified_on"], self.observed_at
+            )
+        self.store.upsert_jobs(rows)
+        self.report.jobs += len(rows)
+
+    def _import_runs_file(self, path: Path) -> None:
+        rows = []
+        for index, run in enumerate(_pages(_load_json(path), "JobRuns")):
+            try:
+                rows.append(run_row(run, self.region))
+            except RecordError as exc:
+                self._error(f"{self._rel(path)}#JobRuns[{index}]", str(exc))
+        for name in {r["job_name"] for r in rows}:
+            self.store.insert_job_stub(name, self.region)
+        self.report.runs += self.store.upsert_runs(rows)
+
+    # ---- metrics -------------------------------------------------------------------------
+
+    def _import_metric(self, path: Path, run_id: str, run_jobs: dict[str, str]) -> None:
+        job_name = run_jobs.get(run_id)
+        if job_name is None:
+            raise _BadFile(f"metrics for run {run_id}, which no job-runs file contains")
+        document = _load_json(path)
+        if not isinstance(document, dict) or not isinstance(document.get("Datapoints"), list):
+            raise _BadFile('expected get-metric-statistics output with a "Datapoints" list')
+        metric = document.get("Label") or path.stem
+        wanted = stats_for(metric)
+        rows = []
+        for point in document["Datapoints"]:
+            if not isinstance(point, dict) or "Timestamp" not in point:
+                raise _BadFile("a datapoint has no Timestamp")
+            try:
+                ts = iso(point["Timestamp"])
+            except (TypeError, ValueError) as exc:
+                raise _BadFile(f"bad Timestamp {point['Timestamp']!r}: {exc}") from exc
+            for stat in wanted:
+                if isinstance(point.get(stat), int | float):
+                    rows.append(
+                        {
+                            "run_id": run_id,
+                            "metric": metric,
+                            "dims": dims_key({}),
+                            "stat": stat,
+                            "ts": ts,
+                            "job_name": job_name,
+                            "value": float(point[stat]),
+                            "unit": point.get("Unit"),
+                        }
+                    )
+        self.report.metric_points += self.store.upsert_metrics(rows)
+        self.store.set_state("cloudwatch", run_id, "imported", self.observed_at)
+
+    # ---- event logs (located here, reduced by the event-log engine) ----------------------
+
+    def _import_eventlogs(self, run_jobs: dict[str, str]) -> None:
+        root = self.root / "eventlogs"
+        rows = []
+        for run_dir in sorted(p for p in root.glob("*") if p.is_dir()):
+            if run_dir.name not in run_jobs:
+                self._error(
+                    self._rel(run_dir),
+                    f"event logs for run {run_dir.name}, which no job-runs file contains",
+                )
+                continue
+            for path in sorted(p for p in run_dir.rglob("*") if p.is_file()):
+                rows.append(
+                    {
+                        "run_id": run_dir.name,
+                        "path": str(path.resolve()),
+                        "bytes": path.stat().st_size,
+                        "source": SOURCE,
+                    }
+                )
+        with self.store.transaction():
+            self.store.upsert_eventlog_locations(rows)
+        self.report.eventlog_files += len(rows)
+
+
+def import_directory(store: Store, root: Path, **kwargs: Any) -> ImportReport:
+    return Importer(store, root, **kwargs).run()

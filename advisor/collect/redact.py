@@ -1,0 +1,139 @@
+"""Redact secrets from Glue job arguments and error messages before anything is stored.
+
+Two nets: a key that names a secret (`--db-password`, `--apiToken`) hides its whole value, and
+value patterns (AWS keys, `user:pass@host`, `password=...` pairs, bearer tokens, private keys)
+catch secrets hidden under innocent keys such as `--conf` or a JDBC URL.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+
+REDACTED = "***REDACTED***"
+
+_SECRET_WORDS = {
+    "password",
+    "passwd",
+    "pwd",
+    "pass",
+    "passphrase",
+    "secret",
+    "secrets",
+    "token",
+    "tokens",
+    "credential",
+    "credentials",
+    "creds",
+    "apikey",
+    "privatekey",
+    "accesskey",
+    "secretkey",
+    "authorization",
+    "auth",
+    "sessionkey",
+    "signature",
+    "sas",
+    "jwt",
+    "bearer",
+    "cookie",
+}
+# "key" is a secret unless it plainly names a data key (partition key, S3 object key ...).
+_KEY_WORDS = {"key", "keys"}
+_SAFE_KEY_QUALIFIERS = {
+    "partition",
+    "sort",
+    "primary",
+    "join",
+    "bucket",
+    "object",
+    "s3",
+    "kms",
+    "hash",
+    "row",
+    "record",
+    "cluster",
+    "distribution",
+    "dist",
+    "merge",
+    "group",
+    "dedup",
+    "unique",
+    "foreign",
+}
+
+_VALUE_PATTERNS: list[tuple[re.Pattern[str], str]] = [
+    # user:password@host inside any URL or connection string
+    (
+        re.compile(r"(?P<pre>[a-zA-Z][a-zA-Z0-9+.\-]*://[^:/@\s]+:)(?P<secret>[^@\s/]+)(?=@)"),
+        r"\g<pre>" + REDACTED,
+    ),
+    # password=..., secret.key: ..., token=... inside conf strings, JDBC URLs and query strings
+    (
+        re.compile(
+            r"(?P<pre>[\w.\-]*(?:password|passwd|pwd|secret|token|credential|access[._\-]?key"
+            r"|api[._\-]?key|private[._\-]?key)[\w.\-]*\s*[=:]\s*)(?P<secret>[^\s;&,'\"]+)",
+            re.IGNORECASE,
+        ),
+        r"\g<pre>" + REDACTED,
+    ),
+    (re.compile(r"\b(?:AKIA|ASIA|AGPA|AIDA|AROA|ANPA)[A-Z0-9]{16}\b"), REDACTED),
+    (re.compile(r"(?i)\bbearer\s+[A-Za-z0-9\-._~+/]+=*"), "Bearer " + REDACTED),
+    (re.compile(r"\bgh[pousr]_[A-Za-z0-9]{30,}\b"), REDACTED),
+    (re.compile(r"\bxox[abposr]-[A-Za-z0-9-]{10,}\b"), REDACTED),
+    (
+        re.compile(
+            r"-----BEGIN [A-Z ]*PRIVATE KEY-----.*?(?:-----END [A-Z ]*PRIVATE KEY-----|$)",
+            re.DOTALL,
+        ),
+        REDACTED,
+    ),
+    # 40-character AWS secret access keys: mixed case and digits, standing alone
+    (
+        re.compile(
+            r"(?<![A-Za-z0-9/+=])(?=[A-Za-z0-9/+]*[a-z])(?=[A-Za-z0-9/+]*[A-Z])"
+            r"(?=[A-Za-z0-9/+]*[0-9])[A-Za-z0-9/+]{40}(?![A-Za-z0-9/+=])"
+        ),
+        REDACTED,
+    ),
+]
+
+
+def _words(key: str) -> list[str]:
+    spaced = re.sub(r"([a-z0-9])([A-Z])", r"\1 \2", key.lstrip("-"))
+    return [w for w in re.split(r"[^A-Za-z0-9]+", spaced.lower()) if w]
+
+
+def is_secret_key(key: str) -> bool:
+    """True when an argument name says its value is a secret."""
+    words = _words(key)
+    joined = "".join(words)
+    if any(w in _SECRET_WORDS for w in words):
+        return True
+    if any(s in joined for s in ("password", "secret", "apikey", "accesskey", "privatekey")):
+        return True
+    if any(w in _KEY_WORDS for w in words):
+        return not any(w in _SAFE_KEY_QUALIFIERS for w in words)
+    return False
+
+
+def redact_text(text: str | None) -> str | None:
+    """Mask secrets that appear inside free text (argument values, error messages)."""
+    if not text:
+        return text
+    for pattern, replacement in _VALUE_PATTERNS:
+        text = pattern.sub(replacement, text)
+    return text
+
+
+def redact_arguments(arguments: Mapping[str, str] | None) -> dict[str, str]:
+    """Return a copy of a Glue argument map that is safe to store."""
+    if not arguments:
+        return {}
+    safe: dict[str, str] = {}
+    for key, value in arguments.items():
+        if is_secret_key(key):
+            safe[key] = REDACTED
+        else:
+            safe[key] = redact_text(str(value)) or ""
+    return safe

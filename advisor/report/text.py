@@ -1,0 +1,76 @@
+"""Terminal renderers (rich) for what the CLI prints; pure functions of store rows."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from rich.table import Table
+
+
+def _money(value: float | None) -> str:
+    return "—" if value is None else f"${value:,.2f}"
+
+
+JOB_TYPES = {
+    "glueetl": "spark",
+    "gluestreaming": "streaming",
+    "pythonshell": "python shell",
+    "glueray": "ray",
+}
+
+
+def cost_table(rows: Sequence[dict[str, Any]], title: str) -> Table:
+    table = Table(title=title, title_justify="left")
+    for name, justify in (
+        ("job", "left"),
+        ("type", "left"),
+        ("workers", "left"),
+        ("runs", "right"),
+        ("failed", "right"),
+        ("DPU-hours", "right"),
+        ("cost", "right"),
+        ("share", "right"),
+    ):
+        table.add_column(name, justify=justify, no_wrap=True)
+    total_dpu = sum(r["dpu_hours"] or 0 for r in rows) or 1.0
+    for r in rows:
+        workers = (
+            f"{r['number_of_workers']} x {r['worker_type']}"
+            if r["number_of_workers"]
+            else (r["worker_type"] or "—")
+        )
+        cost = _money(r["cost_usd"]) + ("*" if r["unpriced_runs"] else "")
+        table.add_row(
+            r["job_name"],
+            JOB_TYPES.get(r["command_name"], r["command_name"] or "?"),
+            workers,
+            f"{r['runs']:,}",
+            f"{r['failed_runs']:,}",
+            f"{r['dpu_hours'] or 0:,.1f}",
+            cost,
+            f"{100 * (r['dpu_hours'] or 0) / total_dpu:.1f}%",
+        )
+    dpu = sum(r["dpu_hours"] or 0 for r in rows)
+    usd = sum(r["cost_usd"] or 0 for r in rows)
+    table.add_section()
+    table.add_row(
+        "total",
+        "",
+        "",
+        f"{sum(r['runs'] for r in rows):,}",
+        f"{sum(r['failed_runs'] for r in rows):,}",
+        f"{dpu:,.1f}",
+        _money(usd),
+        "100%",
+    )
+    return table
+
+
+def errors_table(rows: Sequence[dict[str, Any]]) -> Table:
+    table = Table(title="Skipped during collection or import", title_justify="left")
+    for name in ("source", "item", "reason", "recorded"):
+        table.add_column(name, overflow="fold")
+    for r in rows:
+        table.add_row(r["source"], r["item"], r["reason"], r["recorded_at"])
+    return table

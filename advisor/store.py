@@ -1,0 +1,368 @@
+"""The SQLite store: schema migrations, WAL, idempotent upserts and the shared read queries.
+
+This is the only module that writes SQL. Every writer upserts on natural keys, so running a
+collector or an import twice leaves the store unchanged.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import orjson
+from sqlite_utils import Database
+from sqlite_utils.db import NotFoundError
+from sqlite_utils.migrations import Migrations
+
+DEFAULT_DB_PATH = "advisor.db"
+TERMINAL_STATES = ("SUCCEEDED", "FAILED", "TIMEOUT", "ERROR", "STOPPED", "EXPIRED")
+
+migrations = Migrations("glue-advisor")
+
+
+@migrations()
+def m001_foundation(db: Database) -> None:
+    db["jobs"].create(
+        {
+            "name": str,
+            "region": str,
+            "command_name": str,
+            "python_version": str,
+            "glue_version": str,
+            "worker_type": str,
+            "number_of_workers": int,
+            "max_capacity": float,
+            "execution_class": str,
+            "timeout_min": int,
+            "max_retries": int,
+            "max_concurrent_runs": int,
+            "role": str,
+            "job_mode": str,
+            "created_on": str,
+            "last_modified_on": str,
+            "default_arguments": str,
+            "non_overridable_arguments": str,
+            "definition_hash": str,
+            "definition_known": int,
+        },
+        pk="name",
+    )
+    db["job_versions"].create(
+        {
+            "name": str,
+            "hash": str,
+            "valid_from": str,
+            "first_seen": str,
+            "last_seen": str,
+            "definition": str,
+        },
+        pk=("name", "hash"),
+    )
+    db["job_runs"].create(
+        {
+            "id": str,
+            "job_name": str,
+            "region": str,
+            "attempt": int,
+            "previous_run_id": str,
+            "trigger_name": str,
+            "state": str,
+            "started_on": str,
+            "completed_on": str,
+            "last_modified_on": str,
+            "execution_time_s": int,
+            "dpu_seconds": float,
+            "worker_type": str,
+            "number_of_workers": int,
+            "max_capacity": float,
+            "allocated_capacity": int,
+            "glue_version": str,
+            "execution_class": str,
+            "job_mode": str,
+            "timeout_min": int,
+            "error_message": str,
+            "arguments": str,
+            "log_group_name": str,
+        },
+        pk="id",
+    )
+    db["job_runs"].create_index(["job_name", "started_on"])
+    db["run_metrics"].create(
+        {
+            "run_id": str,
+            "metric": str,
+            "dims": str,
+            "stat": str,
+            "ts": str,
+            "job_name": str,
+            "value": float,
+            "unit": str,
+        },
+        pk=("run_id", "metric", "dims", "stat", "ts"),
+    )
+    db["run_metrics"].create_index(["job_name", "metric"])
+    db["eventlog_locations"].create(
+        {"run_id": str, "path": str, "bytes": int, "source": str},
+        pk=("run_id", "path"),
+    )
+    db["collect_state"].create(
+        {"source": str, "key": str, "value": str, "updated_at": str},
+        pk=("source", "key"),
+    )
+    db["ingest_errors"].create(
+        {
+            "id": str,
+            "source": str,
+            "item": str,
+            "reason": str,
+            "detail": str,
+            "recorded_at": str,
+        },
+        pk="id",
+    )
+    db["run_costs"].create(
+        {
+            "run_id": str,
+            "job_name": str,
+            "started_on": str,
+            "billed_seconds": float,
+            "capacity_dpu": float,
+            "dpu_hours": float,
+            "rate_usd_per_dpu_hour": float,
+            "rate_confirmed": int,
+            "cost_usd": float,
+            "basis": str,
+            "minimum_applied": int,
+        },
+        pk="run_id",
+    )
+    db["run_costs"].create_index(["job_name", "started_on"])
+
+
+def resolve_db_path(explicit: str | os.PathLike[str] | None = None) -> Path:
+    """`--db` wins, then `ADVISOR_DB`, then ./advisor.db."""
+    return Path(explicit or os.environ.get("ADVISOR_DB") or DEFAULT_DB_PATH)
+
+
+def to_json(value: Any) -> str:
+    """Canonical JSON (sorted keys) so equal values always store as equal text."""
+    return orjson.dumps(value, option=orjson.OPT_SORT_KEYS).decode()
+
+
+def stable_hash(value: Any) -> str:
+    return hashlib.sha256(to_json(value).encode()).hexdigest()[:16]
+
+
+class Store:
+    """A thin, typed layer over a sqlite-utils Database."""
+
+    def __init__(self, path: str | os.PathLike[str] | None = None, *, memory: bool = False):
+        if memory:
+            self.db = Database(memory=True)
+            self.path: Path | None = None
+        else:
+            self.path = resolve_db_path(path)
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            self.db = Database(self.path)
+            self.db.enable_wal()
+        self.db.execute("PRAGMA busy_timeout = 10000")
+        migrations.apply(self.db)
+
+    def close(self) -> None:
+        self.db.close()
+
+    @contextmanager
+    def transaction(self) -> Iterator[Store]:
+        """All writes inside commit together or not at all (a crash loses no half-pages)."""
+        with self.db.atomic():
+            yield self
+
+    # ---- writers -------------------------------------------------------------------------
+
+    def upsert_jobs(self, rows: Iterable[dict[str, Any]]) -> None:
+        self.db["jobs"].upsert_all(rows, pk="name")
+
+    def insert_job_stub(self, name: str, region: str | None) -> None:
+        """A job seen only through its runs; a real definition replaces it later."""
+        self.db["jobs"].insert(
+            {"name": name, "region": region, "definition_known": 0}, pk="name", ignore=True
+        )
+
+    def record_job_version(
+        self, name: str, definition: dict[str, Any], valid_from: str | None, seen_at: str
+    ) -> None:
+        """Keep every distinct definition a job has had, with when it was first and last seen."""
+        digest = stable_hash(definition)
+        try:
+            existing = self.db["job_versions"].get((name, digest))
+            first_seen = min(existing["first_seen"], seen_at)
+            last_seen = max(existing["last_seen"], seen_at)
+        except NotFoundError:
+            first_seen = last_seen = seen_at
+        self.db["job_versions"].upsert(
+            {
+                "name": name,
+                "hash": digest,
+                "valid_from": valid_from,
+                "first_seen": first_seen,
+                "last_seen": last_seen,
+                "definition": to_json(definition),
+            },
+            pk=("name", "hash"),
+        )
+
+    def upsert_runs(self, rows: Iterable[dict[str, Any]]) -> int:
+        rows = list(rows)
+        if rows:
+            self.db["job_runs"].upsert_all(rows, pk="id")
+        return len(rows)
+
+    def upsert_metrics(self, rows: Iterable[dict[str, Any]]) -> int:
+        rows = list(rows)
+        if rows:
+            self.db["run_metrics"].upsert_all(
+                rows, pk=("run_id", "metric", "dims", "stat", "ts"), batch_size=500
+            )
+        return len(rows)
+
+    def upsert_eventlog_locations(self, rows: Iterable[dict[str, Any]]) -> None:
+        self.db["eventlog_locations"].upsert_all(rows, pk=("run_id", "path"))
+
+    def upsert_costs(self, rows: Iterable[dict[str, Any]]) -> None:
+        self.db["run_costs"].upsert_all(rows, pk="run_id", batch_size=1000)
+
+    def set_state(self, source: str, key: str, value: str, at: str) -> None:
+        self.db["collect_state"].upsert(
+            {"source": source, "key": key, "value": value, "updated_at": at},
+            pk=("source", "key"),
+        )
+
+    def record_error(
+        self, source: str, item: str, reason: str, detail: str = "", *, at: str
+    ) -> dict[str, str]:
+        """Record what was skipped and why; the same problem seen again is one row."""
+        row = {
+            "id": stable_hash([source, item, reason]),
+            "source": source,
+            "item": item,
+            "reason": reason,
+            "detail": detail[:2000],
+            "recorded_at": at,
+        }
+        self.db["ingest_errors"].upsert(row, pk="id")
+        return row
+
+    # ---- readers -------------------------------------------------------------------------
+
+    def get_state(self, source: str, key: str) -> str | None:
+        row = self.db.execute(
+            "select value from collect_state where source = ? and key = ?", [source, key]
+        ).fetchone()
+        return row[0] if row else None
+
+    def states(self, source: str) -> dict[str, str]:
+        return dict(
+            self.db.execute(
+                "select key, value from collect_state where source = ?", [source]
+            ).fetchall()
+        )
+
+    def unfinished_runs(self, job_name: str) -> list[dict[str, Any]]:
+        placeholders = ",".join("?" for _ in TERMINAL_STATES)
+        return list(
+            self.db.query(
+                f"select id, job_name, region from job_runs where job_name = ? "
+                f"and (state is null or state not in ({placeholders}))",
+                [job_name, *TERMINAL_STATES],
+            )
+        )
+
+    def finished_runs_without(self, source: str, job_name: str) -> list[dict[str, Any]]:
+        """Finished runs of a job that `source` (e.g. cloudwatch) has not yet handled."""
+        placeholders = ",".join("?" for _ in TERMINAL_STATES)
+        return list(
+            self.db.query(
+                f"select r.* from job_runs r left join collect_state s "
+                f"on s.source = ? and s.key = r.id "
+                f"where r.job_name = ? and r.state in ({placeholders}) and s.key is null "
+                f"order by r.started_on",
+                [source, job_name, *TERMINAL_STATES],
+            )
+        )
+
+    def runs_for_costing(self) -> Iterator[dict[str, Any]]:
+        yield from self.db.query(
+            "select r.id, r.job_name, r.region, r.state, r.started_on, r.execution_time_s, "
+            "r.dpu_seconds, r.worker_type, r.number_of_workers, r.max_capacity, "
+            "r.allocated_capacity, r.execution_class, "
+            "coalesce(r.glue_version, j.glue_version) as glue_version, j.command_name "
+            "from job_runs r left join jobs j on j.name = r.job_name"
+        )
+
+    def job_default_arguments(self, name: str) -> dict[str, str]:
+        row = self.db.execute(
+            "select default_arguments from jobs where name = ?", [name]
+        ).fetchone()
+        return orjson.loads(row[0]) if row and row[0] else {}
+
+    def run_job_map(self) -> dict[str, str]:
+        return dict(self.db.execute("select id, job_name from job_runs").fetchall())
+
+    def job_names(self) -> list[str]:
+        return [r[0] for r in self.db.execute("select name from jobs order by name").fetchall()]
+
+    def cost_by_job(self, since: str | None = None, until: str | None = None) -> list[dict]:
+        """DPU-hours, dollars, runs and failures per job between two ISO timestamps."""
+        where, params = [], []
+        if since:
+            where.append("c.started_on >= ?")
+            params.append(since)
+        if until:
+            where.append("c.started_on < ?")
+            params.append(until)
+        clause = ("where " + " and ".join(where)) if where else ""
+        return list(
+            self.db.query(
+                "select c.job_name, j.command_name, "
+                "coalesce(j.worker_type, '') as worker_type, j.number_of_workers, "
+                "count(*) as runs, "
+                "sum(case when r.state in ('FAILED','TIMEOUT','ERROR') then 1 else 0 end) "
+                "  as failed_runs, "
+                "sum(c.dpu_hours) as dpu_hours, sum(c.cost_usd) as cost_usd, "
+                "sum(case when c.cost_usd is null then 1 else 0 end) as unpriced_runs "
+                f"from run_costs c join job_runs r on r.id = c.run_id "
+                f"left join jobs j on j.name = c.job_name {clause} "
+                "group by c.job_name order by dpu_hours desc",
+                params,
+            )
+        )
+
+    def errors(self, source: str | None = None) -> list[dict[str, Any]]:
+        if source:
+            return list(
+                self.db.query(
+                    "select * from ingest_errors where source = ? order by recorded_at, item",
+                    [source],
+                )
+            )
+        return list(self.db.query("select * from ingest_errors order by recorded_at, item"))
+
+    def counts(self) -> dict[str, int]:
+        tables = [
+            "jobs",
+            "job_versions",
+            "job_runs",
+            "run_metrics",
+            "eventlog_locations",
+            "run_costs",
+            "ingest_errors",
+        ]
+        return {t: self.db[t].count for t in tables}
+
+    def run_time_span(self) -> tuple[str | None, str | None]:
+        row = self.db.execute("select min(started_on), max(started_on) from job_runs").fetchone()
+        return row[0], row[1]

@@ -1,0 +1,47 @@
+"""Timestamps: one canonical text form in the store, and parsing of what AWS and users give."""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime, timedelta
+
+_SINCE = re.compile(r"^\s*(\d+)\s*([smhdw])\s*$")
+_UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
+
+
+def parse_ts(value: datetime | str | float | int | None) -> datetime | None:
+    """Accept boto3 datetimes, AWS CLI ISO 8601 strings (with offset) and epoch seconds."""
+    if value is None or value == "":
+        return None
+    if isinstance(value, datetime):
+        dt = value
+    elif isinstance(value, int | float):
+        dt = datetime.fromtimestamp(float(value), tz=UTC)
+    else:
+        text = value.strip()
+        if text.endswith("Z"):
+            text = text[:-1] + "+00:00"
+        dt = datetime.fromisoformat(text)
+    if dt.tzinfo is None:
+        dt = dt.replace(tzinfo=UTC)
+    return dt.astimezone(UTC)
+
+
+def iso(value: datetime | str | float | int | None) -> str | None:
+    """Canonical store form: UTC, millisecond precision, so text order is time order."""
+    dt = parse_ts(value)
+    if dt is None:
+        return None
+    return dt.strftime("%Y-%m-%dT%H:%M:%S.") + f"{dt.microsecond // 1000:03d}+00:00"
+
+
+def utcnow() -> datetime:
+    return datetime.now(tz=UTC)
+
+
+def parse_since(text: str) -> timedelta:
+    """'30d', '12h', '2w' -> timedelta; raises ValueError with the accepted forms."""
+    match = _SINCE.match(text or "")
+    if not match:
+        raise ValueError(f"expected a duration like 30d, 12h or 2w, got {text!r}")
+    return timedelta(**{_UNITS[match.group(2)]: int(match.group(1))})

@@ -1,0 +1,198 @@
+"""Collectors against moto's server over real HTTP, with injected throttling, denial and crashes."""
+
+from __future__ import annotations
+
+import random
+from datetime import timedelta
+
+import pytest
+from click.testing import CliRunner
+
+from advisor.cli import main
+from advisor.collect.aws import READ_ONLY_OPERATIONS, AwsClients, ReadOnlyViolation
+from advisor.collect.runner import CollectOptions, collect
+from advisor.store import Store
+from tests.awsfake import NOW, REGION, SECRET, FaultLayer, SimulatedCrash, session
+from tests.conftest import snapshot
+
+ALLOWED = {f"{svc}:{op}" for svc, ops in READ_ONLY_OPERATIONS.items() for op in ops}
+
+
+def run_collect(store, fleet, faults=None, now=NOW, **kwargs):
+    faults = faults or FaultLayer()
+    options = CollectOptions(
+        regions=[REGION],
+        endpoint_url=fleet.endpoint,
+        session_factory=lambda region: faults.install(session(region)),
+        **kwargs,
+    )
+    return collect(store, options, now=now), faults
+
+
+def seed_small(fleet, jobs=8, big=450):
+    """Recent runs only (ListMetrics still knows them); the full-collect test covers old ones."""
+    names = fleet.create_jobs(jobs)
+    fleet.add_runs(names[0], big, spacing=timedelta(minutes=20))
+    for name in names[1:]:
+        fleet.add_runs(name, 3)
+    metric_runs = fleet.runs[names[1]]
+    fleet.put_metrics(names[1], metric_runs)
+    return names, metric_runs
+
+
+def test_full_collect_paginates_and_stores_everything(fleet, store):
+    names = fleet.create_jobs(100)
+    fleet.add_runs(names[0], 450)
+    for name in names[1:]:
+        fleet.add_runs(name, 3)
+    fleet.put_metrics(names[1], fleet.runs[names[1]])
+
+    report, faults = run_collect(store, fleet)
+
+    assert report.errors == []
+    assert store.db["jobs"].count == 100
+    assert store.db["job_runs"].count == 450 + 99 * 3
+    # 450 runs at 200 per page is three calls; every other job needs one
+    assert report.api_calls["glue:GetJobRuns"] == 3 + 99
+    stored = {r["id"]: r for r in store.db["job_runs"].rows}
+    for fake in fleet.backend_job(names[0]).job_runs:
+        assert stored[fake.job_run_id]["execution_time_s"] == fake.execution_s
+        assert stored[fake.job_run_id]["state"] == fake.fixed_state
+    # one heap datapoint per minute of each run, at the 60-second period recent data allows
+    for fake in fleet.backend_job(names[1]).job_runs:
+        rows = list(
+            store.db.query(
+                "select count(*) n from run_metrics where run_id = ? and metric = ? and stat = ?",
+                [fake.job_run_id, "glue.driver.jvm.heap.usage", "Average"],
+            )
+        )
+        assert rows[0]["n"] == max(1, fake.execution_s // 60)
+    assert set(faults.operations) <= ALLOWED
+
+
+def test_recollect_with_nothing_new_costs_one_call_per_job(fleet, store):
+    names, _ = seed_small(fleet, jobs=8, big=450)
+    run_collect(store, fleet)
+    before = snapshot(store)
+
+    report, faults = run_collect(store, fleet)
+
+    assert report.api_calls["glue:GetJobRuns"] == len(names)
+    assert not any(op.startswith("cloudwatch:") for op in faults.operations)
+    assert report.runs_upserted <= 200 * len(names)
+    assert snapshot(store) == before
+
+
+def test_new_runs_and_runs_that_were_still_running(fleet, store):
+    names, _ = seed_small(fleet, jobs=4, big=10)
+    run_collect(store, fleet)
+    [running] = fleet.add_runs(names[2], 1, state="RUNNING", end=NOW + timedelta(hours=1))
+    run_collect(store, fleet, now=NOW + timedelta(hours=1))
+    assert store.db["job_runs"].get(running)["state"] == "RUNNING"
+
+    # 250 newer runs push the running one past the first page: only GetJobRun can see it finish
+    fleet.add_runs(names[2], 250, end=NOW + timedelta(days=12), spacing=timedelta(minutes=30))
+    run_collect(store, fleet, now=NOW + timedelta(days=12))
+    fleet.set_state(names[2], running, "SUCCEEDED")
+    report, _ = run_collect(store, fleet, now=NOW + timedelta(days=12, hours=1))
+
+    assert store.db["job_runs"].get(running)["state"] == "SUCCEEDED"
+    assert report.api_calls["glue:GetJobRun"] == 1
+    assert report.api_calls["glue:GetJobRuns"] == len(names)
+    assert store.db["job_runs"].count == 10 + 3 * 3 + 1 + 250
+
+
+def test_thirty_percent_throttling_gives_the_same_store(fleet, tmp_path):
+    seed_small(fleet, jobs=10, big=250)
+    clean = Store(tmp_path / "clean.db")
+    run_collect(clean, fleet)
+    throttled = Store(tmp_path / "throttled.db")
+
+    report, faults = run_collect(throttled, fleet, faults=FaultLayer(throttle_rate=0.3, seed=3))
+
+    assert faults.throttled >= 0.2 * faults.sent
+    assert report.errors == []
+    assert snapshot(throttled) == snapshot(clean)
+
+
+def test_interrupted_collection_resumes_to_the_same_store(fleet, tmp_path):
+    seed_small(fleet, jobs=6, big=450)
+    clean = Store(tmp_path / "clean.db")
+    _, counted = run_collect(clean, fleet)
+    expected = snapshot(clean)
+    every_request = range(1, counted.sent + 1)
+    crash_points = sorted(random.Random(11).sample(every_request, min(25, counted.sent)))
+    assert len(crash_points) >= 10
+
+    for point in crash_points:
+        store = Store(tmp_path / f"crash{point}.db")
+        with pytest.raises(SimulatedCrash):
+            run_collect(store, fleet, faults=FaultLayer(crash_at=point))
+        run_collect(store, fleet)
+        assert snapshot(store) == expected, f"crash at request {point}"
+        dupes = store.db.execute("select count(*) - count(distinct id) from job_runs").fetchone()
+        assert dupes[0] == 0
+
+
+def test_access_denied_on_cloudwatch_is_recorded_and_glue_goes_on(fleet, store):
+    seed_small(fleet, jobs=5, big=20)
+
+    report, faults = run_collect(store, fleet, faults=FaultLayer(deny=("cloudwatch",)))
+
+    assert store.db["job_runs"].count == 20 + 4 * 3
+    [error] = store.errors("cloudwatch")
+    assert error["reason"] == "AccessDeniedException"
+    assert "metrics skipped" in error["item"]
+    # one refused call is enough to stop asking in this region
+    assert sum(op.startswith("cloudwatch:") for op in faults.operations) == 1
+    assert report.errors == [error]
+
+
+def test_unknown_job_is_reported_and_the_rest_collected(fleet, store):
+    names, _ = seed_small(fleet, jobs=3, big=5)
+
+    run_collect(store, fleet, jobs=[names[1], "no_such_job"])
+
+    assert [e["item"] for e in store.errors("glue")] == [f"{REGION}/no_such_job"]
+    assert store.db["job_runs"].count == 3
+
+
+def test_secrets_never_reach_the_store(fleet, store):
+    seed_small(fleet, jobs=3, big=30)
+    run_collect(store, fleet)
+    dump = "\n".join(repr(rows) for rows in snapshot(store).values())
+    assert SECRET not in dump
+    assert "***REDACTED***" in dump
+
+
+def test_read_only_guard_refuses_writes_before_sending(fleet):
+    fleet.create_jobs(1)
+    clients = AwsClients(REGION, endpoint_url=fleet.endpoint, session=session())
+    with pytest.raises(ReadOnlyViolation):
+        clients.glue.start_job_run(JobName="job_000")
+    with pytest.raises(ReadOnlyViolation):
+        clients.s3.put_object(Bucket="bucket", Key="k", Body=b"x")
+    assert fleet.backend_job("job_000").job_runs == []
+
+
+def test_collect_cli_over_http(fleet, tmp_path, monkeypatch):
+    seed_small(fleet, jobs=3, big=5)
+    db = tmp_path / "cli.db"
+    result = CliRunner().invoke(
+        main,
+        [
+            "collect",
+            "--db",
+            str(db),
+            "--region",
+            REGION,
+            "--endpoint-url",
+            fleet.endpoint,
+            "--format",
+            "json",
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    assert '"runs_upserted": 11' in result.output
+    policy = CliRunner().invoke(main, ["collect", "--print-policy"])
+    assert "glue:GetJobRuns" in policy.output and "glue:StartJobRun" not in policy.output
