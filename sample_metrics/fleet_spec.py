@@ -1,4 +1,4 @@
-"""The sample fleet: 30 Glue jobs modelled on real usage, and the problems planted in them.
+"""The sample fleet: 31 Glue jobs modelled on real usage, and the problems planted in them.
 
 Each JobSpec says what the job is, how often it runs, how long it takes, how it fails and what
 its CloudWatch metrics look like. `generate_fleet.py` turns these into the import layout.

@@ -1,12 +1,13 @@
 """Regenerate the sample fleet in the import layout (deterministic: same seed, same bytes).
 
-    python sample_metrics/generate_fleet.py            # writes jobs.json, job-runs/, metrics/,
-                                                       # MANIFEST.yaml next to this file
+    python sample_metrics/generate_fleet.py [--out DIR]   # writes jobs.json, job-runs/, metrics/
+                                                          # and MANIFEST.yaml (default: here)
 Event logs come from real PySpark runs: see generate_eventlogs.py (run it after this script).
 """
 
 from __future__ import annotations
 
+import argparse
 import hashlib
 import json
 import math
@@ -335,22 +336,22 @@ def metric_files(spec: JobSpec, run: dict, rng: random.Random) -> dict[str, dict
     return out
 
 
-def main() -> None:
+def main(out: Path = HERE) -> None:
     rng = random.Random(SEED)
     start = FLEET_END - timedelta(days=FLEET_DAYS)
     for sub in ("job-runs", "metrics"):
-        shutil.rmtree(HERE / sub, ignore_errors=True)
-        (HERE / sub).mkdir()
+        shutil.rmtree(out / sub, ignore_errors=True)
+        (out / sub).mkdir(parents=True)
     specs = fleet()
     jobs = [job_definition(s, start) for s in specs]
-    (HERE / "jobs.json").write_text(json.dumps({"Jobs": jobs}, indent=1) + "\n")
+    (out / "jobs.json").write_text(json.dumps({"Jobs": jobs}, indent=1) + "\n")
     manifest_runs, anomalies, eventlogs = 0, [], []
     metric_runs = 0
     for spec in specs:
         runs, planted = runs_for(spec, rng, start)
         anomalies += planted
         manifest_runs += len(runs)
-        path = HERE / "job-runs" / f"{spec.name}.json"
+        path = out / "job-runs" / f"{spec.name}.json"
         if spec.schedule == "hourly":  # several CLI pages concatenated as a JSON list
             pages = [{"JobRuns": runs[i : i + 200]} for i in range(0, len(runs), 200)]
             path.write_text(json.dumps(pages, separators=(",", ":")) + "\n")
@@ -362,18 +363,19 @@ def main() -> None:
                 if datetime.fromisoformat(run["StartedOn"]) < horizon:
                     continue
                 metric_runs += 1
-                run_dir = HERE / "metrics" / run["Id"]
+                run_dir = out / "metrics" / run["Id"]
                 run_dir.mkdir()
                 for name, doc in metric_files(spec, run, rng).items():
                     (run_dir / f"{name}.json").write_text(json.dumps(doc, separators=(",", ":")))
         if spec.eventlog:
             target = next(r for r in runs if r["JobRunState"] == "SUCCEEDED" and r["Attempt"] == 0)
             eventlogs.append({"job": spec.name, "run_id": target["Id"], "scenario": spec.eventlog})
-    write_manifest(specs, start, manifest_runs, metric_runs, anomalies, eventlogs)
+    write_manifest(out, specs, start, manifest_runs, metric_runs, anomalies, eventlogs)
     print(f"{len(specs)} jobs, {manifest_runs} runs, metric files for {metric_runs} runs")
 
 
 def write_manifest(
+    out: Path,
     specs: list[JobSpec],
     start: datetime,
     runs: int,
@@ -419,11 +421,13 @@ def write_manifest(
         "planted_secrets": ["example-not-a-real-password", "example-pass-9", "example-token-0000"],
         "error_messages": {"oom": OOM[:60]},
     }
-    (HERE / "MANIFEST.yaml").write_text(
+    (out / "MANIFEST.yaml").write_text(
         "# What is planted where in the sample fleet; tests assert the advisor finds it.\n"
         + yaml.safe_dump(manifest, sort_keys=False, width=100)
     )
 
 
 if __name__ == "__main__":
-    main()
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--out", type=Path, default=HERE, help="folder to write (default: here)")
+    main(parser.parse_args().out)

@@ -21,7 +21,8 @@ from advisor.timeutil import iso
 
 log = logging.getLogger(__name__)
 HWM_SOURCE = "glue_runs"
-PAGE_SIZE = 200  # GetJobRuns maximum
+PAGE_SIZE = 200  # GetJobRuns maximum: fewest calls for a first collect
+INCREMENTAL_PAGE_SIZE = 50  # most re-collects find a few new runs: don't fetch 200 known ones
 
 
 @dataclass
@@ -84,7 +85,8 @@ class GlueCollector:
         seen: set[str] = set()
         stored = 0
         pages = self.glue.get_paginator("get_job_runs").paginate(
-            JobName=job_name, PaginationConfig={"PageSize": PAGE_SIZE}
+            JobName=job_name,
+            PaginationConfig={"PageSize": INCREMENTAL_PAGE_SIZE if high_water else PAGE_SIZE},
         )
         for page in pages:
             rows = self._rows(page.get("JobRuns", []))

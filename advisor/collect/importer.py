@@ -84,6 +84,12 @@ class Importer:
         run_jobs = self.store.run_job_map()
         metrics_root = self.root / "metrics"
         for run_dir in sorted(p for p in metrics_root.glob("*") if p.is_dir()):
+            if run_dir.name not in run_jobs:
+                self._error(
+                    self._rel(run_dir),
+                    f"metrics for run {run_dir.name}, which no job-runs file contains",
+                )
+                continue
             for path in sorted(run_dir.glob("*.json")):
                 self._guarded(path, lambda p, rd=run_dir: self._import_metric(p, rd.name, run_jobs))
         self._import_eventlogs(run_jobs)
@@ -148,9 +154,7 @@ class Importer:
     # ---- metrics -------------------------------------------------------------------------
 
     def _import_metric(self, path: Path, run_id: str, run_jobs: dict[str, str]) -> None:
-        job_name = run_jobs.get(run_id)
-        if job_name is None:
-            raise _BadFile(f"metrics for run {run_id}, which no job-runs file contains")
+        job_name = run_jobs[run_id]
         document = _load_json(path)
         if not isinstance(document, dict) or not isinstance(document.get("Datapoints"), list):
             raise _BadFile('expected get-metric-statistics output with a "Datapoints" list')

@@ -1,0 +1,121 @@
+"""Offline import of the AWS CLI layout: idempotent, and bad files reported, never fatal."""
+
+from __future__ import annotations
+
+import json
+import shutil
+
+import pytest
+import yaml
+from click.testing import CliRunner
+
+from advisor.cli import main
+from advisor.collect.importer import import_directory
+from advisor.store import Store
+from tests.conftest import SAMPLE, snapshot
+
+MANIFEST = yaml.safe_load((SAMPLE / "MANIFEST.yaml").read_text())
+
+
+@pytest.fixture(scope="module")
+def imported(tmp_path_factory):
+    store = Store(tmp_path_factory.mktemp("imp") / "advisor.db")
+    report = import_directory(store, SAMPLE)
+    yield store, report
+    store.close()
+
+
+def test_sample_imports_completely(imported):
+    store, report = imported
+    assert report.errors == []
+    assert store.db["jobs"].count == MANIFEST["totals"]["jobs"]
+    assert store.db["job_runs"].count == MANIFEST["totals"]["runs"]
+    with_metrics = store.db.execute("select count(distinct run_id) from run_metrics").fetchone()[0]
+    assert with_metrics == MANIFEST["totals"]["runs_with_metric_files"]
+    located = {r["run_id"] for r in store.db["eventlog_locations"].rows}
+    assert located == {e["run_id"] for e in MANIFEST["eventlogs"]}
+
+
+def test_importing_twice_gives_an_identical_store(imported, tmp_path):
+    store, _ = imported
+    first = snapshot(store)
+    import_directory(store, SAMPLE)
+    assert snapshot(store) == first
+
+
+def test_paged_and_single_files_give_the_same_runs(tmp_path):
+    """A job-runs file may be one CLI page or a list of concatenated pages."""
+    runs = json.loads((SAMPLE / "job-runs" / "orders_daily_etl.json").read_text())["JobRuns"]
+    for layout, document in (
+        ("one", {"JobRuns": runs}),
+        ("pages", [{"JobRuns": runs[:20]}, {"JobRuns": runs[20:]}]),
+    ):
+        folder = tmp_path / layout
+        (folder / "job-runs").mkdir(parents=True)
+        shutil.copy(SAMPLE / "jobs.json", folder / "jobs.json")
+        (folder / "job-runs" / "orders_daily_etl.json").write_text(json.dumps(document))
+        store = Store(tmp_path / f"{layout}.db")
+        import_directory(store, folder)
+        assert store.db["job_runs"].count == len(runs)
+
+
+def test_corrupt_files_are_reported_and_the_rest_imported(tmp_path):
+    broken = tmp_path / "fleet"
+    shutil.copytree(SAMPLE, broken, ignore=shutil.ignore_patterns("eventlogs"))
+    runs_file = broken / "job-runs" / "py_shell_api_pull.json"  # a job without metric files
+    lost_runs = len(json.loads(runs_file.read_text())["JobRuns"])
+    runs_file.write_text(runs_file.read_text()[:5000])  # truncated mid-record
+    bad_record_file = broken / "job-runs" / "customer_dim_load.json"
+    doc = json.loads(bad_record_file.read_text())
+    last = len(doc["JobRuns"]) - 1
+    del doc["JobRuns"][last]["Id"]  # the oldest run, which has no metric files
+    bad_record_file.write_text(json.dumps(doc))
+    metric_dir = next(p for p in sorted((broken / "metrics").iterdir()))
+    (metric_dir / "glue.driver.jvm.heap.usage.json").write_text('{"Label": "x", "Datapoints": 3}')
+    (broken / "metrics" / "jr_unknown").mkdir()
+    (broken / "metrics" / "jr_unknown" / "glue.ALL.jvm.heap.usage.json").write_text(
+        '{"Datapoints": []}'
+    )
+
+    store = Store(tmp_path / "advisor.db")
+    report = import_directory(store, broken)
+
+    reasons = {e["item"]: e["reason"] for e in report.errors}
+    assert reasons["job-runs/py_shell_api_pull.json"].startswith("invalid JSON at line 1, column")
+    assert (
+        reasons[f"job-runs/customer_dim_load.json#JobRuns[{last}]"]
+        == "job run has no Id or JobName"
+    )
+    assert "Datapoints" in reasons[f"metrics/{metric_dir.name}/glue.driver.jvm.heap.usage.json"]
+    assert "no job-runs file contains" in reasons["metrics/jr_unknown"]
+    assert store.db["job_runs"].count == MANIFEST["totals"]["runs"] - lost_runs - 1
+    assert store.db["jobs"].count == MANIFEST["totals"]["jobs"]
+    assert len(store.errors("import")) == 4
+
+
+def test_import_cli_exit_codes(tmp_path):
+    runner = CliRunner()
+    ok = runner.invoke(
+        main, ["import", str(SAMPLE), "--db", str(tmp_path / "a.db"), "--format", "json"]
+    )
+    assert ok.exit_code == 0, ok.output
+    assert json.loads(ok.stdout)["runs"] == MANIFEST["totals"]["runs"]
+    broken = tmp_path / "broken"
+    (broken / "job-runs").mkdir(parents=True)
+    (broken / "jobs.json").write_text("{not json")
+    (broken / "job-runs" / "x.json").write_text('{"JobRuns": [{"Id": "jr_1", "JobName": "x"}]}')
+    partial = runner.invoke(main, ["import", str(broken), "--db", str(tmp_path / "b.db")])
+    assert partial.exit_code == 4
+    assert "jobs.json" in partial.output and "invalid JSON" in partial.output
+
+
+def test_planted_secrets_never_reach_the_store(imported):
+    store, _ = imported
+    dump = "\n".join(repr(rows) for rows in snapshot(store).values())
+    for secret in MANIFEST["planted_secrets"]:
+        assert (
+            secret
+            in (SAMPLE / "jobs.json").read_text()
+            + (SAMPLE / "job-runs" / "finance_gl_export.json").read_text()
+        )
+        assert secret not in dump

@@ -1,0 +1,137 @@
+"""Glue billing rules, as test vectors."""
+
+from __future__ import annotations
+
+import pytest
+
+from advisor.analysis.pricing import lookup_rate, run_cost
+
+
+def spark(**kw):
+    return {"command_name": "glueetl", "glue_version": "4.0", "region": "us-east-1", **kw}
+
+
+@pytest.mark.parametrize(
+    ("run", "dpu_hours", "usd"),
+    [
+        # 10 G.1X for 30 minutes: 10 DPU x 0.5 h at $0.44
+        (spark(worker_type="G.1X", number_of_workers=10, execution_time_s=1800), 5.0, 2.20),
+        # a G.2X worker is 2 DPUs: same $/DPU-hour, twice the DPUs
+        (spark(worker_type="G.2X", number_of_workers=5, execution_time_s=1800), 5.0, 2.20),
+        # Glue 2.0+: 48 s is billed as the 1-minute minimum
+        (spark(worker_type="G.1X", number_of_workers=2, execution_time_s=48), 2 * 60 / 3600, None),
+        # Glue 1.0: a 4-minute run on 10 DPUs is billed the 10-minute minimum
+        (
+            spark(
+                glue_version="1.0", worker_type="Standard", max_capacity=10.0, execution_time_s=240
+            ),
+            10 * 600 / 3600,
+            None,
+        ),
+        # Glue 1.0 past the minimum is billed per second
+        (spark(glue_version="1.0", max_capacity=10.0, execution_time_s=900), 2.5, 1.10),
+        # Auto Scaling: DPUSeconds as Glue reports them, not workers x time
+        (
+            spark(
+                worker_type="G.2X", number_of_workers=20, execution_time_s=1800, dpu_seconds=16200.0
+            ),
+            4.5,
+            1.98,
+        ),
+        # Flex: DPUSeconds at the Flex rate
+        (
+            spark(
+                worker_type="G.1X",
+                number_of_workers=6,
+                execution_time_s=1500,
+                execution_class="FLEX",
+                dpu_seconds=8640.0,
+            ),
+            2.4,
+            0.696,
+        ),
+        # Python shell at 0.0625 DPU, under the minute
+        (
+            {
+                "command_name": "pythonshell",
+                "glue_version": "3.0",
+                "max_capacity": 0.0625,
+                "execution_time_s": 35,
+            },
+            0.0625 * 60 / 3600,
+            None,
+        ),
+        # Python shell at 1 DPU for 20 minutes
+        (
+            {
+                "command_name": "pythonshell",
+                "glue_version": "3.0",
+                "max_capacity": 1.0,
+                "execution_time_s": 1200,
+            },
+            1 / 3,
+            0.44 / 3,
+        ),
+        # streaming on G.025X: a quarter DPU per worker
+        (
+            {
+                "command_name": "gluestreaming",
+                "glue_version": "4.0",
+                "worker_type": "G.025X",
+                "number_of_workers": 2,
+                "execution_time_s": 86400,
+            },
+            12.0,
+            5.28,
+        ),
+        # Ray on Z.2X: 2 M-DPU per worker
+        (
+            {
+                "command_name": "glueray",
+                "glue_version": "4.0",
+                "worker_type": "Z.2X",
+                "number_of_workers": 5,
+                "execution_time_s": 3600,
+            },
+            10.0,
+            4.40,
+        ),
+    ],
+)
+def test_billing_vectors(run, dpu_hours, usd):
+    cost = run_cost(run)
+    assert cost.dpu_hours == pytest.approx(dpu_hours)
+    expected_usd = usd if usd is not None else dpu_hours * cost.rate.usd
+    assert cost.cost_usd == pytest.approx(expected_usd)
+
+
+def test_minimums_are_flagged():
+    assert run_cost(
+        spark(worker_type="G.1X", number_of_workers=2, execution_time_s=48)
+    ).minimum_applied
+    assert not run_cost(
+        spark(worker_type="G.1X", number_of_workers=2, execution_time_s=61)
+    ).minimum_applied
+
+
+def test_unknown_memory_optimised_rate_gives_no_dollars_but_dpu_hours():
+    cost = run_cost(spark(worker_type="R.1X", number_of_workers=8, execution_time_s=3600))
+    assert cost.dpu_hours == pytest.approx(8.0)
+    assert cost.cost_usd is None
+    overridden = run_cost(
+        spark(worker_type="R.1X", number_of_workers=8, execution_time_s=3600),
+        {"us-east-1": {"memory_optimized": 0.52}},
+    )
+    assert overridden.cost_usd == pytest.approx(8 * 0.52)
+
+
+def test_confirmation_is_carried_with_the_rate():
+    assert lookup_rate("us-east-1", "etl").confirmed
+    assert not lookup_rate("us-east-1", "flex").confirmed
+    fallback = lookup_rate("eu-west-3", "etl")
+    assert fallback.usd == 0.44 and not fallback.confirmed and "eu-west-3" in fallback.source
+
+
+def test_a_run_without_time_or_capacity_is_not_priced():
+    cost = run_cost(spark(worker_type="G.1X", number_of_workers=2))
+    assert cost.dpu_hours is None and cost.cost_usd is None and cost.basis == "unknown"

@@ -1,0 +1,65 @@
+"""The store: migrations, WAL, idempotent writes, job versions and the --db / ADVISOR_DB rule."""
+
+from __future__ import annotations
+
+from advisor.config import load_config
+from advisor.store import Store, stable_hash
+
+
+def test_schema_is_migrated_once_and_in_wal_mode(tmp_path):
+    path = tmp_path / "a.db"
+    Store(path).close()
+    store = Store(path)  # re-opening applies nothing twice
+    assert store.db.execute("pragma journal_mode").fetchone()[0] == "wal"
+    expected = {
+        "jobs",
+        "job_versions",
+        "job_runs",
+        "run_metrics",
+        "collect_state",
+        "ingest_errors",
+        "eventlog_locations",
+        "run_costs",
+    }
+    assert expected <= set(store.db.table_names())
+    applied = store.db.execute("select count(*) from _sqlite_migrations").fetchone()[0]
+    assert applied == 1
+
+
+def test_job_versions_keep_first_and_last_seen(tmp_path):
+    store = Store(tmp_path / "a.db")
+    v1, v2 = (
+        {"WorkerType": "G.1X", "NumberOfWorkers": 5},
+        {"WorkerType": "G.2X", "NumberOfWorkers": 20},
+    )
+    store.record_job_version("j", v1, "2026-10-01", "2026-10-05T00:00:00.000+00:00")
+    store.record_job_version("j", v1, "2026-10-01", "2026-10-09T00:00:00.000+00:00")
+    store.record_job_version("j", v2, "2026-11-02", "2026-11-03T00:00:00.000+00:00")
+    store.record_job_version("j", v1, "2026-10-01", "2026-10-01T00:00:00.000+00:00")
+    rows = {r["hash"]: r for r in store.db["job_versions"].rows}
+    assert len(rows) == 2
+    first = rows[stable_hash(v1)]
+    assert (first["first_seen"], first["last_seen"]) == (
+        "2026-10-01T00:00:00.000+00:00",
+        "2026-10-09T00:00:00.000+00:00",
+    )
+
+
+def test_errors_are_one_row_per_problem(tmp_path):
+    store = Store(tmp_path / "a.db")
+    for _ in range(3):
+        store.record_error(
+            "import", "jobs.json", "invalid JSON", at="2026-11-01T00:00:00.000+00:00"
+        )
+    store.record_error("import", "other.json", "invalid JSON", at="2026-11-01T00:00:00.000+00:00")
+    assert len(store.errors()) == 2
+
+
+def test_db_path_precedence(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    assert str(load_config().db_path) == "advisor.db"
+    (tmp_path / "advisor.toml").write_text('[store]\ndb = "from-toml.db"\n')
+    assert str(load_config().db_path) == "from-toml.db"
+    monkeypatch.setenv("ADVISOR_DB", "from-env.db")
+    assert str(load_config().db_path) == "from-env.db"
+    assert str(load_config("from-flag.db").db_path) == "from-flag.db"
