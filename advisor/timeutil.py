@@ -15,8 +15,10 @@ def parse_ts(value: datetime | str | float | int | None) -> datetime | None:
         return None
     if isinstance(value, datetime):
         dt = value
-    elif isinstance(value, int | float):
+    elif isinstance(value, int | float) and not isinstance(value, bool):
         dt = datetime.fromtimestamp(float(value), tz=UTC)
+    elif not isinstance(value, str):
+        raise TypeError(f"not a timestamp: {value!r:.40}")
     else:
         text = value.strip()
         if text.endswith("Z"):

@@ -47,7 +47,7 @@ def test_full_collect_paginates_and_stores_everything(fleet, store):
         fleet.add_runs(name, 3)
     fleet.put_metrics(names[1], fleet.runs[names[1]])
 
-    report, faults = run_collect(store, fleet)
+    report, _ = run_collect(store, fleet)
 
     assert report.errors == []
     assert store.db["jobs"].count == 100
@@ -67,7 +67,42 @@ def test_full_collect_paginates_and_stores_everything(fleet, store):
             )
         )
         assert rows[0]["n"] == max(1, fake.execution_s // 60)
-    assert set(faults.operations) <= ALLOWED
+    # the 450-run job spans 19 days: its runs past ListMetrics' two weeks are asked for blindly
+    assert report.api_calls["cloudwatch:GetMetricData"] > 1
+
+
+def test_since_limits_a_first_collect(fleet, store):
+    names, _ = seed_small(fleet, jobs=3, big=450)  # 450 runs, 20 minutes apart
+
+    report, _ = run_collect(store, fleet, since=timedelta(hours=24))
+
+    kept = store.db.execute(
+        "select count(*) from job_runs where job_name = ?", [names[0]]
+    ).fetchone()
+    assert kept[0] == 72  # one day of runs every 20 minutes
+    assert (
+        report.api_calls["glue:GetJobRuns"] == 1 + 2
+    )  # the first page already reaches the horizon
+
+
+def test_a_changed_definition_becomes_a_new_version(fleet, store):
+    names, _ = seed_small(fleet, jobs=2, big=3)
+    run_collect(store, fleet)
+    job = fleet.backend_job(names[0])  # moto has no UpdateJob: change the definition in place
+    job.worker_type, job.number_of_workers = "G.2X", 20
+    run_collect(store, fleet, now=NOW + timedelta(days=1))
+
+    versions = list(
+        store.db.query(
+            "select first_seen, last_seen, definition from job_versions where name = ? "
+            "order by first_seen",
+            [names[0]],
+        )
+    )
+    assert len(versions) == 2
+    assert '"NumberOfWorkers":20' in versions[1]["definition"]
+    assert versions[0]["last_seen"] < versions[1]["first_seen"]
+    assert store.db["jobs"].get(names[0])["number_of_workers"] == 20
 
 
 def test_recollect_with_nothing_new_costs_one_call_per_job(fleet, store):

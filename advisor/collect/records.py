@@ -41,11 +41,41 @@ class RecordError(ValueError):
 
 
 def _int(value: Any) -> int | None:
-    return None if value is None else int(value)
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int | float | str):
+        raise TypeError(f"expected a number, got {value!r:.40}")
+    return int(value)
 
 
 def _float(value: Any) -> float | None:
-    return None if value is None else float(value)
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int | float | str):
+        raise TypeError(f"expected a number, got {value!r:.40}")
+    return float(value)
+
+
+def _str(value: Any) -> str | None:
+    if value is None or isinstance(value, str):
+        return value
+    raise TypeError(f"expected text, got {value!r:.40}")
+
+
+def _map(value: Any) -> dict[str, Any]:
+    if value is None:
+        return {}
+    if not isinstance(value, dict):
+        raise TypeError(f"expected an object, got {value!r:.40}")
+    return value
+
+
+def _checked(kind: str, record: dict[str, Any], build: Any) -> dict[str, Any]:
+    """Build a row; a field of the wrong type becomes a RecordError naming the record."""
+    try:
+        return build()
+    except (TypeError, ValueError) as exc:
+        raise RecordError(f"{kind} {record.get('Id') or record.get('Name')!r:.60}: {exc}") from exc
 
 
 def job_definition(job: dict[str, Any]) -> dict[str, Any]:
@@ -53,30 +83,34 @@ def job_definition(job: dict[str, Any]) -> dict[str, Any]:
     definition = {k: job[k] for k in _VERSIONED_FIELDS if k in job}
     for key in ("DefaultArguments", "NonOverridableArguments"):
         if key in definition:
-            definition[key] = redact_arguments(definition[key])
+            definition[key] = redact_arguments(_map(definition[key]))
     return definition
 
 
 def job_row(job: dict[str, Any], region: str | None) -> dict[str, Any]:
-    if not isinstance(job, dict) or not job.get("Name"):
+    if not isinstance(job, dict) or not job.get("Name") or not isinstance(job["Name"], str):
         raise RecordError("job has no Name")
-    command = job.get("Command") or {}
+    return _checked("job", job, lambda: _job_row(job, region))
+
+
+def _job_row(job: dict[str, Any], region: str | None) -> dict[str, Any]:
+    command = _map(job.get("Command"))
     definition = job_definition(job)
     return {
         "name": job["Name"],
         "region": region,
-        "command_name": command.get("Name"),
-        "python_version": command.get("PythonVersion"),
-        "glue_version": job.get("GlueVersion"),
-        "worker_type": job.get("WorkerType"),
+        "command_name": _str(command.get("Name")),
+        "python_version": _str(command.get("PythonVersion")),
+        "glue_version": _str(job.get("GlueVersion")),
+        "worker_type": _str(job.get("WorkerType")),
         "number_of_workers": _int(job.get("NumberOfWorkers")),
         "max_capacity": _float(job.get("MaxCapacity")),
-        "execution_class": job.get("ExecutionClass"),
+        "execution_class": _str(job.get("ExecutionClass")),
         "timeout_min": _int(job.get("Timeout")),
         "max_retries": _int(job.get("MaxRetries")),
-        "max_concurrent_runs": _int((job.get("ExecutionProperty") or {}).get("MaxConcurrentRuns")),
-        "role": job.get("Role"),
-        "job_mode": job.get("JobMode"),
+        "max_concurrent_runs": _int(_map(job.get("ExecutionProperty")).get("MaxConcurrentRuns")),
+        "role": _str(job.get("Role")),
+        "job_mode": _str(job.get("JobMode")),
         "created_on": iso(job.get("CreatedOn")),
         "last_modified_on": iso(job.get("LastModifiedOn")),
         "default_arguments": to_json(definition.get("DefaultArguments", {})),
@@ -89,31 +123,34 @@ def job_row(job: dict[str, Any], region: str | None) -> dict[str, Any]:
 def run_row(run: dict[str, Any], region: str | None) -> dict[str, Any]:
     if not isinstance(run, dict) or not run.get("Id") or not run.get("JobName"):
         raise RecordError("job run has no Id or JobName")
-    try:
-        return {
-            "id": run["Id"],
-            "job_name": run["JobName"],
-            "region": region,
-            "attempt": _int(run.get("Attempt")),
-            "previous_run_id": run.get("PreviousRunId"),
-            "trigger_name": run.get("TriggerName"),
-            "state": run.get("JobRunState"),
-            "started_on": iso(run.get("StartedOn")),
-            "completed_on": iso(run.get("CompletedOn")),
-            "last_modified_on": iso(run.get("LastModifiedOn")),
-            "execution_time_s": _int(run.get("ExecutionTime")),
-            "dpu_seconds": _float(run.get("DPUSeconds")),
-            "worker_type": run.get("WorkerType"),
-            "number_of_workers": _int(run.get("NumberOfWorkers")),
-            "max_capacity": _float(run.get("MaxCapacity")),
-            "allocated_capacity": _int(run.get("AllocatedCapacity")),
-            "glue_version": run.get("GlueVersion"),
-            "execution_class": run.get("ExecutionClass"),
-            "job_mode": run.get("JobMode"),
-            "timeout_min": _int(run.get("Timeout")),
-            "error_message": redact_text(run.get("ErrorMessage")),
-            "arguments": to_json(redact_arguments(run.get("Arguments"))),
-            "log_group_name": run.get("LogGroupName"),
-        }
-    except (TypeError, ValueError) as exc:
-        raise RecordError(f"job run {run.get('Id')}: {exc}") from exc
+    if not isinstance(run["Id"], str) or not isinstance(run["JobName"], str):
+        raise RecordError("job run Id and JobName must be text")
+    return _checked("job run", run, lambda: _run_row(run, region))
+
+
+def _run_row(run: dict[str, Any], region: str | None) -> dict[str, Any]:
+    return {
+        "id": run["Id"],
+        "job_name": run["JobName"],
+        "region": region,
+        "attempt": _int(run.get("Attempt")),
+        "previous_run_id": _str(run.get("PreviousRunId")),
+        "trigger_name": _str(run.get("TriggerName")),
+        "state": _str(run.get("JobRunState")),
+        "started_on": iso(run.get("StartedOn")),
+        "completed_on": iso(run.get("CompletedOn")),
+        "last_modified_on": iso(run.get("LastModifiedOn")),
+        "execution_time_s": _int(run.get("ExecutionTime")),
+        "dpu_seconds": _float(run.get("DPUSeconds")),
+        "worker_type": _str(run.get("WorkerType")),
+        "number_of_workers": _int(run.get("NumberOfWorkers")),
+        "max_capacity": _float(run.get("MaxCapacity")),
+        "allocated_capacity": _int(run.get("AllocatedCapacity")),
+        "glue_version": _str(run.get("GlueVersion")),
+        "execution_class": _str(run.get("ExecutionClass")),
+        "job_mode": _str(run.get("JobMode")),
+        "timeout_min": _int(run.get("Timeout")),
+        "error_message": redact_text(_str(run.get("ErrorMessage"))),
+        "arguments": to_json(redact_arguments(_map(run.get("Arguments")))),
+        "log_group_name": _str(run.get("LogGroupName")),
+    }
