@@ -40,20 +40,20 @@ class RecordError(ValueError):
     """A record that cannot be stored; the message says which field is wrong."""
 
 
-def _int(value: Any) -> int | None:
+def _number(value: Any, cast: type[int] | type[float]) -> Any:
     if value is None:
         return None
     if isinstance(value, bool) or not isinstance(value, int | float | str):
         raise TypeError(f"expected a number, got {value!r:.40}")
-    return int(value)
+    return cast(value)
+
+
+def _int(value: Any) -> int | None:
+    return _number(value, int)
 
 
 def _float(value: Any) -> float | None:
-    if value is None:
-        return None
-    if isinstance(value, bool) or not isinstance(value, int | float | str):
-        raise TypeError(f"expected a number, got {value!r:.40}")
-    return float(value)
+    return _number(value, float)
 
 
 def _str(value: Any) -> str | None:
