@@ -16,7 +16,15 @@ from typing import Any
 import click
 import orjson
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.progress import (
+    BarColumn,
+    DownloadColumn,
+    MofNCompleteColumn,
+    Progress,
+    TextColumn,
+    TimeElapsedColumn,
+    TransferSpeedColumn,
+)
 
 from advisor import __version__
 from advisor.config import load_config
@@ -311,6 +319,67 @@ def _print_errors(rows: list[dict]) -> None:
 
     if rows:
         console.print(errors_table(rows))
+
+
+@main.group("eventlog")
+def eventlog_group():
+    """Spark event logs: summarise any log, linked to a Glue run or not."""
+
+
+@eventlog_group.command("summarize")
+@click.argument("paths", nargs=-1, required=True, metavar="PATH...")
+@click.option("--profile", help="AWS profile for s3:// paths.")
+@click.option("--region", help="AWS region for s3:// paths.")
+@click.option("--endpoint-url", metavar="URL", help="S3 endpoint (moto, MinIO).")
+@format_option("text", "json")
+def eventlog_summarize_cmd(paths, profile, region, endpoint_url, fmt):
+    """Reduce event logs (file, folder, rolling folder or s3:// prefix) to one summary per app.
+
+    Reads plain, zstd, lz4, snappy, lzf and gz logs, rolling or not, complete or in progress;
+    the JSON schema is in docs/eventlog-summary.md. Exits 4 when lines were skipped.
+    """
+    from advisor.sparklog.service import summarize_paths
+
+    with Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        DownloadColumn(),
+        TransferSpeedColumn(),
+        console=console,
+        transient=True,
+    ) as bar:
+        task = bar.add_task("reading event logs", total=None)
+        summaries = summarize_paths(
+            list(paths),
+            s3_factory=_s3_factory(profile, region, endpoint_url),
+            on_total=lambda n: bar.update(task, total=n),
+            on_bytes=lambda n: bar.advance(task, n),
+        )
+    if not summaries:
+        console.print(f"no Spark event logs found in {', '.join(paths)}")
+        sys.exit(1)
+    if fmt == "json":
+        emit_json(summaries)
+    else:
+        from advisor.report.eventlog_text import summary_renderable
+
+        for summary in summaries:
+            out.print(summary_renderable(summary))
+    sys.exit(EXIT_PARTIAL if any(s["problems"] for s in summaries) else 0)
+
+
+def _s3_factory(profile: str | None, region: str | None, endpoint_url: str | None):
+    def make():
+        import boto3
+
+        from advisor.collect.aws import AwsClients
+
+        session = boto3.Session(profile_name=profile, region_name=region)
+        return AwsClients(
+            session.region_name or "us-east-1", endpoint_url=endpoint_url, session=session
+        ).s3
+
+    return make
 
 
 def sample_dir() -> Path:

@@ -1,0 +1,106 @@
+"""Terminal rendering of an event-log summary (pure: a summary dict in, rich renderables out)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rich.console import Group
+from rich.table import Table
+
+
+def _size(value: float | None) -> str:
+    if value is None:
+        return "—"
+    for unit in ("B", "KB", "MB", "GB", "TB"):
+        if abs(value) < 1000:
+            return f"{value:,.1f} {unit}" if unit != "B" else f"{value:,.0f} B"
+        value /= 1000
+    return f"{value:,.1f} PB"
+
+
+def _ms(value: float | None) -> str:
+    return "—" if value is None else f"{value / 1000:,.1f} s"
+
+
+def summary_renderable(s: dict[str, Any], top_stages: int = 8) -> Group:
+    head = Table.grid(padding=(0, 2))
+    head.add_column(style="bold")
+    head.add_column()
+    util = s["executor_utilization"]
+    rows = [
+        (
+            "application",
+            f"{s['app_id']} ({s['app_name'] or '?'}), Spark {s['spark_version'] or '?'}",
+        ),
+        (
+            "status",
+            ("complete" if s["complete"] else "INCOMPLETE")
+            + (", DATA LOSS: " + "; ".join(s["data_loss_reasons"][:2]) if s["data_loss"] else ""),
+        ),
+        ("duration", _ms(s["duration_ms"])),
+        (
+            "work",
+            f"{s['jobs']} jobs, {s['stage_attempts']} stage attempts, {s['tasks']:,} tasks "
+            f"({s['failed_tasks']} failed, {s['killed_tasks']} killed) "
+            f"on {s['executors']} executors",
+        ),
+        (
+            "executor time",
+            f"{_ms(s['executor_run_time_ms'])} run, {_ms(s['gc_time_ms'])} GC, "
+            f"utilisation {'—' if util is None else f'{util:.0%}'}",
+        ),
+        (
+            "spill",
+            f"{_size(s['memory_bytes_spilled'])} memory, {_size(s['disk_bytes_spilled'])} disk",
+        ),
+        (
+            "I/O",
+            f"input {_size(s['input_bytes'])}, output {_size(s['output_bytes'])}, shuffle read "
+            f"{_size(s['shuffle_read_bytes'])}, write {_size(s['shuffle_write_bytes'])}",
+        ),
+        (
+            "files",
+            f"read {s['files_read'] if s['files_read'] is not None else '—'} "
+            f"({_size(s['files_read_bytes'])}), written "
+            f"{s['files_written'] if s['files_written'] is not None else '—'} "
+            f"({_size(s['files_written_bytes'])})",
+        ),
+        ("peak JVM heap", _size(s["peak_jvm_heap_bytes"])),
+    ]
+    if s["failure_reasons"]:
+        rows.append(("failures", ", ".join(f"{k} {v}" for k, v in s["failure_reasons"].items())))
+    if s["glue"]:
+        rows.append(("glue", ", ".join(f"{k}={v}" for k, v in s["glue"].items())))
+    if s["problems"]:
+        rows.append(("skipped", ", ".join(f"{k} {v}" for k, v in s["problems"].items())))
+    for label, value in rows:
+        head.add_row(label, value)
+    stages = Table(title=f"Top {top_stages} stages by executor run time", title_justify="left")
+    for name in (
+        "stage",
+        "tasks",
+        "failed",
+        "run",
+        "p50 task",
+        "p95 task",
+        "max task",
+        "disk spill",
+        "input",
+        "shuffle in",
+    ):
+        stages.add_column(name, justify="left" if name == "stage" else "right", no_wrap=True)
+    ranked = sorted(s["stage_list"], key=lambda r: r["executor_run_time_ms"] or 0, reverse=True)
+    for r in ranked[:top_stages]:
+        stages.add_row(
+            f"{r['stage_id']}.{r['attempt']} {(r['name'] or '')[:24]}",
+            f"{r['tasks']:,}",
+            str(r["failed_tasks"]),
+            _ms(r["executor_run_time_ms"]),
+            _ms(r["task_ms_median"]),
+            _ms(r["task_ms_p95"]),
+            _ms(r["task_ms_max"]),
+            _size(r["disk_bytes_spilled"]),
+            _size(r["input_bytes"]),
+            _size(r["shuffle_read_bytes"]),
+        )
+    return Group(head, stages)

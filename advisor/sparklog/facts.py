@@ -1,0 +1,184 @@
+"""Per-stage and per-executor accumulators: memory bounded by stages and executors, not tasks.
+
+Task durations and peak execution memory go into DDSketch quantile sketches (1 % relative
+error); min, max and every sum are exact.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ddsketch import DDSketch
+
+QUANTILES = {"min": None, "p25": 0.25, "median": 0.5, "p75": 0.75, "p95": 0.95, "max": None}
+SKETCH_ACCURACY = 0.01
+
+
+def _sketch() -> DDSketch:
+    return DDSketch(relative_accuracy=SKETCH_ACCURACY)
+
+
+class StageAcc:
+    """One stage attempt."""
+
+    __slots__ = (
+        "attempt",
+        "completed_ms",
+        "cpu_ns",
+        "disk_spill",
+        "durations",
+        "failed",
+        "failure_reason",
+        "fetch_wait_ms",
+        "gc_ms",
+        "input_bytes",
+        "input_records",
+        "killed",
+        "max_ms",
+        "mem_spill",
+        "min_ms",
+        "name",
+        "num_tasks",
+        "output_bytes",
+        "output_records",
+        "parents",
+        "peak_mem",
+        "peak_mem_max",
+        "resubmitted",
+        "run_ms",
+        "shuffle_read",
+        "shuffle_write",
+        "stage_id",
+        "stage_totals",
+        "starts",
+        "submitted_ms",
+        "succeeded",
+        "tasks",
+    )
+
+    def __init__(self, stage_id: int, attempt: int):
+        self.stage_id, self.attempt = stage_id, attempt
+        self.name: str | None = None
+        self.num_tasks = self.submitted_ms = self.completed_ms = None
+        self.failure_reason: str | None = None
+        self.parents: list[int] = []
+        self.tasks = self.failed = self.killed = self.succeeded = self.starts = 0
+        self.resubmitted = 0  # re-posted ends of finished tasks: they have no TaskStart
+        self.min_ms = self.max_ms = None
+        self.run_ms = self.cpu_ns = self.gc_ms = self.mem_spill = self.disk_spill = 0
+        self.input_bytes = self.input_records = self.output_bytes = self.output_records = 0
+        self.shuffle_read = self.shuffle_write = self.fetch_wait_ms = 0
+        self.peak_mem_max = 0
+        self.durations = _sketch()
+        self.peak_mem = _sketch()
+        self.stage_totals: dict[str, float] = {}
+
+    def add_duration(self, ms: int) -> None:
+        self.durations.add(max(ms, 0) + 1e-9)  # DDSketch wants positive values
+        self.min_ms = ms if self.min_ms is None else min(self.min_ms, ms)
+        self.max_ms = ms if self.max_ms is None else max(self.max_ms, ms)
+
+    def quantiles(self) -> dict[str, float | None]:
+        if not self.tasks or self.min_ms is None:
+            return dict.fromkeys(QUANTILES)
+        out: dict[str, float | None] = {"min": self.min_ms, "max": self.max_ms}
+        for key, q in QUANTILES.items():
+            if q is not None:
+                value = self.durations.get_quantile_value(q)
+                out[key] = round(min(max(value, self.min_ms), self.max_ms), 1)
+        return out
+
+    def as_row(self) -> dict[str, Any]:
+        q = self.quantiles()
+        duration = (
+            self.completed_ms - self.submitted_ms
+            if self.completed_ms is not None and self.submitted_ms is not None
+            else None
+        )
+        return {
+            "stage_id": self.stage_id,
+            "attempt": self.attempt,
+            "name": self.name,
+            "num_tasks": self.num_tasks,
+            "tasks": self.tasks,
+            "succeeded_tasks": self.succeeded,
+            "failed_tasks": self.failed,
+            "killed_tasks": self.killed,
+            "submitted_ms": self.submitted_ms,
+            "completed_ms": self.completed_ms,
+            "duration_ms": duration,
+            "failure_reason": self.failure_reason,
+            "parent_ids": self.parents,
+            **{f"task_ms_{k}": v for k, v in q.items()},
+            "executor_run_time_ms": self.run_ms,
+            "executor_cpu_time_ms": round(self.cpu_ns / 1e6, 3),
+            "gc_time_ms": self.gc_ms,
+            "memory_bytes_spilled": self.mem_spill,
+            "disk_bytes_spilled": self.disk_spill,
+            "peak_execution_memory_max": self.peak_mem_max,
+            "peak_execution_memory_p95": (
+                round(self.peak_mem.get_quantile_value(0.95)) if self.peak_mem.count else None
+            ),
+            "input_bytes": self.input_bytes,
+            "input_records": self.input_records,
+            "output_bytes": self.output_bytes,
+            "output_records": self.output_records,
+            "shuffle_read_bytes": self.shuffle_read,
+            "shuffle_write_bytes": self.shuffle_write,
+            "fetch_wait_ms": self.fetch_wait_ms,
+        }
+
+
+class ExecutorAcc:
+    __slots__ = (
+        "added_ms",
+        "cores",
+        "disk_spill",
+        "executor_id",
+        "failed",
+        "gc_ms",
+        "host",
+        "max_memory",
+        "mem_spill",
+        "peak_exec_memory",
+        "peak_heap",
+        "removed_ms",
+        "removed_reason",
+        "run_ms",
+        "tasks",
+    )
+
+    def __init__(self, executor_id: str):
+        self.executor_id = executor_id
+        self.added_ms = self.removed_ms = self.cores = self.max_memory = None
+        self.host = self.removed_reason = None
+        self.tasks = self.failed = self.run_ms = self.gc_ms = self.mem_spill = self.disk_spill = 0
+        self.peak_heap = self.peak_exec_memory = None
+
+    def peak(self, metrics: dict[str, Any] | None) -> None:
+        if not metrics:
+            return
+        heap, execution = metrics.get("JVMHeapMemory"), metrics.get("OnHeapExecutionMemory")
+        if isinstance(heap, int | float) and heap > (self.peak_heap or 0):
+            self.peak_heap = int(heap)
+        if isinstance(execution, int | float) and execution > (self.peak_exec_memory or 0):
+            self.peak_exec_memory = int(execution)
+
+    def as_row(self) -> dict[str, Any]:
+        return {
+            "executor_id": self.executor_id,
+            "host": self.host,
+            "cores": self.cores,
+            "added_ms": self.added_ms,
+            "removed_ms": self.removed_ms,
+            "removed_reason": self.removed_reason,
+            "max_memory_bytes": self.max_memory,
+            "tasks": self.tasks,
+            "failed_tasks": self.failed,
+            "task_time_ms": self.run_ms,
+            "gc_time_ms": self.gc_ms,
+            "memory_bytes_spilled": self.mem_spill,
+            "disk_bytes_spilled": self.disk_spill,
+            "peak_jvm_heap_bytes": self.peak_heap,
+            "peak_on_heap_execution_memory_bytes": self.peak_exec_memory,
+        }

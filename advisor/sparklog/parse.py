@@ -1,0 +1,368 @@
+"""Reduce one Spark event log to app, stage, executor, SQL and failure facts in one pass.
+
+The event name is read from the line's prefix, so events we do not need are never decoded and
+TaskStart lines are only counted. Memory grows with stages, executors and SQL plan metrics,
+never with tasks. Bad lines are recorded with their file and line and skipped.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from typing import Any
+
+import orjson
+
+from advisor.sparklog.facts import ExecutorAcc, StageAcc
+from advisor.sparklog.failures import classify, first_line
+from advisor.sparklog.reader import EventLog, Problems, iter_lines
+from advisor.sparklog.sql import SqlAcc
+
+PROPERTIES = (
+    "spark.master",
+    "spark.executor.memory",
+    "spark.executor.cores",
+    "spark.executor.instances",
+    "spark.driver.memory",
+    "spark.driver.cores",
+    "spark.sql.shuffle.partitions",
+    "spark.sql.adaptive.enabled",
+    "spark.serializer",
+    "spark.dynamicAllocation.enabled",
+    "spark.dynamicAllocation.maxExecutors",
+    "spark.sql.files.maxPartitionBytes",
+    "spark.sql.parquet.mergeSchema",
+    "spark.sql.parquet.filterPushdown",
+    "spark.memory.fraction",
+    "spark.executor.memoryOverhead",
+    "spark.app.name",
+)
+_SQL_UI = "org.apache.spark.sql.execution.ui."
+_EVENT_PREFIX = b'{"Event":"'
+_TASK_START_STAGE = re.compile(rb'"Stage ID":(\d+),"Stage Attempt ID":(\d+)')
+# Events that carry nothing the advisor uses: skipped without decoding, not "unknown".
+IGNORED_EVENTS = frozenset(
+    {
+        "SparkListenerBlockUpdated",
+        "SparkListenerTaskGettingResult",
+        "SparkListenerUnpersistRDD",
+        "SparkListenerResourceProfileAdded",
+        "SparkListenerBlockManagerRemoved",
+        "SparkListenerExecutorMetricsUpdate",
+        "SparkListenerSpeculativeTaskSubmitted",
+        "SparkListenerExecutorBlacklisted",
+        "SparkListenerExecutorUnblacklisted",
+        "SparkListenerNodeBlacklisted",
+        "SparkListenerNodeUnblacklisted",
+        "SparkListenerExecutorExcluded",
+        "SparkListenerExecutorUnexcluded",
+        "SparkListenerExecutorBlacklistedForStage",
+        "SparkListenerExecutorExcludedForStage",
+        "SparkListenerNodeBlacklistedForStage",
+        "SparkListenerNodeExcludedForStage",
+        "SparkListenerMiscellaneousProcessAdded",
+        "org.apache.spark.sql.execution.ui.SparkListenerSQLAdaptiveSQLMetricUpdates",
+        "org.apache.spark.sql.execution.ui.SparkListenerEffectiveSQLConf",
+        "org.apache.spark.sql.streaming.StreamingQueryListener$QueryStartedEvent",
+        "org.apache.spark.sql.streaming.StreamingQueryListener$QueryProgressEvent",
+        "org.apache.spark.sql.streaming.StreamingQueryListener$QueryTerminatedEvent",
+        "org.apache.spark.sql.streaming.StreamingQueryListener$QueryIdleEvent",
+    }
+)
+
+
+def event_name(line: bytes) -> str | None:
+    """The event type from the line's prefix (Spark writes "Event" first), else None."""
+    if line.startswith(_EVENT_PREFIX):
+        end = line.find(b'"', len(_EVENT_PREFIX))
+        if end > 0:
+            return line[len(_EVENT_PREFIX) : end].decode(errors="replace")
+    return None
+
+
+def _num(value: Any) -> float:
+    return value if isinstance(value, int | float) and not isinstance(value, bool) else 0
+
+
+class AppReducer:
+    """Feed decoded events; read `.summary()` when the log ends."""
+
+    def __init__(self, location: str, problems: Problems, *, in_progress: bool = False):
+        self.location, self.problems, self.in_progress = location, problems, in_progress
+        self.app: dict[str, Any] = {
+            "app_id": None,
+            "name": None,
+            "spark_version": None,
+            "start_ms": None,
+            "end_ms": None,
+            "user": None,
+        }
+        self.properties: dict[str, str] = {}
+        self.glue: dict[str, str] = {}
+        self.stages: dict[tuple[int, int], StageAcc] = {}
+        self.executors: dict[str, ExecutorAcc] = {}
+        self.sql = SqlAcc()
+        self.failures: dict[str, int] = {}
+        self.failure_examples: dict[str, str] = {}
+        self.failed_jobs: list[dict[str, Any]] = []
+        self.jobs = 0
+        self.events = 0
+        self.last_ms = 0
+        self.skipped: dict[str, int] = {}
+        self.handlers: dict[str, Callable[[dict[str, Any]], None]] = {
+            "SparkListenerLogStart": self._log_start,
+            "SparkListenerApplicationStart": self._app_start,
+            "SparkListenerApplicationEnd": self._app_end,
+            "SparkListenerEnvironmentUpdate": self._environment,
+            "SparkListenerExecutorAdded": self._executor_added,
+            "SparkListenerExecutorRemoved": self._executor_removed,
+            "SparkListenerBlockManagerAdded": self._block_manager,
+            "SparkListenerJobStart": self._job_start,
+            "SparkListenerJobEnd": self._job_end,
+            "SparkListenerStageSubmitted": self._stage_submitted,
+            "SparkListenerStageCompleted": self._stage_completed,
+            "SparkListenerTaskEnd": self._task_end,
+            "SparkListenerStageExecutorMetrics": self._stage_executor_metrics,
+            f"{_SQL_UI}SparkListenerSQLExecutionStart": self.sql.start,
+            f"{_SQL_UI}SparkListenerSQLAdaptiveExecutionUpdate": self.sql.adaptive_update,
+            f"{_SQL_UI}SparkListenerSQLExecutionEnd": self.sql.end,
+            f"{_SQL_UI}SparkListenerDriverAccumUpdates": self.sql.driver_updates,
+        }
+
+    # ---- the line loop ---------------------------------------------------------------------
+
+    def feed(self, line: bytes, where: tuple[str, int], unterminated: bool = False) -> None:
+        name = event_name(line)
+        if name == "SparkListenerTaskStart":
+            self._task_start(line)
+            return
+        if name is not None and name not in self.handlers:
+            self._skip(name)
+            return
+        try:
+            event = orjson.loads(line)
+        except orjson.JSONDecodeError as exc:
+            kind = "truncated_last_line" if unterminated else "invalid_json"
+            self.problems.add(kind, where[0], where[1], f"{exc}: {line[:80]!r}")
+            return
+        if not isinstance(event, dict):
+            self.problems.add("not_an_event", where[0], where[1], repr(line[:80]))
+            return
+        name = name or event.get("Event")
+        handler = self.handlers.get(name)
+        if handler is None:
+            self._skip(str(name))
+            return
+        self.events += 1
+        try:
+            handler(event)
+        except (KeyError, TypeError, ValueError, AttributeError, IndexError, OverflowError) as exc:
+            self.problems.add(
+                "bad_event", where[0], where[1], f"{name}: {type(exc).__name__}: {exc}"
+            )
+
+    def _skip(self, name: str) -> None:
+        if name not in IGNORED_EVENTS:
+            self.problems.add(
+                "unknown_event", self.location, None, name
+            ) if name not in self.skipped else None
+        self.skipped[name] = self.skipped.get(name, 0) + 1
+
+    def _time(self, value: Any) -> int | None:
+        if isinstance(value, int | float) and not isinstance(value, bool) and value > 0:
+            self.last_ms = max(self.last_ms, int(value))
+            return int(value)
+        return None
+
+    # ---- app ------------------------------------------------------------------------------
+
+    def _log_start(self, e: dict[str, Any]) -> None:
+        self.app["spark_version"] = e.get("Spark Version")
+
+    def _app_start(self, e: dict[str, Any]) -> None:
+        self.app.update(
+            app_id=e.get("App ID"),
+            name=e.get("App Name"),
+            user=e.get("User"),
+            start_ms=self._time(e.get("Timestamp")),
+        )
+        self.app["attempt_id"] = e.get("App Attempt ID")
+
+    def _app_end(self, e: dict[str, Any]) -> None:
+        self.app["end_ms"] = self._time(e.get("Timestamp"))
+
+    def _environment(self, e: dict[str, Any]) -> None:
+        props = e.get("Spark Properties") or {}
+        if isinstance(props, list):  # some writers emit [[key, value], ...]
+            props = dict(p for p in props if isinstance(p, list) and len(p) == 2)
+        system = e.get("System Properties") or {}
+        if isinstance(system, list):
+            system = dict(p for p in system if isinstance(p, list) and len(p) == 2)
+        self.properties = {k: str(props[k]) for k in PROPERTIES if k in props}
+        for source in (system, props):
+            for key, value in source.items():
+                if key.startswith("spark.glue.") or key in ("JOB_RUN_ID", "JOB_NAME"):
+                    self.glue[key.removeprefix("spark.glue.")] = str(value)
+
+    # ---- executors ------------------------------------------------------------------------
+
+    def _executor(self, executor_id: Any) -> ExecutorAcc:
+        key = str(executor_id)
+        acc = self.executors.get(key)
+        if acc is None:
+            acc = self.executors[key] = ExecutorAcc(key)
+        return acc
+
+    def _executor_added(self, e: dict[str, Any]) -> None:
+        acc = self._executor(e["Executor ID"])
+        info = e.get("Executor Info") or {}
+        acc.added_ms, acc.host = self._time(e.get("Timestamp")), info.get("Host")
+        acc.cores = info.get("Total Cores")
+
+    def _executor_removed(self, e: dict[str, Any]) -> None:
+        acc = self._executor(e["Executor ID"])
+        acc.removed_ms, acc.removed_reason = (
+            self._time(e.get("Timestamp")),
+            first_line(e.get("Removed Reason")),
+        )
+
+    def _block_manager(self, e: dict[str, Any]) -> None:
+        manager = e.get("Block Manager ID") or {}
+        if "Executor ID" in manager:
+            acc = self._executor(manager["Executor ID"])
+            acc.max_memory = e.get("Maximum Memory")
+            acc.host = acc.host or manager.get("Host")
+            if acc.added_ms is None:
+                acc.added_ms = self._time(e.get("Timestamp"))
+
+    def _stage_executor_metrics(self, e: dict[str, Any]) -> None:
+        self._executor(e["Executor ID"]).peak(e.get("Executor Metrics"))
+
+    # ---- jobs and stages ------------------------------------------------------------------
+
+    def _job_start(self, e: dict[str, Any]) -> None:
+        self.jobs += 1
+        self._time(e.get("Submission Time"))
+
+    def _job_end(self, e: dict[str, Any]) -> None:
+        self._time(e.get("Completion Time"))
+        result = e.get("Job Result") or {}
+        if result.get("Result") == "JobFailed":
+            exception = result.get("Exception") or {}
+            self.failed_jobs.append(
+                {"job_id": e.get("Job ID"), "reason": first_line(exception.get("Message"))}
+            )
+
+    def _stage(self, info: dict[str, Any]) -> StageAcc:
+        key = (int(info["Stage ID"]), int(info.get("Stage Attempt ID") or 0))
+        acc = self.stages.get(key)
+        if acc is None:
+            acc = self.stages[key] = StageAcc(*key)
+        acc.name = info.get("Stage Name", acc.name)
+        acc.num_tasks = info.get("Number of Tasks", acc.num_tasks)
+        acc.parents = info.get("Parent IDs") or acc.parents
+        return acc
+
+    def _stage_submitted(self, e: dict[str, Any]) -> None:
+        acc = self._stage(e["Stage Info"])
+        acc.submitted_ms = self._time(e["Stage Info"].get("Submission Time")) or acc.submitted_ms
+
+    def _stage_completed(self, e: dict[str, Any]) -> None:
+        info = e["Stage Info"]
+        acc = self._stage(info)
+        acc.submitted_ms = self._time(info.get("Submission Time")) or acc.submitted_ms
+        acc.completed_ms = self._time(info.get("Completion Time"))
+        acc.failure_reason = first_line(info.get("Failure Reason")) or None
+        for accum in info.get("Accumulables") or []:
+            name = accum.get("Name") or ""
+            if name.startswith("internal.metrics."):
+                acc.stage_totals[name] = _num(accum.get("Value"))
+        self.sql.stage_accumulables(info.get("Accumulables") or [])
+
+    # ---- tasks ----------------------------------------------------------------------------
+
+    def _task_start(self, line: bytes) -> None:
+        match = _TASK_START_STAGE.search(line, 0, 200)
+        if match:
+            key = (int(match.group(1)), int(match.group(2)))
+            acc = self.stages.get(key) or self.stages.setdefault(key, StageAcc(*key))
+            acc.starts += 1
+
+    def _task_end(self, e: dict[str, Any]) -> None:
+        key = (int(e["Stage ID"]), int(e.get("Stage Attempt ID") or 0))
+        stage = self.stages.get(key) or self.stages.setdefault(key, StageAcc(*key))
+        info = e.get("Task Info") or {}
+        executor = self._executor(info.get("Executor ID", "unknown"))
+        stage.tasks += 1
+        executor.tasks += 1
+        launch, finish = self._time(info.get("Launch Time")), self._time(info.get("Finish Time"))
+        if launch is not None and finish is not None:
+            stage.add_duration(finish - launch)
+        failure, message = classify(e.get("Task End Reason") or {})
+        if failure is not None:
+            stage.failed += 1
+            executor.failed += 1
+            self.failures[failure] = self.failures.get(failure, 0) + 1
+            self.failure_examples.setdefault(failure, message)
+            stage.resubmitted += failure == "resubmitted"
+        elif (e.get("Task End Reason") or {}).get("Reason") == "TaskKilled" or info.get("Killed"):
+            stage.killed += 1
+        else:
+            stage.succeeded += 1
+        executor.peak(e.get("Task Executor Metrics"))
+        metrics = e.get("Task Metrics")
+        if metrics:
+            self._task_metrics(stage, executor, metrics)
+
+    def _task_metrics(self, stage: StageAcc, executor: ExecutorAcc, m: dict[str, Any]) -> None:
+        # Spark writes plain integers; a value of another type raises TypeError here, which
+        # feed() records as a bad event. `or 0` is the hot path's cheap guard against nulls.
+        get = m.get
+        run, gc = get("Executor Run Time") or 0, get("JVM GC Time") or 0
+        mem, disk = get("Memory Bytes Spilled") or 0, get("Disk Bytes Spilled") or 0
+        stage.run_ms += run
+        stage.cpu_ns += get("Executor CPU Time") or 0
+        stage.gc_ms += gc
+        stage.mem_spill += mem
+        stage.disk_spill += disk
+        executor.run_ms += run
+        executor.gc_ms += gc
+        executor.mem_spill += mem
+        executor.disk_spill += disk
+        peak = get("Peak Execution Memory") or 0
+        if peak > 0:
+            stage.peak_mem.add(peak)
+            if peak > stage.peak_mem_max:
+                stage.peak_mem_max = peak
+        read = get("Shuffle Read Metrics")
+        if read:
+            stage.shuffle_read += (read.get("Remote Bytes Read") or 0) + (
+                read.get("Local Bytes Read") or 0
+            )
+            stage.fetch_wait_ms += read.get("Fetch Wait Time") or 0
+        write = get("Shuffle Write Metrics")
+        if write:
+            stage.shuffle_write += write.get("Shuffle Bytes Written") or 0
+        inp = get("Input Metrics")
+        if inp:
+            stage.input_bytes += inp.get("Bytes Read") or 0
+            stage.input_records += inp.get("Records Read") or 0
+        out = get("Output Metrics")
+        if out:
+            stage.output_bytes += out.get("Bytes Written") or 0
+            stage.output_records += out.get("Records Written") or 0
+
+
+def reduce_log(
+    log: EventLog,
+    *,
+    s3: Any = None,
+    on_bytes: Callable[[int], None] | None = None,
+    problems: Problems | None = None,
+) -> AppReducer:
+    """Read every line of one application's log through the reducer."""
+    problems = problems or Problems()
+    reducer = AppReducer(log.location, problems, in_progress=log.in_progress)
+    for line in iter_lines(log, problems, s3=s3, on_bytes=on_bytes):
+        reducer.feed(line.data, (line.part.location, line.number), line.unterminated)
+    return reducer

@@ -1,0 +1,38 @@
+"""Entry points over the reader and reducer: summarise paths (CLI), reduce a run's logs (store)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from advisor.sparklog.parse import reduce_log
+from advisor.sparklog.reader import EventLog, find_logs
+from advisor.sparklog.summary import summarize
+
+
+def discover(
+    paths: list[str], s3_factory: Callable[[], Any] | None = None
+) -> tuple[list[EventLog], Any]:
+    s3 = s3_factory() if s3_factory and any(p.startswith("s3://") for p in paths) else None
+    logs: list[EventLog] = []
+    for path in paths:
+        logs.extend(find_logs(path, s3))
+    return logs, s3
+
+
+def summarize_paths(
+    paths: list[str],
+    *,
+    s3_factory: Callable[[], Any] | None = None,
+    on_total: Callable[[int], None] | None = None,
+    on_bytes: Callable[[int], None] | None = None,
+) -> list[dict[str, Any]]:
+    logs, s3 = discover(paths, s3_factory)
+    if on_total:
+        on_total(sum(log.size for log in logs))
+    summaries = []
+    for log in logs:
+        summary = summarize(reduce_log(log, s3=s3, on_bytes=on_bytes))
+        summary["source"] = log.location
+        summaries.append(summary)
+    return summaries

@@ -1,0 +1,93 @@
+"""SQL execution facts: files and bytes read and written, from plan metrics and their values.
+
+The plan only declares metrics (name + accumulator id); values arrive in driver accumulator
+updates (file counts and sizes are driver-side) and in stage accumulables. AQE plan updates
+declare new accumulator ids, so both plans are walked.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+# plan metric name -> summary key
+FILE_METRICS = {
+    "number of files read": "files_read",
+    "size of files read": "files_read_bytes",
+    "number of written files": "files_written",
+    "written output": "files_written_bytes",
+}
+
+
+class SqlAcc:
+    def __init__(self) -> None:
+        self.executions: dict[int, dict[str, Any]] = {}
+        self.accum_owner: dict[int, tuple[int, str]] = {}  # accumulator id -> (execution, key)
+        self.driver_values: dict[int, float] = {}
+        self.stage_values: dict[int, float] = {}
+
+    def _walk(self, execution_id: int, plan: dict[str, Any] | None) -> None:
+        stack = [plan] if plan else []
+        while stack:
+            node = stack.pop()
+            for metric in node.get("metrics") or []:
+                key = FILE_METRICS.get(metric.get("name"))
+                if key is not None and "accumulatorId" in metric:
+                    self.accum_owner[int(metric["accumulatorId"])] = (execution_id, key)
+            stack.extend(node.get("children") or [])
+
+    def start(self, e: dict[str, Any]) -> None:
+        execution_id = int(e["executionId"])
+        self.executions[execution_id] = {
+            "execution_id": execution_id,
+            "description": str(e.get("description") or "")[:200],
+            "start_ms": e.get("time"),
+            "end_ms": None,
+            "error": None,
+        }
+        self._walk(execution_id, e.get("sparkPlanInfo"))
+
+    def adaptive_update(self, e: dict[str, Any]) -> None:
+        self._walk(int(e["executionId"]), e.get("sparkPlanInfo"))
+
+    def end(self, e: dict[str, Any]) -> None:
+        execution = self.executions.get(int(e["executionId"]))
+        if execution is not None:
+            execution["end_ms"] = e.get("time")
+            error = e.get("errorMessage")
+            execution["error"] = str(error).splitlines()[0][:300] if error else None
+
+    def driver_updates(self, e: dict[str, Any]) -> None:
+        for accum_id, value in e.get("accumUpdates") or []:
+            accum_id = int(accum_id)
+            if accum_id in self.accum_owner:
+                self.driver_values[accum_id] = self.driver_values.get(accum_id, 0) + float(value)
+
+    def stage_accumulables(self, accumulables: list[dict[str, Any]]) -> None:
+        for accum in accumulables:
+            accum_id = accum.get("ID")
+            if isinstance(accum_id, int) and accum_id in self.accum_owner:
+                try:
+                    value = float(accum.get("Value"))
+                except (TypeError, ValueError):
+                    continue
+                # an accumulator's value is cumulative: the latest stage holds the total
+                self.stage_values[accum_id] = max(self.stage_values.get(accum_id, 0), value)
+
+    def rows(self) -> list[dict[str, Any]]:
+        totals: dict[int, dict[str, float]] = {}
+        for accum_id, (execution_id, key) in self.accum_owner.items():
+            value = self.driver_values.get(accum_id, self.stage_values.get(accum_id))
+            if value is None:
+                continue
+            bucket = totals.setdefault(execution_id, {})
+            bucket[key] = bucket.get(key, 0) + value
+        rows = []
+        for execution_id, execution in sorted(self.executions.items()):
+            values = totals.get(execution_id, {})
+            rows.append(
+                {
+                    **execution,
+                    **{k: int(values[k]) if k in values else None for k in FILE_METRICS.values()},
+                }
+            )
+        return rows

@@ -1,0 +1,109 @@
+"""The per-application summary (`advisor eventlog summarize --format json`) and data-loss checks.
+
+Schema: docs/eventlog-summary.md. Totals are numbers, or null when the log cannot tell.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from advisor.sparklog.parse import AppReducer
+
+# A stage's own totals (StageCompleted accumulables) against the sum over its task-end events:
+# more in the stage than in its tasks means task-end events were dropped.
+_LOSS_TOLERANCE = 0.01
+
+
+def data_loss_reasons(reducer: AppReducer) -> list[str]:
+    reasons = []
+    saw_starts = any(s.starts for s in reducer.stages.values())
+    for (stage_id, attempt), stage in sorted(reducer.stages.items()):
+        ends = stage.tasks - stage.resubmitted
+        if saw_starts and ends > stage.starts:
+            reasons.append(
+                f"stage {stage_id}.{attempt}: {ends - stage.starts} task ends without a task start"
+            )
+        recorded = stage.stage_totals.get("internal.metrics.executorRunTime")
+        if recorded is not None and recorded > stage.run_ms * (1 + _LOSS_TOLERANCE) + 1000:
+            reasons.append(
+                f"stage {stage_id}.{attempt}: executor run time {recorded:.0f} ms in the "
+                f"stage's totals but {stage.run_ms:.0f} ms in its task-end events"
+            )
+    return reasons
+
+
+def _utilization(reducer: AppReducer, end_ms: int | None) -> float | None:
+    available = 0.0
+    for executor in reducer.executors.values():
+        if executor.cores and executor.added_ms:
+            until = executor.removed_ms or end_ms
+            if until and until > executor.added_ms:
+                available += executor.cores * (until - executor.added_ms)
+    used = sum(e.run_ms for e in reducer.executors.values())
+    return round(used / available, 4) if available else None
+
+
+def summarize(reducer: AppReducer) -> dict[str, Any]:
+    stages = [s.as_row() for _, s in sorted(reducer.stages.items())]
+    executors = [
+        e.as_row() for e in reducer.executors.values() if e.tasks or e.added_ms or e.max_memory
+    ]
+    sql = reducer.sql.rows()
+    end_ms = reducer.app["end_ms"] or reducer.last_ms or None
+    loss = data_loss_reasons(reducer)
+
+    def total(key: str) -> float:
+        return sum(s[key] or 0 for s in stages)
+
+    def sql_total(key: str) -> int | None:
+        values = [row[key] for row in sql if row[key] is not None]
+        return sum(values) if values else None
+
+    heaps = [e["peak_jvm_heap_bytes"] for e in executors if e["peak_jvm_heap_bytes"]]
+    start_ms = reducer.app["start_ms"]
+    return {
+        "app_id": reducer.app["app_id"],
+        "app_name": reducer.app["name"],
+        "spark_version": reducer.app["spark_version"],
+        "complete": bool(reducer.app["end_ms"]) and not reducer.in_progress,
+        "start_ms": start_ms,
+        "end_ms": reducer.app["end_ms"],
+        "duration_ms": (end_ms - start_ms) if start_ms and end_ms else None,
+        "jobs": reducer.jobs,
+        "failed_jobs": len(reducer.failed_jobs),
+        "tasks": sum(s["tasks"] for s in stages),
+        "failed_tasks": sum(s["failed_tasks"] for s in stages),
+        "killed_tasks": sum(s["killed_tasks"] for s in stages),
+        "stages": len({s["stage_id"] for s in stages}),
+        "stage_attempts": len(stages),
+        "failed_stages": sum(1 for s in stages if s["failure_reason"]),
+        "executors": len([e for e in executors if e["executor_id"] != "driver"]) or len(executors),
+        "executor_run_time_ms": total("executor_run_time_ms"),
+        "executor_cpu_time_ms": round(total("executor_cpu_time_ms"), 3),
+        "gc_time_ms": total("gc_time_ms"),
+        "memory_bytes_spilled": total("memory_bytes_spilled"),
+        "disk_bytes_spilled": total("disk_bytes_spilled"),
+        "input_bytes": total("input_bytes"),
+        "output_bytes": total("output_bytes"),
+        "shuffle_read_bytes": total("shuffle_read_bytes"),
+        "shuffle_write_bytes": total("shuffle_write_bytes"),
+        "files_read": sql_total("files_read"),
+        "files_read_bytes": sql_total("files_read_bytes"),
+        "files_written": sql_total("files_written"),
+        "files_written_bytes": sql_total("files_written_bytes"),
+        "peak_jvm_heap_bytes": max(heaps) if heaps else None,
+        "executor_utilization": _utilization(reducer, end_ms),
+        "failure_reasons": dict(sorted(reducer.failures.items())),
+        "failure_examples": dict(sorted(reducer.failure_examples.items())),
+        "failed_job_reasons": reducer.failed_jobs[:20],
+        "data_loss": bool(loss),
+        "data_loss_reasons": loss[:20],
+        "properties": reducer.properties,
+        "glue": reducer.glue,
+        "skipped_events": dict(sorted(reducer.skipped.items())),
+        "problems": dict(sorted(reducer.problems.counts.items())),
+        "problem_examples": reducer.problems.rows[:20],
+        "stage_list": stages,
+        "executor_list": executors,
+        "sql_executions": sql,
+    }
