@@ -121,6 +121,11 @@ def main(verbose: int, quiet: bool) -> None:
 )
 @click.option("--no-metrics", is_flag=True, help="Skip CloudWatch metrics.")
 @click.option(
+    "--no-eventlogs",
+    is_flag=True,
+    help="Skip Spark event logs (read from each job's --spark-event-logs-path).",
+)
+@click.option(
     "--retry-mode",
     type=click.Choice(["standard", "adaptive"]),
     default="standard",
@@ -144,15 +149,17 @@ def collect_cmd(
     jobs,
     since,
     no_metrics,
+    no_eventlogs,
     retry_mode,
     max_attempts,
     endpoint_url,
     print_policy,
     fmt,
 ):
-    """Collect job definitions, run history and CloudWatch metrics (read-only, incremental).
+    """Collect job definitions, run history, CloudWatch metrics and Spark event logs.
 
-    A re-run fetches only what is new; an interrupted collect resumes where it stopped.
+    Read-only and incremental: a re-run fetches only what is new, and an interrupted collect
+    resumes where it stopped. Event logs come from each job's --spark-event-logs-path on S3.
     """
     from advisor.collect.aws import iam_policy
     from advisor.collect.runner import CollectOptions, collect
@@ -170,6 +177,7 @@ def collect_cmd(
         jobs=list(jobs) or None,
         since=since,
         metrics=not no_metrics,
+        eventlogs=not no_eventlogs,
         endpoint_url=endpoint_url,
         retry_mode=retry_mode,
         max_attempts=max_attempts,
@@ -189,7 +197,8 @@ def collect_cmd(
         out.print(
             f"{report.jobs} jobs, {report.runs_upserted} runs stored, "
             f"{report.runs_refreshed} unfinished runs re-read, "
-            f"{report.metric_points} metric points. API calls: {calls}."
+            f"{report.metric_points} metric points, {report.eventlog_apps} event logs "
+            f"reduced. API calls: {calls}."
         )
         _print_errors(report.errors)
     sys.exit(EXIT_PARTIAL if report.errors else 0)
@@ -218,7 +227,8 @@ def import_cmd(db, directory, region, fmt):
     else:
         out.print(
             f"imported {report.jobs} jobs, {report.runs} runs, {report.metric_points} "
-            f"metric points, {report.eventlog_files} event-log files from {directory}"
+            f"metric points and {report.eventlog_files} event-log files "
+            f"({report.eventlog_apps} applications reduced) from {directory}"
         )
         _print_errors(report.errors)
     sys.exit(EXIT_PARTIAL if report.errors else 0)
@@ -408,7 +418,8 @@ def demo_cmd(db, sample):
     out.print(
         f"[bold]Sample fleet[/] imported into {config.db_path}: {report.jobs} jobs, "
         f"{report.runs:,} runs, {report.metric_points:,} metric points, "
-        f"{report.eventlog_files} event-log files ({first[:10]} to {last[:10]})."
+        f"{report.eventlog_apps} Spark applications from event logs "
+        f"({first[:10]} to {last[:10]})."
     )
     _print_costs(store.cost_by_job(), f"DPU-hours by job, {first[:10]} to {last[:10]}", "text")
     _print_errors(report.errors)

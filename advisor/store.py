@@ -143,6 +143,134 @@ def m001_foundation(db: Database) -> None:
     db["run_costs"].create_index(["job_name", "started_on"])
 
 
+_APP_COLUMNS = {
+    "run_id": str,
+    "app_id": str,
+    "job_name": str,
+    "linked_by": str,
+    "source": str,
+    "app_name": str,
+    "spark_version": str,
+    "complete": int,
+    "start_ms": int,
+    "end_ms": int,
+    "duration_ms": int,
+    "jobs": int,
+    "failed_jobs": int,
+    "tasks": int,
+    "failed_tasks": int,
+    "killed_tasks": int,
+    "stages": int,
+    "stage_attempts": int,
+    "failed_stages": int,
+    "executors": int,
+    "executor_run_time_ms": int,
+    "executor_cpu_time_ms": float,
+    "gc_time_ms": int,
+    "memory_bytes_spilled": int,
+    "disk_bytes_spilled": int,
+    "input_bytes": int,
+    "output_bytes": int,
+    "shuffle_read_bytes": int,
+    "shuffle_write_bytes": int,
+    "files_read": int,
+    "files_read_bytes": int,
+    "files_written": int,
+    "files_written_bytes": int,
+    "peak_jvm_heap_bytes": int,
+    "executor_utilization": float,
+    "failure_reasons": str,
+    "failure_examples": str,
+    "data_loss": int,
+    "data_loss_reasons": str,
+    "properties": str,
+    "glue": str,
+    "problems": str,
+}
+_STAGE_COLUMNS = {
+    "run_id": str,
+    "app_id": str,
+    "stage_id": int,
+    "attempt": int,
+    "name": str,
+    "num_tasks": int,
+    "tasks": int,
+    "succeeded_tasks": int,
+    "failed_tasks": int,
+    "killed_tasks": int,
+    "submitted_ms": int,
+    "completed_ms": int,
+    "duration_ms": int,
+    "failure_reason": str,
+    "parent_ids": str,
+    "task_ms_min": float,
+    "task_ms_p25": float,
+    "task_ms_median": float,
+    "task_ms_p75": float,
+    "task_ms_p95": float,
+    "task_ms_max": float,
+    "executor_run_time_ms": int,
+    "executor_cpu_time_ms": float,
+    "gc_time_ms": int,
+    "memory_bytes_spilled": int,
+    "disk_bytes_spilled": int,
+    "peak_execution_memory_max": int,
+    "peak_execution_memory_p95": int,
+    "input_bytes": int,
+    "input_records": int,
+    "output_bytes": int,
+    "output_records": int,
+    "shuffle_read_bytes": int,
+    "shuffle_write_bytes": int,
+    "fetch_wait_ms": int,
+}
+_EXECUTOR_COLUMNS = {
+    "run_id": str,
+    "app_id": str,
+    "executor_id": str,
+    "host": str,
+    "cores": int,
+    "added_ms": int,
+    "removed_ms": int,
+    "removed_reason": str,
+    "max_memory_bytes": int,
+    "tasks": int,
+    "failed_tasks": int,
+    "task_time_ms": int,
+    "gc_time_ms": int,
+    "memory_bytes_spilled": int,
+    "disk_bytes_spilled": int,
+    "peak_jvm_heap_bytes": int,
+    "peak_on_heap_execution_memory_bytes": int,
+}
+_SQL_COLUMNS = {
+    "run_id": str,
+    "app_id": str,
+    "execution_id": int,
+    "description": str,
+    "start_ms": int,
+    "end_ms": int,
+    "error": str,
+    "files_read": int,
+    "files_read_bytes": int,
+    "files_written": int,
+    "files_written_bytes": int,
+}
+SPARK_TABLES = {
+    "spark_apps": (_APP_COLUMNS, ("run_id", "app_id")),
+    "spark_stages": (_STAGE_COLUMNS, ("run_id", "app_id", "stage_id", "attempt")),
+    "spark_executors": (_EXECUTOR_COLUMNS, ("run_id", "app_id", "executor_id")),
+    "spark_sql": (_SQL_COLUMNS, ("run_id", "app_id", "execution_id")),
+}
+
+
+@migrations()
+def m002_spark_facts(db: Database) -> None:
+    """Reduced event-log facts, one application per (run, app id); raw events are never kept."""
+    for table, (columns, pk) in SPARK_TABLES.items():
+        db[table].create(columns, pk=pk)
+
+
 def resolve_db_path(explicit: str | os.PathLike[str] | None = None) -> Path:
     """`--db` wins, then `ADVISOR_DB`, then ./advisor.db."""
     return Path(explicit or os.environ.get("ADVISOR_DB") or DEFAULT_DB_PATH)
@@ -256,6 +384,31 @@ class Store:
         self.db["ingest_errors"].upsert(row, pk="id")
         return row
 
+    def replace_spark_app(self, run_id: str, app_id: str, rows: dict[str, list[dict]]) -> None:
+        """Store one application's facts, replacing any earlier reduction of it."""
+        for table, (columns, _pk) in SPARK_TABLES.items():
+            self.db.execute(
+                f"delete from {table} where run_id = ? and app_id = ?", [run_id, app_id]
+            )
+            records = [{k: r.get(k) for k in columns} for r in rows.get(table, [])]
+            if records:
+                self.db[table].insert_all(records, batch_size=500)
+
+    def link_spark_app(self, app_id: str, run_id: str, how: str, job_name: str | None) -> None:
+        for table in SPARK_TABLES:
+            self.db.execute(
+                f"update {table} set run_id = ? where run_id = '' and app_id = ?", [run_id, app_id]
+            )
+        self.db.execute(
+            "update spark_apps set linked_by = ?, job_name = ? where run_id = ? and app_id = ?",
+            [how, job_name, run_id, app_id],
+        )
+
+    def resolve_error(self, source: str, item: str, reason: str) -> None:
+        self.db.execute(
+            "delete from ingest_errors where id = ?", [stable_hash([source, item, reason])]
+        )
+
     # ---- readers -------------------------------------------------------------------------
 
     def get_state(self, source: str, key: str) -> str | None:
@@ -311,6 +464,40 @@ class Store:
 
     def run_job_map(self) -> dict[str, str]:
         return dict(self.db.execute("select id, job_name from job_runs").fetchall())
+
+    def run_job_map_for(self, run_id: str) -> str | None:
+        row = self.db.execute("select job_name from job_runs where id = ?", [run_id]).fetchone()
+        return row[0] if row else None
+
+    def unlinked_spark_apps(self) -> list[dict[str, Any]]:
+        return list(
+            self.db.query(
+                "select app_id, app_name, start_ms, glue, source from spark_apps where run_id = ''"
+            )
+        )
+
+    def has_run(self, run_id: str) -> bool:
+        return bool(self.db.execute("select 1 from job_runs where id = ?", [run_id]).fetchone())
+
+    def run_around(self, job_name: str, at_iso: str, slack_s: int = 120) -> str | None:
+        """The run of a job that was going at a moment (a few minutes' slack each side)."""
+        row = self.db.execute(
+            "select id from job_runs where job_name = ? "
+            "and datetime(started_on) <= datetime(?, ?) "
+            "and (completed_on is null or datetime(completed_on) >= datetime(?, ?)) "
+            "order by started_on desc limit 1",
+            [job_name, at_iso, f"+{slack_s} seconds", at_iso, f"-{slack_s} seconds"],
+        ).fetchone()
+        return row[0] if row else None
+
+    def eventlog_dirs(self) -> dict[str, list[str]]:
+        """Run id -> event-log files located for it (by import or collect)."""
+        out: dict[str, list[str]] = {}
+        for run_id, path in self.db.execute(
+            "select run_id, path from eventlog_locations order by run_id, path"
+        ).fetchall():
+            out.setdefault(run_id, []).append(path)
+        return out
 
     def job_names(self) -> list[str]:
         return [r[0] for r in self.db.execute("select name from jobs order by name").fetchall()]

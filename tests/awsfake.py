@@ -127,6 +127,28 @@ class Fleet:
             self.runs[name] = []
         return names
 
+    def create_job(self, name: str, arguments: dict[str, str]) -> None:
+        glue = session().client("glue", endpoint_url=self.endpoint)
+        glue.create_job(
+            Name=name,
+            Role="arn:aws:iam::123456789012:role/glue",
+            Command={"Name": "glueetl", "ScriptLocation": f"s3://scripts/{name}.py"},
+            DefaultArguments=arguments,
+            GlueVersion="4.0",
+            WorkerType="G.1X",
+            NumberOfWorkers=4,
+        )
+        self.runs[name] = []
+
+    def add_run(
+        self, job: str, run_id: str, started: datetime, execution_s: int, state: str = "SUCCEEDED"
+    ) -> None:
+        fake = self.backend_job(job)
+        fake.job_runs.append(
+            AwsLikeJobRun(fake, run_id, started, state, execution_s, {"Attempt": 0})
+        )
+        self.runs[job].append(run_id)
+
     def add_runs(
         self,
         job: str,

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import random
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from click.testing import CliRunner
@@ -13,7 +13,9 @@ from advisor.collect.aws import READ_ONLY_OPERATIONS, AwsClients, ReadOnlyViolat
 from advisor.collect.runner import CollectOptions, collect
 from advisor.store import Store
 from tests.awsfake import NOW, REGION, SECRET, FaultLayer, SimulatedCrash, session
-from tests.conftest import snapshot
+from tests.conftest import SAMPLE, snapshot
+
+FIXTURES = SAMPLE.parent / "tests" / "fixtures" / "spark-events"
 
 ALLOWED = {f"{svc}:{op}" for svc, ops in READ_ONLY_OPERATIONS.items() for op in ops}
 
@@ -177,7 +179,7 @@ def test_access_denied_on_cloudwatch_is_recorded_and_glue_goes_on(fleet, store):
     assert store.db["job_runs"].count == 20 + 4 * 3
     [error] = store.errors("cloudwatch")
     assert error["reason"] == "AccessDeniedException"
-    assert "metrics skipped" in error["item"]
+    assert "cloudwatch skipped for this region" in error["item"]
     # one refused call is enough to stop asking in this region
     assert sum(op.startswith("cloudwatch:") for op in faults.operations) == 1
     assert report.errors == [error]
@@ -231,3 +233,58 @@ def test_collect_cli_over_http(fleet, tmp_path, monkeypatch):
     assert '"runs_upserted": 11' in result.output
     policy = CliRunner().invoke(main, ["collect", "--print-policy"])
     assert "glue:GetJobRuns" in policy.output and "glue:StartJobRun" not in policy.output
+
+
+def test_event_logs_are_fetched_from_s3_linked_and_read_once(fleet, store):
+    """Glue writes logs under --spark-event-logs-path; they link by run id or time window."""
+    s3 = session().client("s3", endpoint_url=fleet.endpoint)
+    s3.create_bucket(Bucket="glue-assets")
+    ui = {"--enable-spark-ui": "true", "--spark-event-logs-path": "s3://glue-assets/sparkui/"}
+    spill_run = "jr_4c8491ccb891ebd763053163ff0eec31a8d000917778994177048496adc7d934"
+    rolling_run = "jr_325e5f7a1b0baf9b9558c92a4fdbfdf4dbf2b8cb64cf034676325413c91d9c9e"
+    fleet.create_job("sales_aggregate_spill", ui)
+    fleet.create_job("returns_etl_nightly", ui)
+    fleet.create_job("Spark shell", ui)  # the app name of a log without Glue properties
+    fleet.add_run("sales_aggregate_spill", spill_run, NOW - timedelta(hours=3), 600)
+    fleet.add_run("returns_etl_nightly", rolling_run, NOW - timedelta(hours=2), 600)
+    shell_start = datetime.fromtimestamp(
+        1532512546.0, tz=UTC
+    )  # local-1532512550423 starts 4 s later
+    fleet.add_run("Spark shell", "jr_spark_shell_run", shell_start, 60)
+    events = SAMPLE / "eventlogs"
+    spill_log = next((events / spill_run).iterdir())
+    s3.upload_file(str(spill_log), "glue-assets", f"sparkui/{spill_log.name}")
+    rolling_dir = next((events / rolling_run).iterdir())
+    for part in rolling_dir.iterdir():
+        s3.upload_file(str(part), "glue-assets", f"sparkui/{rolling_dir.name}/{part.name}")
+    plain = FIXTURES / "sparklens" / "local-1532512550423"
+    s3.upload_file(str(plain), "glue-assets", f"sparkui/{plain.name}")
+
+    # collecting one job reads the shared prefix: the other jobs' logs wait, unlinked
+    first, _ = run_collect(store, fleet, metrics=False, jobs=["sales_aggregate_spill"])
+    assert {r["run_id"] for r in store.db["spark_apps"].rows} == {spill_run, ""}
+    assert len(store.errors("eventlog")) == 2 and first.eventlog_apps == 1
+
+    report, faults = run_collect(store, fleet, metrics=False)
+
+    assert "s3:GetObject" not in faults.operations  # linked from stored facts, not re-read
+    linked = {r["run_id"]: r["linked_by"] for r in store.db["spark_apps"].rows}
+    assert linked == {
+        spill_run: "glue_run_id",
+        rolling_run: "glue_run_id",
+        "jr_spark_shell_run": "time_window",
+    }
+    assert report.eventlog_apps == 2 and store.errors("eventlog") == []
+    spill = store.db["spark_apps"].get((spill_run, "local-1795836048934"))
+    assert (
+        spill["disk_bytes_spilled"] > 500_000_000 and spill["job_name"] == "sales_aggregate_spill"
+    )
+    unlinked_rows = sum(
+        store.db.execute(f"select count(*) from {t} where run_id = ''").fetchone()[0]
+        for t in ("spark_apps", "spark_stages", "spark_executors", "spark_sql")
+    )
+    assert unlinked_rows == 0
+
+    again, faults = run_collect(store, fleet, metrics=False)
+    assert "s3:GetObject" not in faults.operations
+    assert again.api_calls["s3:ListObjectsV2"] == 1  # one shared prefix, listed once

@@ -34,6 +34,11 @@ def test_sample_imports_completely(imported):
     assert with_metrics == MANIFEST["totals"]["runs_with_metric_files"]
     located = {r["run_id"] for r in store.db["eventlog_locations"].rows}
     assert located == {e["run_id"] for e in MANIFEST["eventlogs"]}
+    reduced = {r["run_id"]: r for r in store.db["spark_apps"].rows}
+    assert set(reduced) == located and report.eventlog_apps == len(located)
+    assert {r["linked_by"] for r in reduced.values()} == {"glue_run_id"}
+    jobs = {e["run_id"]: e["job"] for e in MANIFEST["eventlogs"]}
+    assert all(r["job_name"] == jobs[run] for run, r in reduced.items())
 
 
 def test_importing_twice_gives_an_identical_store(imported, tmp_path):

@@ -20,6 +20,9 @@ import orjson
 
 from advisor.collect.metrics import dims_key, stats_for
 from advisor.collect.records import RecordError, job_definition, job_row, run_row
+from advisor.sparklog.link import relink
+from advisor.sparklog.reader import find_local
+from advisor.sparklog.service import reduce_into_store
 from advisor.store import Store
 from advisor.timeutil import iso
 
@@ -33,6 +36,7 @@ class ImportReport:
     runs: int = 0
     metric_points: int = 0
     eventlog_files: int = 0
+    eventlog_apps: int = 0
     errors: list[dict[str, str]] = field(default_factory=list)
 
 
@@ -209,6 +213,22 @@ class Importer:
         with self.store.transaction():
             self.store.upsert_eventlog_locations(rows)
         self.report.eventlog_files += len(rows)
+        for run_dir in sorted(p for p in root.glob("*") if p.is_dir() and p.name in run_jobs):
+            self._reduce_eventlogs(run_dir)
+        self.report.eventlog_apps += relink(self.store)
+
+    def _reduce_eventlogs(self, run_dir: Path) -> None:
+        """Reduce each application under eventlogs/<run id>/ into the spark_* tables."""
+        for log in find_local(run_dir):
+            self.on_progress(self._rel(Path(log.location)))
+            try:
+                linked = reduce_into_store(
+                    self.store, log, at=self.observed_at, folder_run_id=run_dir.name
+                )
+            except OSError as exc:
+                self._error(self._rel(Path(log.location)), f"cannot read: {exc}")
+                continue
+            self.report.eventlog_apps += linked is not None
 
 
 def import_directory(store: Store, root: Path, **kwargs: Any) -> ImportReport:

@@ -1,8 +1,8 @@
 """`advisor collect`: walk regions and jobs, isolating failures per job and per API.
 
 A throttled or failing call is retried by botocore; what still fails is recorded in
-`ingest_errors` and collection goes on. AccessDenied on CloudWatch turns metrics off for that
-region (one error row, not one per job) while Glue collection continues.
+`ingest_errors` and collection goes on. AccessDenied on CloudWatch or S3 turns that source off
+for the region (one error row, not one per job) while Glue collection continues.
 """
 
 from __future__ import annotations
@@ -19,7 +19,9 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from advisor.collect.aws import ACCESS_DENIED_CODES, AwsClients
 from advisor.collect.cloudwatch import CloudWatchCollector
+from advisor.collect.eventlogs import EventLogCollector
 from advisor.collect.glue import GlueCollector
+from advisor.sparklog.link import relink
 from advisor.store import Store
 from advisor.timeutil import iso, utcnow
 
@@ -34,6 +36,7 @@ class CollectOptions:
     jobs: list[str] | None = None
     since: timedelta | None = None
     metrics: bool = True
+    eventlogs: bool = True
     endpoint_url: str | None = None
     retry_mode: str = "standard"
     max_attempts: int = 10
@@ -46,6 +49,7 @@ class CollectReport:
     runs_upserted: int = 0
     runs_refreshed: int = 0
     metric_points: int = 0
+    eventlog_apps: int = 0
     api_calls: Counter[str] = field(default_factory=Counter)
     errors: list[dict[str, str]] = field(default_factory=list)
 
@@ -55,6 +59,7 @@ class CollectReport:
             "runs_upserted": self.runs_upserted,
             "runs_refreshed": self.runs_refreshed,
             "metric_points": self.metric_points,
+            "eventlog_apps": self.eventlog_apps,
             "api_calls": dict(sorted(self.api_calls.items())),
             "errors": self.errors,
         }
@@ -124,7 +129,8 @@ def _collect_region(
         return
     report.jobs += len(names)
     cloudwatch = CloudWatchCollector(store, clients.cloudwatch, now=now)
-    metrics_on = options.metrics
+    eventlogs = EventLogCollector(store, clients.s3, now=now)
+    enabled = {"cloudwatch": options.metrics, "s3": options.eventlogs}
     for index, name in enumerate(names):
         if on_job:
             on_job(name, index, len(names))
@@ -133,17 +139,41 @@ def _collect_region(
         except (ClientError, BotoCoreError) as exc:
             record("glue", f"{region}/{name}", exc)
             continue
-        if not metrics_on:
-            continue
-        try:
-            cloudwatch.collect_job(name, _metrics_enabled(store, name))
-        except (ClientError, BotoCoreError) as exc:
-            code, _ = _error_text(exc)
-            if code in ACCESS_DENIED_CODES:
-                record("cloudwatch", f"{region} (metrics skipped for this region)", exc)
-                metrics_on = False
-            else:
-                record("cloudwatch", f"{region}/{name}", exc)
+        if enabled["cloudwatch"]:
+            _guarded(
+                lambda n=name: cloudwatch.collect_job(n, _metrics_enabled(store, n)),
+                "cloudwatch",
+                region,
+                name,
+                enabled,
+                record,
+            )
+    # event logs last: a shared prefix holds logs of many jobs, whose runs must be stored first
+    for name in names:
+        if enabled["s3"]:
+            _guarded(lambda n=name: eventlogs.collect_job(n), "s3", region, name, enabled, record)
+    eventlogs.apps += relink(store)
     report.runs_upserted += glue.report.runs_upserted
     report.runs_refreshed += glue.report.runs_refreshed
     report.metric_points += cloudwatch.points
+    report.eventlog_apps += eventlogs.apps
+
+
+def _guarded(
+    action: Callable[[], Any],
+    service: str,
+    region: str,
+    job: str,
+    enabled: dict[str, bool],
+    record: Callable[[str, str, Exception], None],
+) -> None:
+    """One API's failure on one job is recorded; AccessDenied turns that API off for the region."""
+    try:
+        action()
+    except (ClientError, BotoCoreError) as exc:
+        code, _ = _error_text(exc)
+        if code in ACCESS_DENIED_CODES:
+            record(service, f"{region} ({service} skipped for this region)", exc)
+            enabled[service] = False
+        else:
+            record(service, f"{region}/{job}", exc)

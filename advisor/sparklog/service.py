@@ -5,9 +5,11 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from advisor.sparklog.link import already_reduced, store_summary
 from advisor.sparklog.parse import reduce_log
 from advisor.sparklog.reader import EventLog, find_logs
 from advisor.sparklog.summary import summarize
+from advisor.store import Store
 
 
 def discover(
@@ -36,3 +38,20 @@ def summarize_paths(
         summary["source"] = log.location
         summaries.append(summary)
     return summaries
+
+
+def reduce_into_store(
+    store: Store,
+    log: EventLog,
+    *,
+    at: str,
+    s3: Any = None,
+    folder_run_id: str | None = None,
+    on_bytes: Callable[[int], None] | None = None,
+) -> str | None:
+    """Reduce one log (unless already done at this size), link it and store its facts."""
+    if already_reduced(store, log.location, log.size):
+        return None
+    summary = summarize(reduce_log(log, s3=s3, on_bytes=on_bytes))
+    summary["source"] = log.location
+    return store_summary(store, summary, size=log.size, at=at, folder_run_id=folder_run_id)

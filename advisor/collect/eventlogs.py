@@ -1,0 +1,45 @@
+"""Fetch Spark event logs from each job's --spark-event-logs-path on S3 and reduce new ones.
+
+A prefix shared by many jobs is listed once per collect; a log already reduced at its current
+size is skipped without a GetObject, so a re-collect reads only new (or grown) logs.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime
+from typing import Any
+
+from advisor.sparklog.reader import EventLog, find_s3
+from advisor.sparklog.service import reduce_into_store
+from advisor.store import Store
+from advisor.timeutil import iso
+
+log = logging.getLogger(__name__)
+
+
+def event_log_path(arguments: dict[str, str]) -> str | None:
+    """The S3 prefix a job writes Spark event logs to, if it writes them."""
+    enabled = str(arguments.get("--enable-spark-ui", "")).lower() == "true"
+    path = arguments.get("--spark-event-logs-path")
+    return path if enabled and path and path.startswith("s3://") else None
+
+
+class EventLogCollector:
+    def __init__(self, store: Store, s3: Any, *, now: datetime):
+        self.store, self.s3, self.at = store, s3, iso(now)
+        self.listed: dict[str, list[EventLog]] = {}
+        self.apps = 0
+
+    def collect_job(self, job_name: str) -> int:
+        path = event_log_path(self.store.job_default_arguments(job_name))
+        if path is None:
+            return 0
+        if path not in self.listed:
+            self.listed[path] = find_s3(path.rstrip("/") + "/", self.s3)
+        linked = 0
+        for event_log in self.listed[path]:
+            if reduce_into_store(self.store, event_log, at=self.at, s3=self.s3):
+                linked += 1
+        self.apps += linked
+        return linked

@@ -1,0 +1,110 @@
+"""Link a reduced application to its Glue job run, and store its facts.
+
+In order: the Glue run id Glue puts in the Spark properties (`spark.glue.JOB_RUN_ID`); the
+import folder the log sits in (`eventlogs/<JobRunId>/`); the run of the job named in the
+properties (or the app name) that was going when the application started.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from advisor.store import Store, to_json
+from advisor.timeutil import iso
+
+STATE_SOURCE = "eventlog"
+UNLINKED = ""  # run_id of applications whose Glue run is not (yet) in the store
+UNLINKED_REASON = "no Glue run matches this log yet (no JOB_RUN_ID, folder or time window)"
+
+
+def link_run(
+    store: Store, summary: dict[str, Any], folder_run_id: str | None = None
+) -> tuple[str | None, str | None]:
+    """(run id, how it was linked), or (None, None)."""
+    glue_run = summary["glue"].get("JOB_RUN_ID")
+    if glue_run and store.has_run(glue_run):
+        return glue_run, "glue_run_id"
+    if folder_run_id and store.has_run(folder_run_id):
+        return folder_run_id, "import_folder"
+    job = summary["glue"].get("JOB_NAME") or summary["app_name"]
+    if job and summary["start_ms"]:
+        run_id = store.run_around(job, iso(summary["start_ms"] / 1000))
+        if run_id:
+            return run_id, "time_window"
+    return None, None
+
+
+def fact_rows(
+    summary: dict[str, Any], run_id: str, job_name: str | None, how: str
+) -> dict[str, list[dict[str, Any]]]:
+    key = {"run_id": run_id, "app_id": summary["app_id"] or summary["source"]}
+    app = {
+        **summary,
+        **key,
+        "job_name": job_name,
+        "linked_by": how,
+        "complete": int(summary["complete"]),
+        "data_loss": int(summary["data_loss"]),
+    }
+    for field in (
+        "failure_reasons",
+        "failure_examples",
+        "data_loss_reasons",
+        "properties",
+        "glue",
+        "problems",
+    ):
+        app[field] = to_json(summary[field])
+    stages = [
+        {**row, **key, "parent_ids": to_json(row["parent_ids"])} for row in summary["stage_list"]
+    ]
+    return {
+        "spark_apps": [app],
+        "spark_stages": stages,
+        "spark_executors": [{**row, **key} for row in summary["executor_list"]],
+        "spark_sql": [{**row, **key} for row in summary["sql_executions"]],
+    }
+
+
+def already_reduced(store: Store, location: str, size: int) -> bool:
+    """True when this log, at this size, was reduced before (a grown in-progress log is not)."""
+    state = store.get_state(STATE_SOURCE, location)
+    return state is not None and state.split(" ", 1)[0] == str(size)
+
+
+def store_summary(
+    store: Store, summary: dict[str, Any], *, size: int, at: str, folder_run_id: str | None = None
+) -> str | None:
+    """Store one application's facts, linked if its run is known (else kept for relink)."""
+    run_id, how = link_run(store, summary, folder_run_id)
+    app_id = summary["app_id"] or summary["source"]
+    with store.transaction():
+        job_name = store.run_job_map_for(run_id) if run_id else None
+        store.replace_spark_app(
+            run_id or UNLINKED,
+            app_id,
+            fact_rows(summary, run_id or UNLINKED, job_name, how or "unlinked"),
+        )
+        store.set_state(STATE_SOURCE, summary["source"], f"{size} {run_id or 'unlinked'}", at)
+        if run_id is None:
+            store.record_error(STATE_SOURCE, summary["source"], UNLINKED_REASON, at=at)
+    return run_id
+
+
+def relink(store: Store) -> int:
+    """Attach applications reduced before their run was collected; no log is read again."""
+    linked = 0
+    for app in store.unlinked_spark_apps():
+        pseudo = {
+            "glue": json.loads(app["glue"] or "{}"),
+            "app_name": app["app_name"],
+            "start_ms": app["start_ms"],
+        }
+        run_id, how = link_run(store, pseudo)
+        if run_id:
+            with store.transaction():
+                store.link_spark_app(app["app_id"], run_id, how, store.run_job_map_for(run_id))
+                store.resolve_error(STATE_SOURCE, app["source"], UNLINKED_REASON)
+            linked += 1
+    return linked
