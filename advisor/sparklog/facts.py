@@ -78,6 +78,43 @@ class StageAcc:
         self.min_ms = ms if self.min_ms is None else min(self.min_ms, ms)
         self.max_ms = ms if self.max_ms is None else max(self.max_ms, ms)
 
+    def merge(self, other: StageAcc) -> None:
+        """Fold another reducer's view of the same stage attempt into this one."""
+        for name in ("name", "num_tasks", "submitted_ms", "completed_ms", "failure_reason"):
+            if getattr(self, name) is None:
+                setattr(self, name, getattr(other, name))
+        self.parents = self.parents or other.parents
+        for name in (
+            "tasks",
+            "failed",
+            "killed",
+            "succeeded",
+            "starts",
+            "resubmitted",
+            "run_ms",
+            "cpu_ns",
+            "gc_ms",
+            "mem_spill",
+            "disk_spill",
+            "input_bytes",
+            "input_records",
+            "output_bytes",
+            "output_records",
+            "shuffle_read",
+            "shuffle_write",
+            "fetch_wait_ms",
+        ):
+            setattr(self, name, getattr(self, name) + getattr(other, name))
+        if other.min_ms is not None:
+            self.min_ms = other.min_ms if self.min_ms is None else min(self.min_ms, other.min_ms)
+            self.max_ms = other.max_ms if self.max_ms is None else max(self.max_ms, other.max_ms)
+        self.peak_mem_max = max(self.peak_mem_max, other.peak_mem_max)
+        if other.durations.count:
+            self.durations.merge(other.durations)
+        if other.peak_mem.count:
+            self.peak_mem.merge(other.peak_mem)
+        self.stage_totals.update(other.stage_totals)
+
     def quantiles(self) -> dict[str, float | None]:
         if not self.tasks or self.min_ms is None:
             return dict.fromkeys(QUANTILES)
@@ -154,6 +191,17 @@ class ExecutorAcc:
         self.host = self.removed_reason = None
         self.tasks = self.failed = self.run_ms = self.gc_ms = self.mem_spill = self.disk_spill = 0
         self.peak_heap = self.peak_exec_memory = None
+
+    def merge(self, other: ExecutorAcc) -> None:
+        for name in ("added_ms", "removed_ms", "cores", "max_memory", "host", "removed_reason"):
+            if getattr(self, name) is None:
+                setattr(self, name, getattr(other, name))
+        for name in ("tasks", "failed", "run_ms", "gc_ms", "mem_spill", "disk_spill"):
+            setattr(self, name, getattr(self, name) + getattr(other, name))
+        for name in ("peak_heap", "peak_exec_memory"):
+            mine, theirs = getattr(self, name), getattr(other, name)
+            if theirs is not None and (mine is None or theirs > mine):
+                setattr(self, name, theirs)
 
     def peak(self, metrics: dict[str, Any] | None) -> None:
         if not metrics:

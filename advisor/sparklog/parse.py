@@ -162,11 +162,38 @@ class AppReducer:
             )
 
     def _skip(self, name: str) -> None:
-        if name not in IGNORED_EVENTS:
-            self.problems.add(
-                "unknown_event", self.location, None, name
-            ) if name not in self.skipped else None
         self.skipped[name] = self.skipped.get(name, 0) + 1
+
+    def merge(self, other: AppReducer) -> None:
+        """Fold in a reducer that read other lines of the same log (all aggregates associate)."""
+        for key, value in other.app.items():
+            if self.app.get(key) is None:
+                self.app[key] = value
+        self.properties = self.properties or other.properties
+        self.glue = {**other.glue, **self.glue}
+        for key, stage in other.stages.items():
+            if key in self.stages:
+                self.stages[key].merge(stage)
+            else:
+                self.stages[key] = stage
+        for key, executor in other.executors.items():
+            if key in self.executors:
+                self.executors[key].merge(executor)
+            else:
+                self.executors[key] = executor
+        self.sql.merge(other.sql)
+        for key, count in other.failures.items():
+            self.failures[key] = self.failures.get(key, 0) + count
+        for key, example in other.failure_examples.items():  # deterministic whatever the order
+            mine = self.failure_examples.get(key)
+            self.failure_examples[key] = example if mine is None else min(mine, example)
+        self.failed_jobs.extend(other.failed_jobs)
+        self.jobs += other.jobs
+        self.events += other.events
+        self.last_ms = max(self.last_ms, other.last_ms)
+        for key, count in other.skipped.items():
+            self.skipped[key] = self.skipped.get(key, 0) + count
+        self.problems.merge(other.problems)
 
     def _time(self, value: Any) -> int | None:
         if isinstance(value, int | float) and not isinstance(value, bool) and value > 0:
@@ -303,7 +330,8 @@ class AppReducer:
             stage.failed += 1
             executor.failed += 1
             self.failures[failure] = self.failures.get(failure, 0) + 1
-            self.failure_examples.setdefault(failure, message)
+            known = self.failure_examples.get(failure)
+            self.failure_examples[failure] = message if known is None else min(known, message)
             stage.resubmitted += failure == "resubmitted"
         elif (e.get("Task End Reason") or {}).get("Reason") == "TaskKilled" or info.get("Killed"):
             stage.killed += 1
@@ -359,9 +387,15 @@ def reduce_log(
     s3: Any = None,
     on_bytes: Callable[[int], None] | None = None,
     problems: Problems | None = None,
+    workers: int | None = None,
 ) -> AppReducer:
-    """Read every line of one application's log through the reducer."""
+    """Read every line of one application's log through the reducer (on every core if big)."""
+    from advisor.sparklog.parallel import default_workers, reduce_parallel, worth_parallel
+
     problems = problems or Problems()
+    workers = default_workers() if workers is None else workers
+    if worth_parallel(log, workers):
+        return reduce_parallel(log, problems, workers=workers, s3=s3, on_bytes=on_bytes)
     reducer = AppReducer(log.location, problems, in_progress=log.in_progress)
     for line in iter_lines(log, problems, s3=s3, on_bytes=on_bytes):
         reducer.feed(line.data, (line.part.location, line.number), line.unterminated)

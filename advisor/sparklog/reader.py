@@ -55,6 +55,12 @@ class Problems:
     counts: dict[str, int] = field(default_factory=dict)
     cap: int = 50
 
+    def merge(self, other: Problems) -> None:
+        for kind, count in other.counts.items():
+            self.counts[kind] = self.counts.get(kind, 0) + count
+        self.rows.extend(other.rows[: max(0, self.cap - len(self.rows))])
+        self.rows.sort(key=lambda r: (r["file"], r["line"] or 0))
+
     def add(self, kind: str, location: str, line: int | None, detail: str) -> None:
         self.counts[kind] = self.counts.get(kind, 0) + 1
         if len(self.rows) < self.cap:

@@ -50,28 +50,42 @@ class SqlAcc:
         self._walk(int(e["executionId"]), e.get("sparkPlanInfo"))
 
     def end(self, e: dict[str, Any]) -> None:
-        execution = self.executions.get(int(e["executionId"]))
-        if execution is not None:
-            execution["end_ms"] = e.get("time")
-            error = e.get("errorMessage")
-            execution["error"] = str(error).splitlines()[0][:300] if error else None
+        execution = self._execution(int(e["executionId"]))  # its start may be in another worker
+        execution["end_ms"] = e.get("time")
+        error = e.get("errorMessage")
+        execution["error"] = str(error).splitlines()[0][:300] if error else None
 
+    # Values are kept even before their plan is seen (a parallel reducer may hold the plan in
+    # another worker); rows() keeps only those a plan declared. Both maps are bounded by the
+    # number of SQL metrics, not by tasks.
     def driver_updates(self, e: dict[str, Any]) -> None:
         for accum_id, value in e.get("accumUpdates") or []:
             accum_id = int(accum_id)
-            if accum_id in self.accum_owner:
-                self.driver_values[accum_id] = self.driver_values.get(accum_id, 0) + float(value)
+            self.driver_values[accum_id] = self.driver_values.get(accum_id, 0) + float(value)
 
     def stage_accumulables(self, accumulables: list[dict[str, Any]]) -> None:
         for accum in accumulables:
             accum_id = accum.get("ID")
-            if isinstance(accum_id, int) and accum_id in self.accum_owner:
+            name = accum.get("Name") or ""
+            if isinstance(accum_id, int) and not name.startswith("internal."):
                 try:
                     value = float(accum.get("Value"))
                 except (TypeError, ValueError):
                     continue
                 # an accumulator's value is cumulative: the latest stage holds the total
                 self.stage_values[accum_id] = max(self.stage_values.get(accum_id, 0), value)
+
+    def merge(self, other: SqlAcc) -> None:
+        for execution_id, execution in other.executions.items():
+            mine = self.executions.setdefault(execution_id, execution)
+            for key, value in execution.items():
+                if mine.get(key) is None:
+                    mine[key] = value
+        self.accum_owner.update(other.accum_owner)
+        for accum_id, value in other.driver_values.items():
+            self.driver_values[accum_id] = self.driver_values.get(accum_id, 0) + value
+        for accum_id, value in other.stage_values.items():
+            self.stage_values[accum_id] = max(self.stage_values.get(accum_id, 0), value)
 
     def rows(self) -> list[dict[str, Any]]:
         totals: dict[int, dict[str, float]] = {}

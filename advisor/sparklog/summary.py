@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from advisor.sparklog.parse import AppReducer
+from advisor.sparklog.parse import IGNORED_EVENTS, AppReducer
 
 # A stage's own totals (StageCompleted accumulables) against the sum over its task-end events:
 # more in the stage than in its tasks means task-end events were dropped.
@@ -32,6 +32,10 @@ def data_loss_reasons(reducer: AppReducer) -> list[str]:
     return reasons
 
 
+def _job_order(job: dict[str, Any]) -> str:
+    return str(job["job_id"]).zfill(12)
+
+
 def _utilization(reducer: AppReducer, end_ms: int | None) -> float | None:
     available = 0.0
     for executor in reducer.executors.values():
@@ -45,9 +49,10 @@ def _utilization(reducer: AppReducer, end_ms: int | None) -> float | None:
 
 def summarize(reducer: AppReducer) -> dict[str, Any]:
     stages = [s.as_row() for _, s in sorted(reducer.stages.items())]
-    executors = [
-        e.as_row() for e in reducer.executors.values() if e.tasks or e.added_ms or e.max_memory
-    ]
+    executors = sorted(
+        (e.as_row() for e in reducer.executors.values() if e.tasks or e.added_ms or e.max_memory),
+        key=lambda e: (e["executor_id"] != "driver", len(e["executor_id"]), e["executor_id"]),
+    )
     sql = reducer.sql.rows()
     end_ms = reducer.app["end_ms"] or reducer.last_ms or None
     loss = data_loss_reasons(reducer)
@@ -95,12 +100,13 @@ def summarize(reducer: AppReducer) -> dict[str, Any]:
         "executor_utilization": _utilization(reducer, end_ms),
         "failure_reasons": dict(sorted(reducer.failures.items())),
         "failure_examples": dict(sorted(reducer.failure_examples.items())),
-        "failed_job_reasons": reducer.failed_jobs[:20],
+        "failed_job_reasons": sorted(reducer.failed_jobs, key=_job_order)[:20],
         "data_loss": bool(loss),
         "data_loss_reasons": loss[:20],
         "properties": reducer.properties,
         "glue": reducer.glue,
         "skipped_events": dict(sorted(reducer.skipped.items())),
+        "unknown_events": sorted(k for k in reducer.skipped if k not in IGNORED_EVENTS),
         "problems": dict(sorted(reducer.problems.counts.items())),
         "problem_examples": reducer.problems.rows[:20],
         "stage_list": stages,

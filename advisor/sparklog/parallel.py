@@ -1,0 +1,179 @@
+"""Reduce a large log on every core: newline-aligned blocks to worker reducers, then merge.
+
+Every aggregate the reducer keeps is associative (sums, maxima, mergeable DDSketches, unions
+of SQL plan metrics), so workers can each read any subset of lines. The main process reads and
+decompresses; a bounded queue keeps memory flat. Line numbers travel with each block so problems
+still name their line.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+from collections.abc import Callable, Iterator
+from typing import Any
+
+from advisor.sparklog.codecs import DECODERS, CorruptStream, TruncatedStream
+from advisor.sparklog.parse import AppReducer
+from advisor.sparklog.reader import EventLog, Problems, _Counting, open_part
+
+BLOCK_BYTES = 4 << 20
+# worth the process start-up only for big logs (compressed logs hold ~8x their size)
+PARALLEL_MIN_BYTES = 48 << 20
+_COMPRESSION_GUESS = 8
+
+
+def worth_parallel(log: EventLog, workers: int) -> bool:
+    guess = sum(p.size * (_COMPRESSION_GUESS if p.codec else 1) for p in log.parts)
+    return workers > 1 and guess >= PARALLEL_MIN_BYTES
+
+
+def _blocks(
+    log: EventLog, problems: Problems, s3: Any, on_bytes: Callable[[int], None] | None
+) -> Iterator[tuple[str, int, bytes, bool]]:
+    """(part, first line number, whole lines, whether the block ends unterminated)."""
+    for part in log.parts:
+        raw = open_part(part, s3)
+        line, pending = 1, b""
+        try:
+            for chunk in DECODERS[part.codec](_Counting(raw, on_bytes)):
+                pending += chunk
+                if len(pending) < BLOCK_BYTES:
+                    continue
+                cut = pending.rfind(b"\n") + 1
+                if cut:
+                    block, pending = pending[:cut], pending[cut:]
+                    yield part.location, line, block, False
+                    line += block.count(b"\n")
+        except TruncatedStream as exc:
+            problems.add("truncated_file", part.location, None, str(exc))
+        except CorruptStream as exc:
+            problems.add("corrupt_file", part.location, None, str(exc))
+        finally:
+            raw.close()
+        if pending:
+            yield part.location, line, pending, not pending.endswith(b"\n")
+
+
+def _worker(location: str, in_progress: bool, inbox: Any, outbox: Any) -> None:
+    reducer = AppReducer(location, Problems(), in_progress=in_progress)
+    while (item := inbox.get()) is not None:
+        part, first, block, unterminated = item
+        lines = block.split(b"\n")
+        last = len(lines) - 1
+        for offset, data in enumerate(lines):
+            if data:
+                reducer.feed(data, (part, first + offset), unterminated and offset == last)
+    outbox.put(reducer)
+
+
+def _ranges(path: str, size: int, parts: int) -> list[tuple[int, int]]:
+    """Split a file into byte ranges that start and end on line boundaries."""
+    cuts = [0]
+    with open(path, "rb") as handle:
+        for k in range(1, parts):
+            handle.seek(max(size * k // parts, cuts[-1]))
+            handle.readline()
+            cuts.append(min(handle.tell(), size))
+    cuts.append(size)
+    return [(a, b) for a, b in zip(cuts, cuts[1:], strict=False) if b > a]
+
+
+def _range_worker(log: EventLog, index: int, start: int, end: int, outbox: Any) -> None:
+    """Reduce one byte range of a plain file; line numbers are relative to the range."""
+    reducer = AppReducer(log.location, Problems(), in_progress=log.in_progress)
+    line, pending = 1, b""
+    with open(log.parts[0].location, "rb") as handle:
+        handle.seek(start)
+        remaining = end - start
+        while remaining > 0:
+            chunk = handle.read(min(BLOCK_BYTES, remaining))
+            if not chunk:
+                break
+            remaining -= len(chunk)
+            lines = (pending + chunk).split(b"\n")
+            pending = lines.pop()
+            for data in lines:
+                if data:
+                    reducer.feed(data, (log.location, line), False)
+                line += 1
+    if pending.strip():
+        reducer.feed(pending, (log.location, line), True)
+    outbox.put((index, line - 1 + bool(pending), reducer, end - start))
+
+
+def _reduce_ranges(
+    log: EventLog,
+    problems: Problems,
+    context: Any,
+    workers: int,
+    on_bytes: Callable[[int], None] | None,
+) -> AppReducer:
+    """Plain local file: each worker reads its own range, so nothing passes through this process."""
+    ranges = _ranges(log.parts[0].location, log.parts[0].size, workers)
+    outbox = context.Queue()
+    processes = [
+        context.Process(target=_range_worker, args=(log, i, a, b, outbox), daemon=True)
+        for i, (a, b) in enumerate(ranges)
+    ]
+    for process in processes:
+        process.start()
+    results = sorted(outbox.get() for _ in processes)
+    for process in processes:
+        process.join(timeout=5)
+    reducer = AppReducer(log.location, problems, in_progress=log.in_progress)
+    offset = 0
+    for _index, lines, part, size in results:
+        for row in part.problems.rows:  # make line numbers absolute
+            if row["line"] is not None:
+                row["line"] += offset
+        offset += lines
+        reducer.merge(part)
+        if on_bytes:
+            on_bytes(size)
+    return reducer
+
+
+def reduce_parallel(
+    log: EventLog,
+    problems: Problems,
+    *,
+    workers: int,
+    s3: Any = None,
+    on_bytes: Callable[[int], None] | None = None,
+) -> AppReducer:
+    methods = multiprocessing.get_all_start_methods()
+    context = multiprocessing.get_context("fork" if "fork" in methods else "spawn")
+    if (
+        len(log.parts) == 1
+        and log.parts[0].codec is None
+        and not log.parts[0].location.startswith("s3://")
+    ):
+        return _reduce_ranges(log, problems, context, workers, on_bytes)
+    inbox, outbox = context.Queue(maxsize=2 * workers), context.Queue()
+    processes = [
+        context.Process(
+            target=_worker, args=(log.location, log.in_progress, inbox, outbox), daemon=True
+        )
+        for _ in range(workers)
+    ]
+    for process in processes:
+        process.start()
+    try:
+        for block in _blocks(log, problems, s3, on_bytes):
+            inbox.put(block)
+        for _ in processes:
+            inbox.put(None)
+        reducer = AppReducer(log.location, problems, in_progress=log.in_progress)
+        for _ in processes:
+            reducer.merge(outbox.get())
+    finally:
+        for process in processes:
+            process.join(timeout=5)
+            if process.is_alive():
+                process.terminate()
+    return reducer
+
+
+def default_workers() -> int:
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1

@@ -1,0 +1,205 @@
+"""Event-log reducer benchmark: our MB/s and peak RSS, the JSON-decode floor, and Spark's
+History Server replay of the same log, measured side by side in one run.
+
+    python benchmarks/eventlog_bench.py [--size-mb 520] [--no-shs]
+
+Builds a large plain log by repeating a real log's stages and tasks with fresh stage and task
+ids (default source: the NDS q72 Dataproc log among the test fixtures), then times, each in a
+fresh process so peak RSS is its own:
+Peak RSS is the process's own high-water mark (VmHWM, which exec resets, unlike ru_maxrss);
+workers' peaks come from RUSAGE_CHILDREN.
+  floor    - orjson.loads on every line, no reduction
+  ours     - advisor's reader + reducer + summary
+  shs      - Spark History Server (pyspark's jars) replaying the log into its UI store, timed from
+             the first REST request for the app's jobs to the answer (needs pyspark and Java)
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+SOURCE = ROOT / "tests/fixtures/spark-events/spark-rapids-tools/nds_q72_dataproc_2_2.zstd"
+_STAGE_IDS = re.compile(rb'"Stage ID":(\d+)')
+_TASK_ID = re.compile(rb'"Task ID":(\d+)')
+_REPEATED = (
+    b'"SparkListenerTaskStart"',
+    b'"SparkListenerTaskEnd"',
+    b'"SparkListenerStageSubmitted"',
+    b'"SparkListenerStageCompleted"',
+)
+
+
+def build_log(target: Path, size_mb: int) -> tuple[int, int]:
+    """Header events once, then the stage and task events again and again with fresh ids."""
+    sys.path.insert(0, str(ROOT))
+    from advisor.sparklog.codecs import zstd
+
+    with SOURCE.open("rb") as handle:
+        lines = b"".join(zstd(handle)).split(b"\n")
+    body = [line for line in lines if any(marker in line[:60] for marker in _REPEATED)]
+    head = [
+        line
+        for line in lines
+        if line and line not in set(body) and b"ApplicationEnd" not in line[:60]
+    ]
+    end = [line for line in lines if b"ApplicationEnd" in line[:60]]
+    max_stage = max(int(m) for line in body for m in _STAGE_IDS.findall(line[:200]))
+    max_task = max(int(m) for line in body for m in _TASK_ID.findall(line))
+    written, copies = 0, 0
+    with target.open("wb") as out:
+        for line in head:
+            out.write(line + b"\n")
+        while written < size_mb * 1_000_000:
+            stage_shift, task_shift = (max_stage + 1) * copies, (max_task + 1) * copies
+            for line in body:
+                line = _STAGE_IDS.sub(
+                    lambda m: b'"Stage ID":%d' % (int(m.group(1)) + stage_shift), line
+                )
+                line = _TASK_ID.sub(
+                    lambda m: b'"Task ID":%d' % (int(m.group(1)) + task_shift), line
+                )
+                out.write(line + b"\n")
+                written += len(line) + 1
+            copies += 1
+        for line in end:
+            out.write(line + b"\n")
+    return target.stat().st_size, copies
+
+
+FLOOR = """
+import orjson, sys, time, resource
+t = time.perf_counter(); pending = b""; n = 0
+with open(sys.argv[1], "rb") as f:
+    while chunk := f.read(1 << 20):
+        lines = (pending + chunk).split(b"\\n"); pending = lines.pop()
+        for line in lines:
+            if line: orjson.loads(line); n += 1
+hwm = [l for l in open("/proc/self/status") if l.startswith("VmHWM")][0].split()[1]
+print(time.perf_counter() - t, hwm, n)
+"""
+OURS = """
+import sys, time, resource
+sys.path.insert(0, sys.argv[2])
+from advisor.sparklog.reader import find_logs
+from advisor.sparklog.parse import reduce_log
+from advisor.sparklog.summary import summarize
+t = time.perf_counter()
+[log] = find_logs(sys.argv[1])
+s = summarize(reduce_log(log, workers=int(sys.argv[3])))
+hwm = [l for l in open("/proc/self/status") if l.startswith("VmHWM")][0].split()[1]
+print(time.perf_counter() - t, hwm, s["tasks"], resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)
+"""
+
+
+def run_python(code: str, *args: str) -> tuple[float, float, int, float]:
+    """(seconds, peak RSS MiB of the process, a count, peak RSS MiB of its largest child)."""
+    out = subprocess.run(
+        [sys.executable, "-c", code, *args], check=True, capture_output=True, text=True
+    ).stdout.split()
+    child = int(out[3]) / 1024 if len(out) > 3 else 0.0
+    return float(out[0]), int(out[1]) / 1024, int(out[2]), child
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def history_server_replay(log_dir: Path, app_id: str) -> float | None:
+    """Seconds from the first REST request for the app's jobs to the answer (full replay)."""
+    try:
+        import pyspark
+    except ImportError:
+        return None
+    spark_home = Path(pyspark.__file__).parent
+    port = free_port()
+    env = {
+        **os.environ,
+        "SPARK_HOME": str(spark_home),
+        "SPARK_NO_DAEMONIZE": "1",
+        "SPARK_HISTORY_OPTS": f"-Dspark.history.fs.logDirectory=file:{log_dir} "
+        f"-Dspark.history.ui.port={port} -Dspark.history.fs.update.interval=1s "
+        "-Dspark.ui.enabled=true -Dspark.history.retainedApplications=1",
+    }
+    cmd = [str(spark_home / "bin" / "spark-class"), "org.apache.spark.deploy.history.HistoryServer"]
+    server = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    base = f"http://127.0.0.1:{port}/api/v1/applications"
+    try:
+        deadline = time.time() + 600
+        while time.time() < deadline:  # wait until the listing knows the app
+            try:
+                with urllib.request.urlopen(base, timeout=5) as response:
+                    if app_id in response.read().decode():
+                        break
+            except OSError:
+                pass
+            time.sleep(0.5)
+        else:
+            return None
+        started = time.perf_counter()
+        with urllib.request.urlopen(f"{base}/{app_id}/jobs", timeout=1200) as response:
+            json.loads(response.read())
+        return time.perf_counter() - started
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--size-mb", type=int, default=520)
+    parser.add_argument("--no-shs", action="store_true", help="skip the History Server")
+    args = parser.parse_args()
+    work = Path(tempfile.mkdtemp(prefix="eventlog-bench-"))
+    try:
+        app_id = "application_1751493828576_0001"
+        log = work / app_id
+        size, copies = build_log(log, args.size_mb)
+        mb = size / 1e6
+        print(f"log: {mb:,.0f} MB plain ({copies} copies of the NDS q72 stages), {log}")
+        floor_s, floor_rss, lines, _ = run_python(FLOOR, str(log))
+        print(
+            f"floor (orjson, every line)   {floor_s:6.2f} s  {mb / floor_s:6.0f} MB/s  "
+            f"peak RSS {floor_rss:5.0f} MiB  ({lines:,} lines)"
+        )
+        sys.path.insert(0, str(ROOT))
+        from advisor.sparklog.parallel import default_workers
+
+        best = None
+        for workers in sorted({1, default_workers()}):
+            ours_s, ours_rss, tasks, child_rss = run_python(OURS, str(log), str(ROOT), str(workers))
+            memory = f"peak RSS {ours_rss:5.0f} MiB" + (
+                f" + {workers} workers <= {child_rss:.0f} MiB each" if workers > 1 else ""
+            )
+            print(
+                f"advisor reducer, {workers} process{'es' if workers > 1 else '  '}  {ours_s:6.2f} s  "
+                f"{mb / ours_s:6.0f} MB/s  {memory}  ({tasks:,} tasks)  "
+                f"{floor_s / ours_s:.2f}x the floor's speed"
+            )
+            best = ours_s if best is None else min(best, ours_s)
+        ours_s = best
+        shs = None if args.no_shs else history_server_replay(work, app_id)
+        if shs is None:
+            print("History Server: not measured (pyspark not installed, or --no-shs)")
+        else:
+            print(f"History Server replay        {shs:6.2f} s  {mb / shs:6.0f} MB/s")
+            print(f"advisor (best) / History Server  {shs / ours_s:.2f}x faster  (target >= 5)")
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
