@@ -41,6 +41,10 @@ _REPEATED = (
 )
 
 
+def _shift(pattern: re.Pattern[bytes], template: bytes, by: int, line: bytes) -> bytes:
+    return pattern.sub(lambda m: template % (int(m.group(1)) + by), line)
+
+
 def build_log(target: Path, size_mb: int) -> tuple[int, int]:
     """Header events once, then the stage and task events again and again with fresh ids."""
     sys.path.insert(0, str(ROOT))
@@ -64,12 +68,8 @@ def build_log(target: Path, size_mb: int) -> tuple[int, int]:
         while written < size_mb * 1_000_000:
             stage_shift, task_shift = (max_stage + 1) * copies, (max_task + 1) * copies
             for line in body:
-                line = _STAGE_IDS.sub(
-                    lambda m: b'"Stage ID":%d' % (int(m.group(1)) + stage_shift), line
-                )
-                line = _TASK_ID.sub(
-                    lambda m: b'"Task ID":%d' % (int(m.group(1)) + task_shift), line
-                )
+                line = _shift(_STAGE_IDS, b'"Stage ID":%d', stage_shift, line)
+                line = _shift(_TASK_ID, b'"Task ID":%d', task_shift, line)
                 out.write(line + b"\n")
                 written += len(line) + 1
             copies += 1
@@ -99,7 +99,8 @@ t = time.perf_counter()
 [log] = find_logs(sys.argv[1])
 s = summarize(reduce_log(log, workers=int(sys.argv[3])))
 hwm = [l for l in open("/proc/self/status") if l.startswith("VmHWM")][0].split()[1]
-print(time.perf_counter() - t, hwm, s["tasks"], resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)
+children = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+print(time.perf_counter() - t, hwm, s["tasks"], children)
 """
 
 
@@ -184,8 +185,9 @@ def main() -> None:
             memory = f"peak RSS {ours_rss:5.0f} MiB" + (
                 f" + {workers} workers <= {child_rss:.0f} MiB each" if workers > 1 else ""
             )
+            label = f"advisor reducer, {workers} process{'es' if workers > 1 else '  '}"
             print(
-                f"advisor reducer, {workers} process{'es' if workers > 1 else '  '}  {ours_s:6.2f} s  "
+                f"{label}  {ours_s:6.2f} s  "
                 f"{mb / ours_s:6.0f} MB/s  {memory}  ({tasks:,} tasks)  "
                 f"{floor_s / ours_s:.2f}x the floor's speed"
             )

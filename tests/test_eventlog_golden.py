@@ -253,3 +253,9 @@ def test_sample_logs_carry_their_glue_run_and_the_planted_problems(summaries):
     assert by_job["s3_access_logs_compaction"]["files_read"] >= 1500
     skewed = max(by_job["recsys_candidates"]["stage_list"], key=lambda s: s["tasks"])
     assert skewed["task_ms_max"] > 3 * skewed["task_ms_median"]
+
+
+@pytest.mark.parametrize("path", PUBLIC + SAMPLES, ids=lambda p: p.name[:40])
+def test_no_real_event_trips_a_handler(path, summaries):
+    """A handler that raises on a real Spark event is a reducer bug, not bad input."""
+    assert "bad_event" not in summaries[path]["problems"], summaries[path]["problem_examples"]

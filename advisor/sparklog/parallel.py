@@ -8,6 +8,7 @@ still name their line.
 
 from __future__ import annotations
 
+import itertools
 import multiprocessing
 import os
 from collections.abc import Callable, Iterator
@@ -76,7 +77,7 @@ def _ranges(path: str, size: int, parts: int) -> list[tuple[int, int]]:
             handle.readline()
             cuts.append(min(handle.tell(), size))
     cuts.append(size)
-    return [(a, b) for a, b in zip(cuts, cuts[1:], strict=False) if b > a]
+    return [(a, b) for a, b in itertools.pairwise(cuts) if b > a]
 
 
 def _range_worker(log: EventLog, index: int, start: int, end: int, outbox: Any) -> None:

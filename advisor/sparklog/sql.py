@@ -35,15 +35,23 @@ class SqlAcc:
                     self.accum_owner[int(metric["accumulatorId"])] = (execution_id, key)
             stack.extend(node.get("children") or [])
 
+    def _execution(self, execution_id: int) -> dict[str, Any]:
+        return self.executions.setdefault(
+            execution_id,
+            {
+                "execution_id": execution_id,
+                "description": None,
+                "start_ms": None,
+                "end_ms": None,
+                "error": None,
+            },
+        )
+
     def start(self, e: dict[str, Any]) -> None:
         execution_id = int(e["executionId"])
-        self.executions[execution_id] = {
-            "execution_id": execution_id,
-            "description": str(e.get("description") or "")[:200],
-            "start_ms": e.get("time"),
-            "end_ms": None,
-            "error": None,
-        }
+        execution = self._execution(execution_id)
+        execution["description"] = str(e.get("description") or "")[:200]
+        execution["start_ms"] = e.get("time")
         self._walk(execution_id, e.get("sparkPlanInfo"))
 
     def adaptive_update(self, e: dict[str, Any]) -> None:
