@@ -36,7 +36,10 @@ SINGLE_FILES = sorted(
     and p.parent != ROLLING
 )
 PUBLIC = [*SINGLE_FILES, ROLLING]
-SAMPLES = sorted(p for p in (SAMPLE / "eventlogs").iterdir())
+# real logs written for this project: the sample fleet's (Spark 3.5.4) and Spark 4.0.1's defaults
+SAMPLES = sorted(p for p in (SAMPLE / "eventlogs").iterdir()) + sorted(
+    (Path(__file__).parent / "fixtures" / "spark4").glob("eventlog_v2_*")
+)
 HAND_EDITED = {"app-20231025121456-0004-eventLog-finished-exec-removed"}  # tasks cut out
 
 
@@ -248,7 +251,8 @@ def test_edge_cases_named_in_the_fixtures(summaries):
 def test_sample_logs_carry_their_glue_run_and_the_planted_problems(summaries):
     by_job = {s["glue"].get("JOB_NAME"): s for p, s in summaries.items() if p in SAMPLES}
     for path in SAMPLES:
-        assert summaries[path]["glue"]["JOB_RUN_ID"] == path.name
+        if path.parent.name == "eventlogs":
+            assert summaries[path]["glue"]["JOB_RUN_ID"] == path.name
     assert by_job["sales_aggregate_spill"]["disk_bytes_spilled"] > 500_000_000
     assert by_job["s3_access_logs_compaction"]["files_read"] >= 1500
     skewed = max(by_job["recsys_candidates"]["stage_list"], key=lambda s: s["tasks"])
@@ -259,3 +263,14 @@ def test_sample_logs_carry_their_glue_run_and_the_planted_problems(summaries):
 def test_no_real_event_trips_a_handler(path, summaries):
     """A handler that raises on a real Spark event is a reducer bug, not bad input."""
     assert "bad_event" not in summaries[path]["problems"], summaries[path]["problem_examples"]
+
+
+def test_spark_4_default_log_is_read(summaries):
+    [spark4] = [s for p, s in summaries.items() if p.parent.name == "spark4"]
+    assert spark4["spark_version"].startswith("4.")
+    assert spark4["complete"] and spark4["tasks"] > 0 and spark4["problems"] == {}
+    assert spark4["glue"] == {
+        "JOB_NAME": "spark4_orders_rollup",
+        "JOB_RUN_ID": "jr_spark4_fixture_run",
+    }
+    assert spark4["files_written"] and spark4["files_read"]
