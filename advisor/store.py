@@ -465,7 +465,7 @@ class Store:
     def run_job_map(self) -> dict[str, str]:
         return dict(self.db.execute("select id, job_name from job_runs").fetchall())
 
-    def run_job_map_for(self, run_id: str) -> str | None:
+    def job_of_run(self, run_id: str) -> str | None:
         row = self.db.execute("select job_name from job_runs where id = ?", [run_id]).fetchone()
         return row[0] if row else None
 

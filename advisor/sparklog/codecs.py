@@ -42,6 +42,14 @@ def _read_exact(stream: BinaryIO, size: int) -> bytes:
     return b"".join(parts)
 
 
+def _take(stream: BinaryIO, size: int, what: str) -> bytes:
+    """Exactly `size` bytes of a block, or TruncatedStream naming what was cut short."""
+    data = _read_exact(stream, size)
+    if len(data) < size:
+        raise TruncatedStream(f"{what} cut short")
+    return data
+
+
 def plain(stream: BinaryIO) -> Iterator[bytes]:
     while chunk := stream.read(CHUNK):
         yield chunk
@@ -90,9 +98,7 @@ def lz4_block_stream(stream: BinaryIO) -> Iterator[bytes]:
             continue
         if compressed_len < 0 or original_len < 0 or compressed_len > 1 << 26:
             raise CorruptStream("lz4 block with an impossible length")
-        data = _read_exact(stream, compressed_len)
-        if len(data) < compressed_len:
-            raise TruncatedStream("lz4 block cut short")
+        data = _take(stream, compressed_len, "lz4 block")
         if method == _LZ4_RAW:
             yield data
         elif method == _LZ4_COMPRESSED:
@@ -124,9 +130,7 @@ def snappy_java_stream(stream: BinaryIO) -> Iterator[bytes]:
             continue
         if size < 0 or size > 1 << 26:
             raise CorruptStream("snappy block with an impossible length")
-        data = _read_exact(stream, size)
-        if len(data) < size:
-            raise TruncatedStream("snappy block cut short")
+        data = _take(stream, size, "snappy block")
         try:
             yield bytes(cramjam.snappy.decompress_raw(data))
         except cramjam.DecompressionError as exc:
@@ -146,18 +150,12 @@ def lzf_stream(stream: BinaryIO) -> Iterator[bytes]:
         kind = header[2]
         (length,) = struct.unpack(">H", header[3:5])
         if kind == 0:
-            data = _read_exact(stream, length)
-            if len(data) < length:
-                raise TruncatedStream("lzf chunk cut short")
+            data = _take(stream, length, "lzf chunk")
             yield data
         elif kind == 1:
-            original = _read_exact(stream, 2)
-            if len(original) < 2:
-                raise TruncatedStream("lzf chunk header cut short")
+            original = _take(stream, 2, "lzf chunk header")
             (original_len,) = struct.unpack(">H", original)
-            data = _read_exact(stream, length)
-            if len(data) < length:
-                raise TruncatedStream("lzf chunk cut short")
+            data = _take(stream, length, "lzf chunk")
             try:
                 out = lzf.decompress(data, original_len + 1)
             except ValueError as exc:

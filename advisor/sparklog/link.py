@@ -80,7 +80,7 @@ def store_summary(
     run_id, how = link_run(store, summary, folder_run_id)
     app_id = summary["app_id"] or summary["source"]
     with store.transaction():
-        job_name = store.run_job_map_for(run_id) if run_id else None
+        job_name = store.job_of_run(run_id) if run_id else None
         store.replace_spark_app(
             run_id or UNLINKED,
             app_id,
@@ -104,7 +104,7 @@ def relink(store: Store) -> int:
         run_id, how = link_run(store, pseudo)
         if run_id:
             with store.transaction():
-                store.link_spark_app(app["app_id"], run_id, how, store.run_job_map_for(run_id))
+                store.link_spark_app(app["app_id"], run_id, how, store.job_of_run(run_id))
                 store.resolve_error(STATE_SOURCE, app["source"], UNLINKED_REASON)
             linked += 1
     return linked
