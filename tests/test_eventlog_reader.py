@@ -198,3 +198,19 @@ def test_corrupted_compressed_bytes_never_raise(tmp_path_factory, data, codec):
     path.write_bytes(bytes(raw))
     summary = one(path)
     assert summary["tasks"] >= 0
+
+
+def test_executor_metrics_updates_are_a_source_of_peaks():
+    """The real ExecutorMetricsUpdate line of the spill log, alone, gives the executor's peak."""
+    [log] = find_logs(sample_log(".lz4"))
+    from advisor.sparklog.reader import iter_lines
+
+    [update] = [
+        line.data
+        for line in iter_lines(log, Problems())
+        if line.data.startswith(b'{"Event":"SparkListenerExecutorMetricsUpdate"')
+    ]
+    reducer = AppReducer("one-event", Problems())
+    reducer.feed(update, ("one-event", 1))
+    [executor] = summarize(reducer)["executor_list"] or [reducer.executors["driver"].as_row()]
+    assert executor["peak_jvm_heap_bytes"] == 226_805_432

@@ -48,7 +48,6 @@ IGNORED_EVENTS = frozenset(
         "SparkListenerUnpersistRDD",
         "SparkListenerResourceProfileAdded",
         "SparkListenerBlockManagerRemoved",
-        "SparkListenerExecutorMetricsUpdate",
         "SparkListenerSpeculativeTaskSubmitted",
         "SparkListenerExecutorBlacklisted",
         "SparkListenerExecutorUnblacklisted",
@@ -123,6 +122,7 @@ class AppReducer:
             "SparkListenerStageCompleted": self._stage_completed,
             "SparkListenerTaskEnd": self._task_end,
             "SparkListenerStageExecutorMetrics": self._stage_executor_metrics,
+            "SparkListenerExecutorMetricsUpdate": self._executor_metrics_update,
             f"{_SQL_UI}SparkListenerSQLExecutionStart": self.sql.start,
             f"{_SQL_UI}SparkListenerSQLAdaptiveExecutionUpdate": self.sql.adaptive_update,
             f"{_SQL_UI}SparkListenerSQLExecutionEnd": self.sql.end,
@@ -264,6 +264,12 @@ class AppReducer:
 
     def _stage_executor_metrics(self, e: dict[str, Any]) -> None:
         self._executor(e["Executor ID"]).peak(e.get("Executor Metrics"))
+
+    def _executor_metrics_update(self, e: dict[str, Any]) -> None:
+        """Heartbeat peaks, when logged: one entry per (stage, attempt) the executor ran."""
+        executor = self._executor(e["Executor ID"])
+        for update in e.get("Executor Metrics Updated") or []:
+            executor.peak(update.get("Executor Metrics"))
 
     # ---- jobs and stages ------------------------------------------------------------------
 
