@@ -169,6 +169,8 @@ class StageAcc:
 class ExecutorAcc:
     __slots__ = (
         "added_ms",
+        "bm_added_ms",
+        "bm_host",
         "cores",
         "disk_spill",
         "executor_id",
@@ -189,11 +191,26 @@ class ExecutorAcc:
         self.executor_id = executor_id
         self.added_ms = self.removed_ms = self.cores = self.max_memory = None
         self.host = self.removed_reason = None
+        self.bm_host = self.bm_added_ms = (
+            None  # from BlockManagerAdded, when ExecutorAdded is absent
+        )
         self.tasks = self.failed = self.run_ms = self.gc_ms = self.mem_spill = self.disk_spill = 0
         self.peak_heap = self.peak_exec_memory = None
 
     def merge(self, other: ExecutorAcc) -> None:
-        for name in ("added_ms", "removed_ms", "cores", "max_memory", "host", "removed_reason"):
+        if other.bm_added_ms is not None and (
+            self.bm_added_ms is None or other.bm_added_ms < self.bm_added_ms
+        ):
+            self.bm_added_ms = other.bm_added_ms
+        for name in (
+            "added_ms",
+            "removed_ms",
+            "cores",
+            "max_memory",
+            "host",
+            "removed_reason",
+            "bm_host",
+        ):
             if getattr(self, name) is None:
                 setattr(self, name, getattr(other, name))
         for name in ("tasks", "failed", "run_ms", "gc_ms", "mem_spill", "disk_spill"):
@@ -215,9 +232,9 @@ class ExecutorAcc:
     def as_row(self) -> dict[str, Any]:
         return {
             "executor_id": self.executor_id,
-            "host": self.host,
+            "host": self.host or self.bm_host,
             "cores": self.cores,
-            "added_ms": self.added_ms,
+            "added_ms": self.added_ms if self.added_ms is not None else self.bm_added_ms,
             "removed_ms": self.removed_ms,
             "removed_reason": self.removed_reason,
             "max_memory_bytes": self.max_memory,

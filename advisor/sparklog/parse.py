@@ -258,9 +258,11 @@ class AppReducer:
         if "Executor ID" in manager:
             acc = self._executor(manager["Executor ID"])
             acc.max_memory = e.get("Maximum Memory")
-            acc.host = acc.host or manager.get("Host")
-            if acc.added_ms is None:
-                acc.added_ms = self._time(e.get("Timestamp"))
+            # kept apart from ExecutorAdded's values, which win: each field has one source event
+            acc.bm_host = acc.bm_host or manager.get("Host")
+            added = self._time(e.get("Timestamp"))
+            if added is not None and (acc.bm_added_ms is None or added < acc.bm_added_ms):
+                acc.bm_added_ms = added
 
     def _stage_executor_metrics(self, e: dict[str, Any]) -> None:
         self._executor(e["Executor ID"]).peak(e.get("Executor Metrics"))

@@ -39,10 +39,11 @@ def _job_order(job: dict[str, Any]) -> str:
 def _utilization(reducer: AppReducer, end_ms: int | None) -> float | None:
     available = 0.0
     for executor in reducer.executors.values():
-        if executor.cores and executor.added_ms:
+        added = executor.added_ms if executor.added_ms is not None else executor.bm_added_ms
+        if executor.cores and added:
             until = executor.removed_ms or end_ms
-            if until and until > executor.added_ms:
-                available += executor.cores * (until - executor.added_ms)
+            if until and until > added:
+                available += executor.cores * (until - added)
     used = sum(e.run_ms for e in reducer.executors.values())
     return round(used / available, 4) if available else None
 
@@ -50,7 +51,11 @@ def _utilization(reducer: AppReducer, end_ms: int | None) -> float | None:
 def summarize(reducer: AppReducer) -> dict[str, Any]:
     stages = [s.as_row() for _, s in sorted(reducer.stages.items())]
     executors = sorted(
-        (e.as_row() for e in reducer.executors.values() if e.tasks or e.added_ms or e.max_memory),
+        (
+            e.as_row()
+            for e in reducer.executors.values()
+            if e.tasks or e.added_ms or e.bm_added_ms or e.max_memory
+        ),
         key=lambda e: (e["executor_id"] != "driver", len(e["executor_id"]), e["executor_id"]),
     )
     sql = reducer.sql.rows()
