@@ -392,6 +392,74 @@ def _s3_factory(profile: str | None, region: str | None, endpoint_url: str | Non
     return make
 
 
+@main.group("rules")
+def rules_group():
+    """The rules in rules/*.yaml: list them, show one, run their examples."""
+
+
+@rules_group.command("list")
+@format_option("text", "json")
+def rules_list_cmd(fmt):
+    """Every rule with its problem, category, scope and the data it needs."""
+    from advisor.analysis.rules import load_rules
+
+    rows = [
+        {
+            "id": r.id,
+            "problem": r.spec["problem"],
+            "category": r.spec["category"],
+            "scope": r.spec["scope"],
+            "requires": r.spec["requires"],
+            "title": r.spec["title"],
+        }
+        for r in load_rules()
+    ]
+    if fmt == "json":
+        emit_json(rows)
+        return
+    from rich.table import Table
+
+    table = Table(title=f"{len(rows)} rules", title_justify="left")
+    for name in ("id", "problem", "category", "scope", "requires", "title"):
+        table.add_column(name)
+    for r in rows:
+        table.add_row(
+            r["id"], r["problem"], r["category"], r["scope"], ", ".join(r["requires"]), r["title"]
+        )
+    out.print(table)
+
+
+@rules_group.command("show")
+@click.argument("rule_id")
+def rules_show_cmd(rule_id):
+    """Print one rule's definition (thresholds, texts, savings method, examples)."""
+    from advisor.analysis.rules import default_rules_dir
+
+    path = default_rules_dir() / f"{rule_id}.yaml"
+    if not path.exists():
+        raise click.BadParameter(f"no rule {rule_id!r}; see `advisor rules list`")
+    click.echo(path.read_text())
+
+
+@rules_group.command("test")
+def rules_test_cmd():
+    """Validate every rule file and run each rule's examples; exit 1 if any fails."""
+    from advisor.analysis.rules import RuleError, check_examples, default_rules_dir, load_rule
+
+    failed = 0
+    for path in sorted(default_rules_dir().glob("*.yaml")):
+        try:
+            problems = check_examples(load_rule(path))
+        except RuleError as exc:
+            problems = [str(exc)]
+        status = "[green]ok[/]" if not problems else "[red]FAILED[/]"
+        out.print(f"{status} {path.stem}")
+        for problem in problems:
+            out.print(f"    {problem}")
+        failed += bool(problems)
+    sys.exit(1 if failed else 0)
+
+
 def sample_dir() -> Path:
     return Path(__file__).resolve().parent.parent / "sample_metrics"
 

@@ -499,6 +499,25 @@ class Store:
             out.setdefault(run_id, []).append(path)
         return out
 
+    def runs_in_window(self, start: str, end: str) -> list[dict[str, Any]]:
+        """Runs started in [start, end) with their costs: the input of job features."""
+        return list(
+            self.db.query(
+                "select r.job_name, r.id, r.state, r.attempt, r.execution_time_s, r.started_on, "
+                "r.error_message, r.execution_class as run_execution_class, "
+                "c.dpu_hours, c.cost_usd, c.minimum_applied, c.billed_seconds, c.capacity_dpu "
+                "from job_runs r left join run_costs c on c.run_id = r.id "
+                "where r.started_on >= ? and r.started_on < ? order by r.job_name, r.started_on",
+                [start, end],
+            )
+        )
+
+    def jobs(self) -> list[dict[str, Any]]:
+        return list(self.db.query("select * from jobs order by name"))
+
+    def latest_run_start(self) -> str | None:
+        return self.db.execute("select max(started_on) from job_runs").fetchone()[0]
+
     def job_names(self) -> list[str]:
         return [r[0] for r in self.db.execute("select name from jobs order by name").fetchall()]
 

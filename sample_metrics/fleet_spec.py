@@ -225,7 +225,8 @@ def fleet() -> list[JobSpec]:
             schedule="weekly",
             runtime_s=3400,
             args=spark_args(),
-            description="Weekly feature matrix on G.4X",
+            problems=("flex_candidate",),
+            description="Weekly feature matrix on G.4X, on the standard class",
         ),
         JobSpec(
             "dq_checks_hourly",
@@ -349,11 +350,11 @@ def fleet() -> list[JobSpec]:
             worker_type="G.2X",
             workers=20,
             schedule="weekly",
-            runtime_s=6300,
+            runtime_s=7000,
             timeout_min=120,
             args=spark_args(),
             failures=[Failure(0.0, "TIMEOUT", TIMEOUT_MSG)],
-            problems=("timeout_risk", "failed_run_waste"),
+            problems=("timeout_risk", "failed_run_waste", "flex_candidate"),
             description="Weekly reload that runs into its 120-minute timeout",
         ),
         JobSpec(
@@ -503,7 +504,8 @@ def fleet() -> list[JobSpec]:
             timeout_min=None,
             metrics=None,
             args={"--job-language": "python", "--window_size": "100 seconds"},
-            description="Kinesis streaming job on 2 G.025X, restarted daily",
+            problems=("missing_observability",),
+            description="Kinesis streaming job on 2 G.025X, restarted daily, without job metrics",
         ),
         JobSpec(
             "iot_stream_enrich",
@@ -516,7 +518,8 @@ def fleet() -> list[JobSpec]:
             timeout_min=None,
             metrics=None,
             args={"--job-language": "python"},
-            description="MSK streaming enrichment on 4 G.1X",
+            problems=("missing_observability",),
+            description="MSK streaming enrichment on 4 G.1X, without job metrics",
         ),
         JobSpec(
             "ray_feature_scoring",

@@ -337,7 +337,6 @@ def metric_files(spec: JobSpec, run: dict, rng: random.Random) -> dict[str, dict
 
 
 def main(out: Path = HERE) -> None:
-    rng = random.Random(SEED)
     start = FLEET_END - timedelta(days=FLEET_DAYS)
     for sub in ("job-runs", "metrics"):
         shutil.rmtree(out / sub, ignore_errors=True)
@@ -348,6 +347,9 @@ def main(out: Path = HERE) -> None:
     manifest_runs, anomalies, eventlogs = 0, [], []
     metric_runs = 0
     for spec in specs:
+        rng = random.Random(
+            f"{SEED}:{spec.name}"
+        )  # one stream per job: jobs never reshuffle each other
         runs, planted = runs_for(spec, rng, start)
         anomalies += planted
         manifest_runs += len(runs)

@@ -6,6 +6,7 @@ import random
 from datetime import UTC, datetime, timedelta
 
 import pytest
+import yaml
 from click.testing import CliRunner
 
 from advisor.cli import main
@@ -240,8 +241,11 @@ def test_event_logs_are_fetched_from_s3_linked_and_read_once(fleet, store):
     s3 = session().client("s3", endpoint_url=fleet.endpoint)
     s3.create_bucket(Bucket="glue-assets")
     ui = {"--enable-spark-ui": "true", "--spark-event-logs-path": "s3://glue-assets/sparkui/"}
-    spill_run = "jr_4c8491ccb891ebd763053163ff0eec31a8d000917778994177048496adc7d934"
-    rolling_run = "jr_325e5f7a1b0baf9b9558c92a4fdbfdf4dbf2b8cb64cf034676325413c91d9c9e"
+    planted = {
+        e["scenario"]: e["run_id"]
+        for e in yaml.safe_load((SAMPLE / "MANIFEST.yaml").read_text())["eventlogs"]
+    }
+    spill_run, rolling_run = planted["spill"], planted["rolling_etl"]
     fleet.create_job("sales_aggregate_spill", ui)
     fleet.create_job("returns_etl_nightly", ui)
     fleet.create_job("Spark shell", ui)  # the app name of a log without Glue properties
@@ -275,7 +279,7 @@ def test_event_logs_are_fetched_from_s3_linked_and_read_once(fleet, store):
         "jr_spark_shell_run": "time_window",
     }
     assert report.eventlog_apps == 2 and store.errors("eventlog") == []
-    spill = store.db["spark_apps"].get((spill_run, "local-1795836048934"))
+    [spill] = store.db["spark_apps"].rows_where("run_id = ?", [spill_run])
     assert (
         spill["disk_bytes_spilled"] > 500_000_000 and spill["job_name"] == "sales_aggregate_spill"
     )

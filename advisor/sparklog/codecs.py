@@ -56,15 +56,25 @@ def plain(stream: BinaryIO) -> Iterator[bytes]:
 
 
 def zstd(stream: BinaryIO) -> Iterator[bytes]:
-    reader = zstandard.ZstdDecompressor().stream_reader(stream, read_across_frames=True)
+    """Spark's zstd logs are many frames; a frame left open at the end means the file was cut."""
+    context = zstandard.ZstdDecompressor()
+    frame, in_frame = context.decompressobj(), False
     try:
-        while chunk := reader.read(CHUNK):
-            yield chunk
+        while chunk := stream.read(CHUNK):
+            data = chunk
+            while data:
+                out = frame.decompress(data)
+                in_frame = True
+                if out:
+                    yield out
+                if frame.eof:
+                    data, frame, in_frame = frame.unused_data, context.decompressobj(), False
+                else:
+                    data = b""
     except zstandard.ZstdError as exc:
-        text = str(exc)
-        if "incomplete" in text or "truncated" in text or "premature" in text:
-            raise TruncatedStream(text) from exc
-        raise CorruptStream(text) from exc
+        raise CorruptStream(str(exc)) from exc
+    if in_frame:
+        raise TruncatedStream("zstd frame cut short")
 
 
 def gz(stream: BinaryIO) -> Iterator[bytes]:

@@ -1,0 +1,173 @@
+"""Job features: the named, precomputed numbers rules compare (arithmetic lives here, not in rules).
+
+Each feature is documented in docs/features.md with its unit. Windows end at the newest run in the
+store (or --as-of), so the same store always gives the same features.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import defaultdict
+from datetime import timedelta
+from typing import Any
+
+import orjson
+
+from advisor.analysis.pricing import capacity_dpu, lookup_rate
+from advisor.store import Store
+from advisor.timeutil import iso, parse_ts
+
+WINDOW_DAYS = 30
+FAILED_STATES = ("FAILED", "TIMEOUT", "ERROR")
+LEGACY_VERSIONS = ("0.9", "1.0", "2.0")
+
+
+def percentile(values: list[float], q: float) -> float | None:
+    """Nearest-rank percentile (no interpolation: a real observed runtime)."""
+    if not values:
+        return None
+    ordered = sorted(values)
+    return ordered[max(0, math.ceil(q * len(ordered)) - 1)]
+
+
+def _truthy(arguments: dict[str, str], key: str) -> bool:
+    return str(arguments.get(key, "")).lower() not in ("", "false")
+
+
+def definition_features(job: dict[str, Any]) -> dict[str, Any]:
+    args = orjson.loads(job.get("default_arguments") or "{}")
+    return {
+        "job_name": job["name"],
+        "command_name": job.get("command_name"),
+        "glue_version": job.get("glue_version"),
+        "worker_type": job.get("worker_type"),
+        "number_of_workers": job.get("number_of_workers"),
+        "max_capacity": job.get("max_capacity"),
+        "execution_class": job.get("execution_class") or "STANDARD",
+        "timeout_min": job.get("timeout_min"),
+        "metrics_enabled": _truthy(args, "--enable-metrics"),
+        "observability_enabled": _truthy(args, "--enable-observability-metrics"),
+        "spark_ui_enabled": _truthy(args, "--enable-spark-ui")
+        and bool(args.get("--spark-event-logs-path")),
+        "autoscaling_enabled": _truthy(args, "--enable-auto-scaling"),
+        "is_spark": job.get("command_name") in ("glueetl", "gluestreaming"),
+        "is_legacy_version": job.get("glue_version") in LEGACY_VERSIONS,
+    }
+
+
+def run_history_features(runs: list[dict[str, Any]], window_days: int) -> dict[str, Any]:
+    """Counts, runtimes and money over the window, scaled to a 30-day month."""
+    month = 30 / window_days
+    ok = [
+        r["execution_time_s"]
+        for r in runs
+        if r["state"] == "SUCCEEDED" and r["execution_time_s"] is not None
+    ]
+    failed = [r for r in runs if r["state"] in FAILED_STATES]
+    retries = [r for r in runs if (r["attempt"] or 0) > 0]
+
+    def dpu(rows: list[dict[str, Any]]) -> float:
+        return sum(r["dpu_hours"] or 0 for r in rows)
+
+    def usd(rows: list[dict[str, Any]]) -> float:
+        return sum(r["cost_usd"] or 0 for r in rows)
+
+    excess = (
+        sum(
+            ((r["billed_seconds"] or 0) - (r["execution_time_s"] or 0)) * (r["capacity_dpu"] or 0)
+            for r in runs
+            if r["minimum_applied"]
+        )
+        / 3600
+    )
+    causes: dict[str, float] = defaultdict(float)
+    for r in failed:
+        causes[failure_cause(r["error_message"], r["state"])] += r["cost_usd"] or 0
+    top_cause = max(causes, key=causes.get) if causes else None
+    return {
+        "runs_month": len(runs) * month,
+        "failed_runs_month": len(failed) * month,
+        "timeout_runs_month": sum(r["state"] == "TIMEOUT" for r in runs) * month,
+        "timeout_usd_month": usd([r for r in runs if r["state"] == "TIMEOUT"]) * month,
+        "failure_rate": len(failed) / len(runs) if runs else None,
+        "runtime_p50_s": percentile(ok, 0.5),
+        "runtime_p95_s": percentile(ok, 0.95),
+        "runtime_p99_s": percentile(ok, 0.99),
+        "runtime_max_s": max(ok) if ok else None,
+        "runtime_p95_min": (percentile(ok, 0.95) or 0) / 60 if ok else None,
+        "dpu_hours_month": dpu(runs) * month,
+        "cost_usd_month": usd(runs) * month,
+        "failed_dpu_hours_month": dpu(failed) * month,
+        "failed_usd_month": usd(failed) * month,
+        "retry_dpu_hours_month": dpu(retries) * month,
+        "retry_usd_month": usd(retries) * month,
+        "top_failure_cause": top_cause,
+        "top_failure_cause_usd_month": causes[top_cause] * month if top_cause else None,
+        "minimum_excess_dpu_hours_month": excess * month,
+    }
+
+
+def failure_cause(message: str | None, state: str) -> str:
+    text = (message or "").lower()
+    if state == "TIMEOUT" or "timed out" in text:
+        return "timeout"
+    if "container killed" in text and "memory" in text:
+        return "container_killed_memory"
+    if "outofmemoryerror" in text or "gc overhead" in text:
+        return "out_of_memory"
+    if "no space left on device" in text:
+        return "disk_full"
+    if "slowdown" in text or "throttl" in text or "rate exceeded" in text:
+        return "throttling"
+    return "other"
+
+
+def derived_features(f: dict[str, Any], region: str | None) -> dict[str, Any]:
+    """Savings and thresholds rules need, computed once from the base features."""
+    out: dict[str, Any] = {}
+    etl, flex = lookup_rate(region, "etl"), lookup_rate(region, "flex")
+    if etl.usd and flex.usd:
+        out["flex_saving_usd_month"] = f["dpu_hours_month"] * (etl.usd - flex.usd)
+        out["flex_rate_usd"], out["etl_rate_usd"] = flex.usd, etl.usd
+    if f.get("timeout_min") and f.get("runtime_p99_s"):
+        out["timeout_to_p99_ratio"] = f["timeout_min"] * 60 / f["runtime_p99_s"]
+        out["suggested_timeout_min"] = max(10, math.ceil(3 * f["runtime_p99_s"] / 60 / 5) * 5)
+    if f.get("command_name") == "pythonshell" and f.get("max_capacity") == 1.0:
+        out["python_shell_saving_dpu_hours_month"] = f["dpu_hours_month"] * (1 - 0.0625)
+        out["python_shell_saving_usd_month"] = f["cost_usd_month"] * (1 - 0.0625)
+    rate = etl.usd or 0
+    out["minimum_excess_usd_month"] = f["minimum_excess_dpu_hours_month"] * rate
+    capacity = capacity_dpu(
+        {
+            "worker_type": f.get("worker_type"),
+            "number_of_workers": f.get("number_of_workers"),
+            "max_capacity": f.get("max_capacity"),
+        }
+    )
+    out["capacity_dpu"] = capacity
+    if capacity and f.get("timeout_min"):
+        out["runaway_run_usd"] = f["timeout_min"] / 60 * capacity * rate
+    return out
+
+
+def job_features(
+    store: Store, *, as_of: str | None = None, window_days: int = WINDOW_DAYS
+) -> dict[str, dict[str, Any]]:
+    end = as_of or store.latest_run_start()
+    if end is None:
+        return {}
+    end_dt = parse_ts(end) + timedelta(seconds=1)
+    start = iso(end_dt - timedelta(days=window_days))
+    by_job: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    for run in store.runs_in_window(start, iso(end_dt)):
+        by_job[run["job_name"]].append(run)
+    features = {}
+    for job in store.jobs():
+        f = {
+            **definition_features(job),
+            **run_history_features(by_job.get(job["name"], []), window_days),
+        }
+        f.update(derived_features(f, job.get("region")))
+        f["window_days"], f["as_of"] = window_days, end
+        features[job["name"]] = f
+    return features

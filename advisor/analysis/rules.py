@@ -1,0 +1,205 @@
+"""The rule engine: load and validate rules/*.yaml, evaluate them on features, render findings.
+
+A rule only compares precomputed features with thresholds (a fixed operator table, nothing is
+eval'd) and fills format strings; arithmetic lives in features.py. A comparison on a missing
+feature is false; a rule whose required data source is absent is "not evaluated", never passing.
+"""
+
+from __future__ import annotations
+
+import json
+import operator
+import string
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import jsonschema
+import yaml
+
+SEVERITIES = ("info", "low", "medium", "high", "critical")
+_OPS: dict[str, Callable[[Any, Any], bool]] = {
+    "eq": operator.eq,
+    "ne": operator.ne,
+    "gt": operator.gt,
+    "gte": operator.ge,
+    "lt": operator.lt,
+    "lte": operator.le,
+    "in": lambda a, b: a in b,
+    "not_in": lambda a, b: a not in b,
+}
+
+
+class RuleError(Exception):
+    """A rule file that is invalid, or a rule that failed while evaluating."""
+
+
+@dataclass
+class Outcome:
+    rule_id: str
+    fired: bool
+    severity: str | None = None
+    title: str = ""
+    message: str = ""
+    advice: list[str] = field(default_factory=list)
+    remediation: dict[str, str] = field(default_factory=dict)
+    evidence: dict[str, Any] = field(default_factory=dict)
+    savings_dpu_hours_month: float | None = None
+    savings_usd_month: float | None = None
+
+
+class _SafeFormatter(string.Formatter):
+    """str.format over features, without attribute or index access."""
+
+    def get_field(self, field_name: str, args: Any, kwargs: Any) -> Any:
+        if not field_name.isidentifier():
+            raise RuleError(f"only plain names may be formatted, not {field_name!r}")
+        if field_name not in kwargs:
+            raise RuleError(f"the text uses {{{field_name}}}, which has no value")
+        return kwargs[field_name], field_name
+
+
+_FORMATTER = _SafeFormatter()
+
+
+@dataclass
+class Rule:
+    spec: dict[str, Any]
+    path: Path | None = None
+
+    @property
+    def id(self) -> str:
+        return self.spec["id"]
+
+    def params(self, overrides: Mapping[str, Any] | None = None) -> dict[str, Any]:
+        return {**self.spec.get("params", {}), **(overrides or {})}
+
+    # ---- conditions ------------------------------------------------------------------------
+
+    def holds(self, condition: Mapping[str, Any], values: Mapping[str, Any]) -> bool:
+        if "all" in condition:
+            return all(self.holds(c, values) for c in condition["all"])
+        if "any" in condition:
+            return any(self.holds(c, values) for c in condition["any"])
+        if "not" in condition:
+            return not self.holds(condition["not"], values)
+        if condition["feature"] not in values:
+            return False
+        left = values[condition["feature"]]
+        right = condition.get("value")
+        if isinstance(right, str) and right.startswith("$"):
+            right = values.get(right[1:])
+        if condition["op"] not in ("eq", "ne", "in", "not_in") and (left is None or right is None):
+            return False
+        try:
+            return bool(_OPS[condition["op"]](left, right))
+        except TypeError:
+            return False
+
+    def severity(self, values: Mapping[str, Any]) -> str:
+        spec = self.spec["severity"]
+        value = values.get(spec["feature"])
+        if not isinstance(value, int | float):
+            return "info"
+        below = spec.get("direction") == "below"
+        reached = "info"
+        for band in SEVERITIES[1:]:
+            threshold = spec["bands"].get(band)
+            if threshold is not None and ((value <= threshold) if below else (value >= threshold)):
+                reached = band
+        return reached
+
+    # ---- evaluation ------------------------------------------------------------------------
+
+    def evaluate(
+        self, features: Mapping[str, Any], overrides: Mapping[str, Any] | None = None
+    ) -> Outcome:
+        params = self.params(overrides)
+        values = {**params, **features}
+        if not self.holds(self.spec["when"], values):
+            return Outcome(self.id, False)
+        text = {k: v for k, v in values.items() if v is not None}
+        advice = [
+            _FORMATTER.format(a["text"], **text)
+            for a in self.spec["advice"]
+            if "when" not in a or self.holds(a["when"], values)
+        ]
+        savings = self.spec["savings"]
+        remediation = {
+            k: _FORMATTER.format(v, **text) for k, v in (self.spec.get("remediation") or {}).items()
+        }
+        return Outcome(
+            self.id,
+            True,
+            self.severity(values),
+            self.spec["title"],
+            " ".join(_FORMATTER.format(self.spec["message"], **text).split()),
+            advice,
+            remediation,
+            {k: features.get(k) for k in self.spec.get("evidence", [])},
+            _number(features.get(savings.get("dpu_hours_month", ""))),
+            _number(features.get(savings.get("usd_month", ""))),
+        )
+
+
+def _number(value: Any) -> float | None:
+    return float(value) if isinstance(value, int | float) and not isinstance(value, bool) else None
+
+
+def _schema() -> dict[str, Any]:
+    return json.loads(resources.files("advisor.data").joinpath("rule.schema.json").read_text())
+
+
+def default_rules_dir() -> Path:
+    return Path(__file__).resolve().parents[2] / "rules"
+
+
+def load_rule(path: Path) -> Rule:
+    try:
+        spec = yaml.safe_load(path.read_text())
+        jsonschema.validate(spec, _schema())
+    except yaml.YAMLError as exc:
+        raise RuleError(f"{path.name}: not valid YAML: {exc}") from exc
+    except jsonschema.ValidationError as exc:
+        where = "/".join(str(p) for p in exc.absolute_path) or "(top)"
+        raise RuleError(f"{path.name}: {where}: {exc.message}") from exc
+    if spec["id"] != path.stem:
+        raise RuleError(f"{path.name}: id {spec['id']!r} must equal the file name")
+    return Rule(spec, path)
+
+
+def load_rules(folder: Path | None = None) -> list[Rule]:
+    folder = folder or default_rules_dir()
+    return [load_rule(path) for path in sorted(folder.glob("*.yaml"))]
+
+
+def check_examples(rule: Rule) -> list[str]:
+    """Run a rule's own examples; return what went wrong (empty when all pass)."""
+    failures = []
+    for example in rule.spec["examples"]:
+        try:
+            outcome = rule.evaluate(example["features"], example.get("params"))
+        except RuleError as exc:
+            failures.append(f"{example['name']}: {exc}")
+            continue
+        expect = example["expect"]
+        if expect == "none":
+            if outcome.fired:
+                failures.append(f"{example['name']}: fired, expected nothing")
+            continue
+        if not outcome.fired:
+            failures.append(f"{example['name']}: did not fire")
+            continue
+        if outcome.severity != expect["severity"]:
+            failures.append(
+                f"{example['name']}: severity {outcome.severity}, expected {expect['severity']}"
+            )
+        for needle in example.get("advice_contains", []):
+            if not any(needle in text for text in outcome.advice):
+                failures.append(f"{example['name']}: no advice contains {needle!r}")
+        for needle in example.get("message_contains", []):
+            if needle not in outcome.message:
+                failures.append(f"{example['name']}: message lacks {needle!r}")
+    return failures

@@ -1,0 +1,110 @@
+"""The rule engine and the rules: examples, reachable bands and advice, schema, sample fleet."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import yaml
+
+from advisor.analysis.costs import compute_run_costs
+from advisor.analysis.features import job_features
+from advisor.analysis.rules import SEVERITIES, RuleError, check_examples, load_rule, load_rules
+from advisor.collect.importer import import_directory
+from advisor.store import Store
+from tests.conftest import SAMPLE
+
+RULES = load_rules()
+MANIFEST = yaml.safe_load((SAMPLE / "MANIFEST.yaml").read_text())
+
+
+@pytest.mark.parametrize("rule", RULES, ids=lambda r: r.id)
+def test_every_example_holds(rule):
+    assert check_examples(rule) == []
+
+
+@pytest.mark.parametrize("rule", RULES, ids=lambda r: r.id)
+def test_every_severity_band_and_every_advice_entry_is_reachable(rule):
+    reached, advised = set(), set()
+    for example in rule.spec["examples"]:
+        outcome = rule.evaluate(example["features"], example.get("params"))
+        if outcome.fired:
+            reached.add(outcome.severity)
+            values = {**rule.params(example.get("params")), **example["features"]}
+            for index, entry in enumerate(rule.spec["advice"]):
+                if "when" not in entry or rule.holds(entry["when"], values):
+                    advised.add(index)
+    assert set(rule.spec["severity"]["bands"]) <= reached
+    assert advised == set(range(len(rule.spec["advice"])))
+
+
+def test_the_schema_rejects_unknown_keys_and_names_the_place(tmp_path):
+    spec = yaml.safe_load((Path(RULES[0].path)).read_text())
+    spec["threshold"] = 3
+    bad = tmp_path / f"{spec['id']}.yaml"
+    bad.write_text(yaml.safe_dump(spec))
+    with pytest.raises(RuleError, match="threshold"):
+        load_rule(bad)
+    spec.pop("threshold")
+    spec["when"] = {"feature": "x", "op": "approximately", "value": 1}
+    bad.write_text(yaml.safe_dump(spec))
+    with pytest.raises(RuleError, match=f"{bad.name}: when"):
+        load_rule(bad)
+
+
+def test_id_must_equal_the_file_name(tmp_path):
+    other = tmp_path / "renamed.yaml"
+    other.write_text(Path(RULES[0].path).read_text())
+    with pytest.raises(RuleError, match="must equal the file name"):
+        load_rule(other)
+
+
+def test_a_missing_feature_never_fires_and_text_cannot_reach_attributes():
+    rule = next(r for r in RULES if r.id == "failed_run_waste")
+    assert not rule.evaluate({}).fired
+    evil = dict(rule.spec)
+    evil["message"] = "{job_name.__class__}"
+    from advisor.analysis.rules import Rule
+
+    with pytest.raises(RuleError):
+        Rule(evil).evaluate(
+            {
+                "job_name": "x",
+                "failed_usd_month": 50,
+                "runs_month": 1,
+                "failed_runs_month": 1,
+                "failure_rate": 1.0,
+                "failed_dpu_hours_month": 1,
+                "top_failure_cause": "other",
+                "top_failure_cause_usd_month": 50,
+            }
+        )
+
+
+@pytest.fixture(scope="module")
+def fleet_features(tmp_path_factory):
+    store = Store(tmp_path_factory.mktemp("rules") / "advisor.db")
+    import_directory(store, SAMPLE)
+    compute_run_costs(store)
+    return job_features(store)
+
+
+def test_planted_problems_are_found_on_the_right_job(fleet_features):
+    covered = {r.spec["problem"]: r for r in RULES}
+    checked = 0
+    for planted in MANIFEST["problems"]:
+        rule = covered.get(planted["problem"])
+        if rule is None:
+            continue  # a problem whose rule is not written yet
+        outcome = rule.evaluate(fleet_features[planted["job"]])
+        assert outcome.fired, f"{planted['problem']} not found on {planted['job']}"
+        checked += 1
+    assert checked >= 12
+
+
+def test_healthy_jobs_get_nothing_above_low(fleet_features):
+    for job in MANIFEST["healthy_jobs"]:
+        for rule in RULES:
+            outcome = rule.evaluate(fleet_features[job])
+            if outcome.fired:
+                assert SEVERITIES.index(outcome.severity) <= SEVERITIES.index("low"), (job, rule.id)
