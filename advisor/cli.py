@@ -252,14 +252,39 @@ def _import(store: Store, directory: Path, region: str):
 
 @main.command("analyze")
 @db_option
-def analyze_cmd(db):
-    """Run every analysis on the store (no AWS access): today, run costs."""
-    from advisor.analysis.costs import compute_run_costs
+@click.option("--as-of", metavar="TIME", help="End of the analysis window (default: newest run).")
+@format_option("text", "json")
+def analyze_cmd(db, as_of, fmt):
+    """Run every analysis on the store, offline: price runs, compute features, apply the rules.
+
+    Findings are kept in the store: new ones open, ones whose rule stops firing are resolved,
+    ones muted in advisor.toml are kept but hidden.
+    """
+    from advisor.analysis.findings import analyze
 
     config = load_config(db)
     store = Store(config.db_path)
-    count = compute_run_costs(store, config.rates)
-    out.print(f"priced {count} runs")
+    report = analyze(store, config=config.raw, rates=config.rates, as_of=as_of)
+    if fmt == "json":
+        emit_json(report.__dict__)
+        return
+    counts = report.findings
+    out.print(
+        f"priced {report.runs_priced} runs; {report.rules} rules on {report.jobs} jobs: "
+        f"{counts.get('new', 0)} new findings, {counts.get('open', 0)} still open, "
+        f"{counts.get('resolved', 0)} resolved; {report.not_evaluated} rule checks not "
+        f"evaluated for lack of data; {len(report.rule_errors)} rule errors."
+    )
+    _print_findings(store.open_findings())
+
+
+def _print_findings(rows: list[dict], limit: int = 15) -> None:
+    from advisor.report.text import findings_table
+
+    if rows:
+        out.print(
+            findings_table(rows[:limit], f"Top findings ({min(limit, len(rows))} of {len(rows)})")
+        )
 
 
 @main.command("costs")
@@ -473,7 +498,7 @@ def sample_dir() -> Path:
 )
 def demo_cmd(db, sample):
     """One command: import the sample fleet, analyse it and show where the money goes."""
-    from advisor.analysis.costs import compute_run_costs
+    from advisor.analysis.findings import analyze
 
     sample = sample or sample_dir()
     if not (sample / "jobs.json").exists():
@@ -481,7 +506,7 @@ def demo_cmd(db, sample):
     config = load_config(db)
     store = Store(config.db_path)
     report = _import(store, sample, "us-east-1")
-    compute_run_costs(store, config.rates)
+    analysis = analyze(store, config=config.raw, rates=config.rates)
     first, last = store.run_time_span()
     out.print(
         f"[bold]Sample fleet[/] imported into {config.db_path}: {report.jobs} jobs, "
@@ -490,6 +515,8 @@ def demo_cmd(db, sample):
         f"({first[:10]} to {last[:10]})."
     )
     _print_costs(store.cost_by_job(), f"DPU-hours by job, {first[:10]} to {last[:10]}", "text")
+    _print_findings(store.open_findings(), limit=12)
+    out.print(f"{sum(analysis.findings.values())} findings from {analysis.rules} rules.")
     _print_errors(report.errors)
     out.print(
         "Next: `advisor costs --since all`, `advisor errors`, or open the store with any "

@@ -271,6 +271,38 @@ def m002_spark_facts(db: Database) -> None:
         db[table].create(columns, pk=pk)
 
 
+@migrations()
+def m003_findings(db: Database) -> None:
+    """Findings (one per rule and job), and how each rule fared on each job."""
+    db["findings"].create(
+        {
+            "id": str,
+            "rule_id": str,
+            "problem": str,
+            "job_name": str,
+            "severity": str,
+            "score": float,
+            "title": str,
+            "message": str,
+            "advice": str,
+            "remediation": str,
+            "evidence": str,
+            "savings_dpu_hours_month": float,
+            "savings_usd_month": float,
+            "status": str,
+            "first_seen": str,
+            "last_seen": str,
+            "resolved_at": str,
+        },
+        pk="id",
+    )
+    db["findings"].create_index(["status", "score"])
+    db["rule_status"].create(
+        {"rule_id": str, "job_name": str, "status": str, "detail": str, "as_of": str},
+        pk=("rule_id", "job_name"),
+    )
+
+
 def resolve_db_path(explicit: str | os.PathLike[str] | None = None) -> Path:
     """`--db` wins, then `ADVISOR_DB`, then ./advisor.db."""
     return Path(explicit or os.environ.get("ADVISOR_DB") or DEFAULT_DB_PATH)
@@ -407,6 +439,49 @@ class Store:
     def resolve_error(self, source: str, item: str, reason: str) -> None:
         self.db.execute(
             "delete from ingest_errors where id = ?", [stable_hash([source, item, reason])]
+        )
+
+    def save_findings(
+        self, fired: list[dict[str, Any]], statuses: list[dict[str, Any]], as_of: str
+    ) -> dict[str, int]:
+        """Upsert what fired (keeping first_seen), resolve what stopped firing; one transaction."""
+        counts = {"new": 0, "open": 0, "resolved": 0}
+        with self.transaction():
+            known = {
+                r["id"]: r for r in self.db.query("select id, first_seen, status from findings")
+            }
+            for row in fired:
+                previous = known.get(row["id"])
+                first_seen = previous["first_seen"] if previous else as_of
+                counts[
+                    "new" if previous is None or previous["status"] == "resolved" else "open"
+                ] += 1
+                self.db["findings"].upsert(
+                    {**row, "first_seen": first_seen, "last_seen": as_of, "resolved_at": None},
+                    pk="id",
+                )
+            firing = {row["id"] for row in fired}
+            for finding_id, previous in known.items():
+                if finding_id not in firing and previous["status"] != "resolved":
+                    self.db.execute(
+                        "update findings set status = 'resolved', resolved_at = ? where id = ?",
+                        [as_of, finding_id],
+                    )
+                    counts["resolved"] += 1
+            self.db["rule_status"].upsert_all(statuses, pk=("rule_id", "job_name"))
+        return counts
+
+    def open_findings(
+        self, job_name: str | None = None, include_muted: bool = False
+    ) -> list[dict[str, Any]]:
+        statuses = ("open", "muted") if include_muted else ("open",)
+        where = f"status in ({','.join('?' for _ in statuses)})"
+        params: list[Any] = list(statuses)
+        if job_name:
+            where += " and job_name = ?"
+            params.append(job_name)
+        return list(
+            self.db.query(f"select * from findings where {where} order by score desc, id", params)
         )
 
     # ---- readers -------------------------------------------------------------------------

@@ -74,3 +74,32 @@ def errors_table(rows: Sequence[dict[str, Any]]) -> Table:
     for r in rows:
         table.add_row(r["source"], r["item"], r["reason"], r["recorded_at"])
     return table
+
+
+SEVERITY_STYLE = {
+    "critical": "bold red",
+    "high": "red",
+    "medium": "yellow",
+    "low": "cyan",
+    "info": "dim",
+}
+
+
+def findings_table(rows: Sequence[dict[str, Any]], title: str) -> Table:
+    table = Table(title=title, title_justify="left")
+    for name, justify in (
+        ("severity", "left"),
+        ("job", "left"),
+        ("finding", "left"),
+        ("saving / month", "right"),
+    ):
+        table.add_column(name, justify=justify, overflow="fold")
+    for r in rows:
+        saving = _money(r["savings_usd_month"]) if r["savings_usd_month"] else "—"
+        table.add_row(
+            f"[{SEVERITY_STYLE.get(r['severity'], '')}]{r['severity']}[/]",
+            r["job_name"],
+            r["title"],
+            saving,
+        )
+    return table
