@@ -587,6 +587,49 @@ class Store:
             )
         )
 
+    def metric_stats(self, start: str, end: str) -> list[dict[str, Any]]:
+        """Per job, metric and statistic: max and mean over the window's runs, and runs seen."""
+        return list(
+            self.db.query(
+                "select r.job_name, m.metric, m.stat, max(m.value) as max_value, "
+                "avg(m.value) as mean_value, count(distinct m.run_id) as runs "
+                "from run_metrics m join job_runs r on r.id = m.run_id "
+                "where r.started_on >= ? and r.started_on < ? "
+                "group by r.job_name, m.metric, m.stat",
+                [start, end],
+            )
+        )
+
+    def metric_run_totals(self, start: str, end: str, metric: str) -> list[dict[str, Any]]:
+        """Per job, the mean over runs of a delta metric's per-run total (e.g. bytes read)."""
+        return list(
+            self.db.query(
+                "select job_name, avg(total) as mean_total from (select r.job_name, m.run_id, "
+                "sum(m.value) as total from run_metrics m join job_runs r on r.id = m.run_id "
+                "where m.metric = ? and m.stat = 'Sum' and r.started_on >= ? and r.started_on < ? "
+                "group by r.job_name, m.run_id) group by job_name",
+                [metric, start, end],
+            )
+        )
+
+    def latest_spark_apps(self, start: str, end: str) -> dict[str, dict[str, Any]]:
+        """Per job, the newest reduced Spark application of a run in the window."""
+        latest: dict[str, dict[str, Any]] = {}
+        for row in self.db.query(
+            "select a.*, r.started_on from spark_apps a join job_runs r on r.id = a.run_id "
+            "where r.started_on >= ? and r.started_on < ? order by r.started_on desc",
+            [start, end],
+        ):
+            latest.setdefault(row["job_name"], row)
+        return latest
+
+    def spark_stages_of(self, run_id: str, app_id: str) -> list[dict[str, Any]]:
+        return list(
+            self.db.query(
+                "select * from spark_stages where run_id = ? and app_id = ?", [run_id, app_id]
+            )
+        )
+
     def jobs(self) -> list[dict[str, Any]]:
         return list(self.db.query("select * from jobs order by name"))
 

@@ -6,6 +6,7 @@ import copy
 import json
 
 import pytest
+import yaml
 from click.testing import CliRunner
 
 from advisor.analysis.findings import analyze
@@ -68,10 +69,12 @@ def test_a_failing_rule_is_recorded_and_the_rest_go_on(imported, tmp_path):
     report = analyze(store, rules=[*rules, Rule(broken), Rule(needs_logs)])
     assert {e["rule"] for e in report.rule_errors} == {"broken_rule"}
     assert report.findings["new"] > 0
-    statuses = {
-        r["status"] for r in store.db["rule_status"].rows_where("rule_id = ?", ["needs_event_logs"])
-    }
-    assert statuses == {"not_evaluated"}
+    rows = store.db["rule_status"].rows_where("rule_id = ?", ["needs_event_logs"])
+    statuses = {r["job_name"]: r["status"] for r in rows}
+    manifest = yaml.safe_load((SAMPLE / "MANIFEST.yaml").read_text())
+    with_logs = {e["job"] for e in manifest["eventlogs"]}
+    assert {job for job, status in statuses.items() if status == "evaluated"} == with_logs
+    assert {s for job, s in statuses.items() if job not in with_logs} == {"not_evaluated"}
 
 
 def test_findings_are_ranked_and_carry_their_fix(imported, tmp_path):

@@ -13,6 +13,7 @@ from typing import Any
 
 import orjson
 
+from advisor.analysis.observed import observed_features, sizing_features
 from advisor.analysis.pricing import capacity_dpu, lookup_rate
 from advisor.store import Store
 from advisor.timeutil import iso, parse_ts
@@ -52,6 +53,7 @@ def definition_features(job: dict[str, Any]) -> dict[str, Any]:
         "autoscaling_enabled": _truthy(args, "--enable-auto-scaling"),
         "is_spark": job.get("command_name") in ("glueetl", "gluestreaming"),
         "is_legacy_version": job.get("glue_version") in LEGACY_VERSIONS,
+        "input_format": (args.get("--input_format") or args.get("--format") or "").lower() or None,
     }
 
 
@@ -162,12 +164,15 @@ def job_features(
     for run in store.runs_in_window(start, iso(end_dt)):
         by_job[run["job_name"]].append(run)
     features = {}
+    observed = observed_features(store, start, iso(end_dt))
     for job in store.jobs():
         f = {
             **definition_features(job),
             **run_history_features(by_job.get(job["name"], []), window_days),
+            **observed.get(job["name"], {"metric_runs": 0, "eventlog_apps": 0}),
         }
         f.update(derived_features(f, job.get("region")))
+        f.update(sizing_features(f))
         f["window_days"], f["as_of"] = window_days, end
         features[job["name"]] = f
     return features

@@ -34,7 +34,7 @@ class AnalysisReport:
 def sources_available(features: dict[str, Any]) -> set[str]:
     """The data sources this job's features rest on (CloudWatch and event-log facts come later)."""
     available = {"glue"}
-    if features.get("metric_runs_month"):
+    if features.get("metric_runs"):
         available.add("cloudwatch")
     if features.get("eventlog_apps"):
         available.add("eventlog")

@@ -1,0 +1,132 @@
+"""Features from what runs were observed doing: CloudWatch metrics and reduced event logs.
+
+Pure functions over the store's aggregates; job_features() merges them with the run-history
+features. Documented in docs/features.md.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import defaultdict
+from typing import Any
+
+from advisor.analysis.pricing import DPU_PER_WORKER
+from advisor.store import Store
+
+MB = 1_000_000
+# the next worker type up, at the same DPUs (twice the memory per executor)
+NEXT_WORKER = {
+    "G.1X": "G.2X",
+    "G.2X": "G.4X",
+    "G.4X": "G.8X",
+    "R.1X": "R.2X",
+    "R.2X": "R.4X",
+    "Standard": "G.2X",
+}
+
+
+def metric_features(stats: list[dict[str, Any]], bytes_per_run: float | None) -> dict[str, Any]:
+    """One job's metric aggregates -> named features (None when the metric was not collected)."""
+    by = {(s["metric"], s["stat"]): s for s in stats}
+
+    def peak(metric: str) -> float | None:
+        row = by.get((metric, "Maximum"))
+        return row["max_value"] if row else None
+
+    def mean(metric: str) -> float | None:
+        row = by.get((metric, "Average"))
+        return row["mean_value"] if row else None
+
+    allocated = mean("glue.driver.ExecutorAllocationManager.executors.numberAllExecutors")
+    needed = peak("glue.driver.ExecutorAllocationManager.executors.numberMaxNeededExecutors")
+    files = peak("glue.driver.filesRead")
+    out = {
+        "metric_runs": max((s["runs"] for s in stats), default=0),
+        "heap_executor_max": peak("glue.ALL.jvm.heap.usage"),
+        "heap_driver_max": peak("glue.driver.jvm.heap.usage"),
+        "executors_allocated": allocated,
+        "executors_needed_max": needed,
+        "executors_needed_ratio": needed / allocated if needed is not None and allocated else None,
+        "worker_utilization": mean("glue.driver.workerUtilization"),
+        "disk_used_gb_max": (peak("glue.driver.BlockManager.disk.diskSpaceUsed_MB") or 0) / 1000
+        if peak("glue.driver.BlockManager.disk.diskSpaceUsed_MB") is not None
+        else None,
+        "skewness_max": peak("glue.driver.skewness.job"),
+        "files_read_per_run": files,
+        "bytes_read_per_run_gb": bytes_per_run / 1e9 if bytes_per_run else None,
+    }
+    if files and bytes_per_run:
+        out["avg_file_mb"] = bytes_per_run / files / MB
+    return out
+
+
+def eventlog_features(app: dict[str, Any] | None, stages: list[dict[str, Any]]) -> dict[str, Any]:
+    if not app:
+        return {"eventlog_apps": 0}
+    read = (app["input_bytes"] or 0) + (app["shuffle_read_bytes"] or 0)
+    run_ms = app["executor_run_time_ms"] or 0
+    busy = [s for s in stages if (s["tasks"] or 0) >= 8 and (s["task_ms_median"] or 0) > 0]
+    worst = max(busy, key=lambda s: s["executor_run_time_ms"] or 0, default=None)
+    return {
+        "eventlog_apps": 1,
+        "spill_disk_gb": (app["disk_bytes_spilled"] or 0) / 1e9,
+        "spill_memory_gb": (app["memory_bytes_spilled"] or 0) / 1e9,
+        "spill_ratio": (app["disk_bytes_spilled"] or 0) / read if read else None,
+        "gc_ratio": (app["gc_time_ms"] or 0) / run_ms if run_ms else None,
+        "executor_utilization": app["executor_utilization"],
+        "eventlog_files_read": app["files_read"],
+        "task_skew_ratio": (worst["task_ms_max"] / worst["task_ms_median"]) if worst else None,
+        "skewed_stage": f"{worst['stage_id']} ({(worst['name'] or '')[:40]})" if worst else None,
+        "eventlog_data_loss": bool(app["data_loss"]),
+    }
+
+
+def sizing_features(f: dict[str, Any]) -> dict[str, Any]:
+    """Suggested worker counts and types from executors needed (AWS's capacity-planning rule)."""
+    out: dict[str, Any] = {}
+    worker_type, workers = f.get("worker_type"), f.get("number_of_workers")
+    needed = f.get("executors_needed_max")
+    if workers and needed is not None:
+        # one executor per worker, plus the driver's worker
+        out["suggested_workers"] = max(2, min(math.ceil(needed) + 1, 500))
+        dpu = DPU_PER_WORKER.get(worker_type or "", 1.0)
+        fewer = workers - out["suggested_workers"]
+        if fewer > 0 and f.get("runtime_p50_s"):
+            hours = f["runs_month"] * f["runtime_p50_s"] / 3600
+            out["rightsize_saving_dpu_hours_month"] = fewer * dpu * hours
+            out["rightsize_saving_usd_month"] = (
+                fewer * dpu * hours * (f.get("etl_rate_usd") or 0.44)
+            )
+    if worker_type in NEXT_WORKER and workers:
+        out["next_worker_type"] = NEXT_WORKER[worker_type]
+        ratio = DPU_PER_WORKER[NEXT_WORKER[worker_type]] / DPU_PER_WORKER.get(worker_type, 1.0)
+        out["workers_at_next_type"] = max(2, math.ceil(workers / ratio))
+    heaps = [h for h in (f.get("heap_executor_max"), f.get("heap_driver_max")) if h is not None]
+    if heaps:
+        out["heap_peak"] = max(heaps)
+    skews = [s for s in (f.get("skewness_max"), f.get("task_skew_ratio")) if s is not None]
+    if skews:
+        out["skew_score"] = max(skews)
+    if f.get("avg_file_mb") and f.get("bytes_read_per_run_gb"):
+        out["target_partitions"] = max(1, math.ceil(f["bytes_read_per_run_gb"] * 1000 / 128))
+    return out
+
+
+def observed_features(store: Store, start: str, end: str) -> dict[str, dict[str, Any]]:
+    stats: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    for row in store.metric_stats(start, end):
+        stats[row["job_name"]].append(row)
+    bytes_read = {
+        r["job_name"]: r["mean_total"]
+        for r in store.metric_run_totals(start, end, "glue.driver.aggregate.bytesRead")
+    }
+    apps = store.latest_spark_apps(start, end)
+    out = {}
+    for job in {*stats, *apps}:
+        app = apps.get(job)
+        stages = store.spark_stages_of(app["run_id"], app["app_id"]) if app else []
+        out[job] = {
+            **metric_features(stats.get(job, []), bytes_read.get(job)),
+            **eventlog_features(app, stages),
+        }
+    return out
