@@ -6,6 +6,7 @@ features. Documented in docs/features.md.
 
 from __future__ import annotations
 
+import json
 import math
 from collections import defaultdict
 from typing import Any
@@ -78,6 +79,28 @@ def eventlog_features(app: dict[str, Any] | None, stages: list[dict[str, Any]]) 
         "task_skew_ratio": (worst["task_ms_max"] / worst["task_ms_median"]) if worst else None,
         "skewed_stage": f"{worst['stage_id']} ({(worst['name'] or '')[:40]})" if worst else None,
         "eventlog_data_loss": bool(app["data_loss"]),
+        "files_written_per_run": app["files_written"],
+        "avg_written_file_mb": (app["files_written_bytes"] or 0) / app["files_written"] / MB
+        if app["files_written"]
+        else None,
+        **spark_conf_features(app.get("properties")),
+    }
+
+
+def _flag(value: str | None) -> bool | None:
+    return None if value is None else value.strip().lower() == "true"
+
+
+def spark_conf_features(properties_json: str | None) -> dict[str, Any]:
+    """The Spark settings the rules check, as the application really ran with them."""
+    props = json.loads(properties_json or "{}")
+    return {
+        "aqe_enabled": _flag(props.get("spark.sql.adaptive.enabled")),
+        "parquet_merge_schema": _flag(props.get("spark.sql.parquet.mergeSchema")),
+        "parquet_filter_pushdown": _flag(props.get("spark.sql.parquet.filterPushdown")),
+        "shuffle_partitions": int(props["spark.sql.shuffle.partitions"])
+        if str(props.get("spark.sql.shuffle.partitions", "")).isdigit()
+        else None,
     }
 
 
