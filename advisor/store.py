@@ -303,6 +303,22 @@ def m003_findings(db: Database) -> None:
     )
 
 
+@migrations()
+def m004_run_anomalies(db: Database) -> None:
+    db["run_anomalies"].create(
+        {
+            "run_id": str,
+            "job_name": str,
+            "started_on": str,
+            "score": float,
+            "ratio": float,
+            "reasons": str,
+            "extra_usd": float,
+        },
+        pk="run_id",
+    )
+
+
 def resolve_db_path(explicit: str | os.PathLike[str] | None = None) -> Path:
     """`--db` wins, then `ADVISOR_DB`, then ./advisor.db."""
     return Path(explicit or os.environ.get("ADVISOR_DB") or DEFAULT_DB_PATH)
@@ -629,6 +645,25 @@ class Store:
                 "select * from spark_stages where run_id = ? and app_id = ?", [run_id, app_id]
             )
         )
+
+    def run_history(self) -> list[dict[str, Any]]:
+        """Every run with its cost and bytes read (when CloudWatch saw them), oldest first."""
+        return list(
+            self.db.query(
+                "select r.id, r.job_name, r.state, r.started_on, r.execution_time_s, "
+                "r.worker_type, r.number_of_workers, c.cost_usd, b.bytes_read from job_runs r "
+                "left join run_costs c on c.run_id = r.id left join (select run_id, sum(value) as "
+                "bytes_read from run_metrics where metric = 'glue.driver.aggregate.bytesRead' "
+                "and stat = 'Sum' group by run_id) b on b.run_id = r.id "
+                "order by r.job_name, r.started_on"
+            )
+        )
+
+    def replace_anomalies(self, rows: list[dict[str, Any]]) -> None:
+        with self.transaction():
+            self.db.execute("delete from run_anomalies")
+            if rows:
+                self.db["run_anomalies"].insert_all(rows, pk="run_id")
 
     def jobs(self) -> list[dict[str, Any]]:
         return list(self.db.query("select * from jobs order by name"))

@@ -13,6 +13,7 @@ from typing import Any
 
 import orjson
 
+from advisor.analysis.anomaly import cost_step, job_anomalies
 from advisor.analysis.observed import observed_features, sizing_features
 from advisor.analysis.pricing import capacity_dpu, lookup_rate
 from advisor.store import Store
@@ -165,14 +166,58 @@ def job_features(
         by_job[run["job_name"]].append(run)
     features = {}
     observed = observed_features(store, start, iso(end_dt))
+    history = history_features(store, start, window_days)
     for job in store.jobs():
         f = {
             **definition_features(job),
             **run_history_features(by_job.get(job["name"], []), window_days),
             **observed.get(job["name"], {"metric_runs": 0, "eventlog_apps": 0}),
+            **history.get(job["name"], {}),
         }
         f.update(derived_features(f, job.get("region")))
         f.update(sizing_features(f))
         f["window_days"], f["as_of"] = window_days, end
         features[job["name"]] = f
     return features
+
+
+def history_features(
+    store: Store, window_start: str, window_days: int
+) -> dict[str, dict[str, Any]]:
+    """Runtime anomalies (kept in run_anomalies) and cost step changes, from each job's history."""
+    runs_by_job: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    for run in store.run_history():
+        runs_by_job[run["job_name"]].append(run)
+    month = 30 / window_days
+    found, out = [], {}
+    for job, runs in runs_by_job.items():
+        anomalies = job_anomalies(job, runs)
+        found += anomalies
+        # slow runs only: a run much faster than usual costs nothing (it stays in run_anomalies)
+        recent = [a for a in anomalies if a.started_on >= window_start and a.ratio > 1]
+        features: dict[str, Any] = {
+            "anomalous_runs_month": len(recent) * month,
+            "anomaly_extra_usd_month": sum(a.extra_usd for a in recent) * month,
+        }
+        if recent:
+            worst = max(recent, key=lambda a: a.ratio)
+            features.update(
+                worst_anomaly_ratio=worst.ratio,
+                worst_anomaly_run=worst.run_id,
+                worst_anomaly_at=worst.started_on[:16],
+                worst_anomaly_reason=worst.reasons[0],
+            )
+        step = cost_step(runs)
+        features.update(step)
+        if step:
+            increase = step["cost_per_run_recent_usd"] - step["cost_per_run_before_usd"]
+            runs_month = len([r for r in runs if r["started_on"] >= window_start]) * month
+            features["cost_increase_usd_month"] = max(0.0, increase * runs_month)
+        features["cost_anomaly_usd_month"] = max(
+            features.get("cost_increase_usd_month", 0.0), features["anomaly_extra_usd_month"]
+        )
+        out[job] = features
+    store.replace_anomalies(
+        [{**a.__dict__, "reasons": orjson.dumps(a.reasons).decode()} for a in found]
+    )
+    return out

@@ -1,0 +1,125 @@
+"""Runtime anomalies per job (scikit-learn IsolationForest) and cost step changes.
+
+Each job's succeeded runs are scored on volume-normalised features (log runtime, and log runtime
+per GB read where CloudWatch saw the bytes). IsolationForest (fixed seed) proposes outliers when
+the history is long enough; a run is reported only if a robust z-score (median and MAD) explains
+it, so every anomaly says which feature made it one. Short histories use the z-score alone.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from statistics import median
+from typing import Any
+
+import numpy as np
+from sklearn.ensemble import IsolationForest
+
+MIN_RUNS = 8  # fewer succeeded runs: nothing is judged
+FOREST_MIN_RUNS = 30  # fewer: robust z-scores alone
+Z_THRESHOLD = 3.5
+MAD_SCALE = 1.4826  # makes the MAD estimate a standard deviation for normal data
+SEED = 20261128
+
+
+@dataclass
+class RunAnomaly:
+    run_id: str
+    job_name: str
+    started_on: str
+    score: float
+    ratio: float  # the run's runtime over the job's median
+    reasons: list[str]
+    extra_usd: float
+
+
+def robust_z(values: list[float]) -> list[float]:
+    centre = median(values)
+    mad = median(abs(v - centre) for v in values) * MAD_SCALE
+    if mad == 0:
+        return [0.0 if v == centre else math.copysign(math.inf, v - centre) for v in values]
+    return [(v - centre) / mad for v in values]
+
+
+def _columns(runs: list[dict[str, Any]]) -> dict[str, list[float]]:
+    columns = {"runtime": [math.log(max(r["execution_time_s"], 1)) for r in runs]}
+    if all(r.get("bytes_read") for r in runs):
+        columns["runtime per GB read"] = [
+            math.log(max(r["execution_time_s"], 1) / (r["bytes_read"] / 1e9)) for r in runs
+        ]
+    return columns
+
+
+def job_anomalies(job: str, runs: list[dict[str, Any]]) -> list[RunAnomaly]:
+    """Anomalous succeeded runs of one job, each with the features that explain it."""
+    runs = [r for r in runs if r["state"] == "SUCCEEDED" and (r["execution_time_s"] or 0) > 0]
+    if len(runs) < MIN_RUNS:
+        return []
+    columns = _columns(runs)
+    z = {name: robust_z(values) for name, values in columns.items()}
+    explained = {i for i in range(len(runs)) if any(abs(z[n][i]) >= Z_THRESHOLD for n in columns)}
+    if not explained:
+        return []  # nothing a z-score could explain: no forest needed
+    flagged = explained
+    scores = [0.0] * len(runs)
+    if len(runs) >= FOREST_MIN_RUNS:
+        matrix = np.column_stack(list(columns.values()))
+        forest = IsolationForest(n_estimators=100, contamination="auto", random_state=SEED)
+        forest.fit(matrix)
+        flagged = explained & {i for i, label in enumerate(forest.predict(matrix)) if label == -1}
+        scores = list(-forest.score_samples(matrix))
+    typical = median(r["execution_time_s"] for r in runs)
+    typical_cost = median(r["cost_usd"] or 0 for r in runs)
+    out = []
+    for i in sorted(flagged):
+        reasons = [
+            f"{name} {math.exp(columns[name][i] - median(columns[name])):.1f}x the median "
+            f"(robust z {z[name][i]:.1f})"
+            for name in columns
+            if abs(z[name][i]) >= Z_THRESHOLD
+        ]
+        if not reasons:
+            continue
+        run = runs[i]
+        out.append(
+            RunAnomaly(
+                run["id"],
+                job,
+                run["started_on"],
+                round(scores[i] or max(abs(z[n][i]) for n in columns), 4),
+                run["execution_time_s"] / typical,
+                reasons,
+                max(0.0, (run["cost_usd"] or 0) - typical_cost),
+            )
+        )
+    return out
+
+
+def cost_step(runs: list[dict[str, Any]], recent_runs: int = 14) -> dict[str, Any]:
+    """Median cost per run after the job's last configuration change (or of its newest runs)
+    against the runs before it."""
+    priced = [r for r in runs if r["state"] == "SUCCEEDED" and r["cost_usd"]]
+    if len(priced) < 8:
+        return {}
+    configs = [(r["worker_type"], r["number_of_workers"]) for r in priced]
+    change = max((i for i in range(1, len(priced)) if configs[i] != configs[i - 1]), default=None)
+    if change is not None and min(change, len(priced) - change) >= 3:
+        before, recent = priced[:change], priced[change:]
+    else:
+        change = None
+        cut = max(4, min(recent_runs, len(priced) // 3))
+        before, recent = priced[:-cut], priced[-cut:]
+    old, new = median(r["cost_usd"] for r in before), median(r["cost_usd"] for r in recent)
+    out: dict[str, Any] = {
+        "cost_per_run_ratio": new / old,
+        "cost_per_run_before_usd": old,
+        "cost_per_run_recent_usd": new,
+    }
+    if change is not None:
+        out["cost_change_at"] = priced[change]["started_on"][:16]
+        out["cost_change_config"] = (
+            f"{before[-1]['number_of_workers']} x {before[-1]['worker_type']}"
+            f" -> {recent[0]['number_of_workers']} x {recent[0]['worker_type']}"
+        )
+    return out
