@@ -30,9 +30,9 @@ def test_every_severity_band_and_every_advice_entry_is_reachable(rule):
         outcome = rule.evaluate(example["features"], example.get("params"))
         if outcome.fired:
             reached.add(outcome.severity)
-            values = {**rule.params(example.get("params")), **example["features"]}
+            params = rule.params(example.get("params"))
             for index, entry in enumerate(rule.spec["advice"]):
-                if "when" not in entry or rule.holds(entry["when"], values):
+                if "when" not in entry or rule.holds(entry["when"], example["features"], params):
                     advised.add(index)
     assert set(rule.spec["severity"]["bands"]) <= reached
     assert advised == set(range(len(rule.spec["advice"])))
@@ -108,3 +108,16 @@ def test_healthy_jobs_get_nothing_above_low(fleet_features):
             outcome = rule.evaluate(fleet_features[job])
             if outcome.fired:
                 assert SEVERITIES.index(outcome.severity) <= SEVERITIES.index("low"), (job, rule.id)
+
+
+def test_a_parameter_is_never_shadowed_by_a_feature_of_the_same_name():
+    """`$name` means the parameter: a feature called the same must not replace it."""
+    from advisor.analysis.rules import Rule
+
+    spec = {
+        **RULES[0].spec,
+        "params": {"limit": 10},
+        "when": {"feature": "limit", "op": "gte", "value": "$limit"},
+    }
+    assert not Rule(spec).holds(spec["when"], {"limit": 5})
+    assert Rule(spec).holds(spec["when"], {"limit": 12})

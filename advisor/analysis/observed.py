@@ -15,6 +15,15 @@ from advisor.analysis.pricing import DPU_PER_WORKER
 from advisor.store import Store
 
 MB = 1_000_000
+# the next worker type down, at the same DPUs (half the memory per executor, twice the workers)
+PREVIOUS_WORKER = {
+    "G.2X": "G.1X",
+    "G.4X": "G.2X",
+    "G.8X": "G.4X",
+    "R.2X": "R.1X",
+    "R.4X": "R.2X",
+    "R.8X": "R.4X",
+}
 # the next worker type up, at the same DPUs (twice the memory per executor)
 NEXT_WORKER = {
     "G.1X": "G.2X",
@@ -79,11 +88,27 @@ def eventlog_features(app: dict[str, Any] | None, stages: list[dict[str, Any]]) 
         "task_skew_ratio": (worst["task_ms_max"] / worst["task_ms_median"]) if worst else None,
         "skewed_stage": f"{worst['stage_id']} ({(worst['name'] or '')[:40]})" if worst else None,
         "eventlog_data_loss": bool(app["data_loss"]),
+        **task_size_features(stages),
         "files_written_per_run": app["files_written"],
         "avg_written_file_mb": (app["files_written_bytes"] or 0) / app["files_written"] / MB
         if app["files_written"]
         else None,
         **spark_conf_features(app.get("properties")),
+    }
+
+
+def task_size_features(stages: list[dict[str, Any]]) -> dict[str, Any]:
+    """Stages whose tasks are too small (scheduling overhead) or too big (memory, stragglers)."""
+    tiny = [s for s in stages if (s["tasks"] or 0) >= 200 and (s["task_ms_median"] or 0) < 100]
+    per_task = [
+        ((s["input_bytes"] or 0) + (s["shuffle_read_bytes"] or 0)) / s["tasks"] / MB
+        for s in stages
+        if s["tasks"]
+    ]
+    return {
+        "tiny_task_stages": len(tiny),
+        "tiny_task_count": sum(s["tasks"] for s in tiny),
+        "max_mb_per_task": max(per_task, default=None),
     }
 
 
@@ -130,6 +155,9 @@ def sizing_features(f: dict[str, Any]) -> dict[str, Any]:
     skews = [s for s in (f.get("skewness_max"), f.get("task_skew_ratio")) if s is not None]
     if skews:
         out["skew_score"] = max(skews)
+    if worker_type in PREVIOUS_WORKER and workers:
+        out["previous_worker_type"] = PREVIOUS_WORKER[worker_type]
+        out["workers_at_previous_type"] = workers * 2
     if f.get("avg_file_mb") and f.get("bytes_read_per_run_gb"):
         out["target_partitions"] = max(1, math.ceil(f["bytes_read_per_run_gb"] * 1000 / 128))
     return out

@@ -78,19 +78,26 @@ class Rule:
 
     # ---- conditions ------------------------------------------------------------------------
 
-    def holds(self, condition: Mapping[str, Any], values: Mapping[str, Any]) -> bool:
+    def holds(
+        self,
+        condition: Mapping[str, Any],
+        features: Mapping[str, Any],
+        params: Mapping[str, Any] | None = None,
+    ) -> bool:
+        """Evaluate a condition tree; `$name` always names a parameter, never a feature."""
+        params = self.params() if params is None else params
         if "all" in condition:
-            return all(self.holds(c, values) for c in condition["all"])
+            return all(self.holds(c, features, params) for c in condition["all"])
         if "any" in condition:
-            return any(self.holds(c, values) for c in condition["any"])
+            return any(self.holds(c, features, params) for c in condition["any"])
         if "not" in condition:
-            return not self.holds(condition["not"], values)
-        if condition["feature"] not in values:
+            return not self.holds(condition["not"], features, params)
+        if condition["feature"] not in features:
             return False
-        left = values[condition["feature"]]
+        left = features[condition["feature"]]
         right = condition.get("value")
         if isinstance(right, str) and right.startswith("$"):
-            right = values.get(right[1:])
+            right = params.get(right[1:])
         if condition["op"] not in ("eq", "ne", "in", "not_in") and (left is None or right is None):
             return False
         try:
@@ -117,8 +124,8 @@ class Rule:
         self, features: Mapping[str, Any], overrides: Mapping[str, Any] | None = None
     ) -> Outcome:
         params = self.params(overrides)
-        values = {**params, **features}
-        if not self.holds(self.spec["when"], values):
+        values = {**params, **features}  # texts may show both
+        if not self.holds(self.spec["when"], features, params):
             return Outcome(self.id, False)
         text = {k: v for k, v in values.items() if v is not None}
         advice = [
