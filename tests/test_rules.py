@@ -121,3 +121,22 @@ def test_a_parameter_is_never_shadowed_by_a_feature_of_the_same_name():
     }
     assert not Rule(spec).holds(spec["when"], {"limit": 5})
     assert Rule(spec).holds(spec["when"], {"limit": 12})
+
+
+def test_a_feature_without_a_value_reads_unknown_instead_of_failing_the_rule():
+    """One branch of an `any` can fire while another branch's feature has no value."""
+    rule = next(r for r in RULES if r.id == "oom_risk")
+    outcome = rule.evaluate(
+        {
+            "job_name": "j",
+            "heap_peak": 0.95,
+            "heap_executor_max": 0.95,
+            "heap_driver_max": None,
+            "number_of_workers": 4,
+            "worker_type": "G.1X",
+            "next_worker_type": "G.2X",
+            "workers_at_next_type": 2,
+            "top_failure_cause": None,
+        }
+    )
+    assert outcome.fired and "driver unknown" in outcome.message

@@ -60,6 +60,10 @@ class _SafeFormatter(string.Formatter):
             raise RuleError(f"the text uses {{{field_name}}}, which has no value")
         return kwargs[field_name], field_name
 
+    def format_field(self, value: Any, format_spec: str) -> str:
+        # a feature the data could not provide (one branch of an `any` fired) reads "unknown"
+        return "unknown" if value is None else super().format_field(value, format_spec)
+
 
 _FORMATTER = _SafeFormatter()
 
@@ -127,7 +131,7 @@ class Rule:
         values = {**params, **features}  # texts may show both
         if not self.holds(self.spec["when"], features, params):
             return Outcome(self.id, False)
-        text = {k: v for k, v in values.items() if v is not None}
+        text = dict(values)
         advice = [
             _FORMATTER.format(a["text"], **text)
             for a in self.spec["advice"]
