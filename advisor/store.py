@@ -508,13 +508,6 @@ class Store:
         ).fetchone()
         return row[0] if row else None
 
-    def states(self, source: str) -> dict[str, str]:
-        return dict(
-            self.db.execute(
-                "select key, value from collect_state where source = ?", [source]
-            ).fetchall()
-        )
-
     def unfinished_runs(self, job_name: str) -> list[dict[str, Any]]:
         placeholders = ",".join("?" for _ in TERMINAL_STATES)
         return list(
@@ -581,28 +574,6 @@ class Store:
         ).fetchone()
         return row[0] if row else None
 
-    def eventlog_dirs(self) -> dict[str, list[str]]:
-        """Run id -> event-log files located for it (by import or collect)."""
-        out: dict[str, list[str]] = {}
-        for run_id, path in self.db.execute(
-            "select run_id, path from eventlog_locations order by run_id, path"
-        ).fetchall():
-            out.setdefault(run_id, []).append(path)
-        return out
-
-    def runs_in_window(self, start: str, end: str) -> list[dict[str, Any]]:
-        """Runs started in [start, end) with their costs: the input of job features."""
-        return list(
-            self.db.query(
-                "select r.job_name, r.id, r.state, r.attempt, r.execution_time_s, r.started_on, "
-                "r.error_message, r.execution_class as run_execution_class, "
-                "c.dpu_hours, c.cost_usd, c.minimum_applied, c.billed_seconds, c.capacity_dpu "
-                "from job_runs r left join run_costs c on c.run_id = r.id "
-                "where r.started_on >= ? and r.started_on < ? order by r.job_name, r.started_on",
-                [start, end],
-            )
-        )
-
     def metric_stats(self, start: str, end: str) -> list[dict[str, Any]]:
         """Per job, metric and statistic: max and mean over the window's runs, and runs seen."""
         return list(
@@ -647,15 +618,17 @@ class Store:
         )
 
     def run_history(self) -> list[dict[str, Any]]:
-        """Every run with its cost and bytes read (when CloudWatch saw them), oldest first."""
+        """Every run with its cost and bytes read (when CloudWatch saw them), by job, oldest
+        first: the one read that job features and the anomaly model share."""
         return list(
             self.db.query(
-                "select r.id, r.job_name, r.state, r.started_on, r.execution_time_s, "
-                "r.worker_type, r.number_of_workers, c.cost_usd, b.bytes_read from job_runs r "
-                "left join run_costs c on c.run_id = r.id left join (select run_id, sum(value) as "
-                "bytes_read from run_metrics where metric = 'glue.driver.aggregate.bytesRead' "
-                "and stat = 'Sum' group by run_id) b on b.run_id = r.id "
-                "order by r.job_name, r.started_on"
+                "select r.id, r.job_name, r.state, r.attempt, r.started_on, r.execution_time_s, "
+                "r.error_message, r.worker_type, r.number_of_workers, c.dpu_hours, c.cost_usd, "
+                "c.minimum_applied, c.billed_seconds, c.capacity_dpu, b.bytes_read "
+                "from job_runs r left join run_costs c on c.run_id = r.id "
+                "left join (select run_id, sum(value) as bytes_read from run_metrics "
+                "where metric = 'glue.driver.aggregate.bytesRead' and stat = 'Sum' "
+                "group by run_id) b on b.run_id = r.id order by r.job_name, r.started_on"
             )
         )
 
@@ -670,9 +643,6 @@ class Store:
 
     def latest_run_start(self) -> str | None:
         return self.db.execute("select max(started_on) from job_runs").fetchone()[0]
-
-    def job_names(self) -> list[str]:
-        return [r[0] for r in self.db.execute("select name from jobs order by name").fetchall()]
 
     def cost_by_job(self, since: str | None = None, until: str | None = None) -> list[dict]:
         """DPU-hours, dollars, runs and failures per job between two ISO timestamps."""
@@ -709,18 +679,6 @@ class Store:
                 )
             )
         return list(self.db.query("select * from ingest_errors order by recorded_at, item"))
-
-    def counts(self) -> dict[str, int]:
-        tables = [
-            "jobs",
-            "job_versions",
-            "job_runs",
-            "run_metrics",
-            "eventlog_locations",
-            "run_costs",
-            "ingest_errors",
-        ]
-        return {t: self.db[t].count for t in tables}
 
     def run_time_span(self) -> tuple[str | None, str | None]:
         row = self.db.execute("select min(started_on), max(started_on) from job_runs").fetchone()

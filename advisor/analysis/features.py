@@ -16,6 +16,7 @@ import orjson
 from advisor.analysis.anomaly import cost_step, job_anomalies
 from advisor.analysis.observed import observed_features, sizing_features
 from advisor.analysis.pricing import capacity_dpu, lookup_rate
+from advisor.jobargs import event_log_path, flag
 from advisor.store import Store
 from advisor.timeutil import iso, parse_ts
 
@@ -32,10 +33,6 @@ def percentile(values: list[float], q: float) -> float | None:
     return ordered[max(0, math.ceil(q * len(ordered)) - 1)]
 
 
-def _truthy(arguments: dict[str, str], key: str) -> bool:
-    return str(arguments.get(key, "")).lower() not in ("", "false")
-
-
 def definition_features(job: dict[str, Any]) -> dict[str, Any]:
     args = orjson.loads(job.get("default_arguments") or "{}")
     return {
@@ -47,11 +44,10 @@ def definition_features(job: dict[str, Any]) -> dict[str, Any]:
         "max_capacity": job.get("max_capacity"),
         "execution_class": job.get("execution_class") or "STANDARD",
         "timeout_min": job.get("timeout_min"),
-        "metrics_enabled": _truthy(args, "--enable-metrics"),
-        "observability_enabled": _truthy(args, "--enable-observability-metrics"),
-        "spark_ui_enabled": _truthy(args, "--enable-spark-ui")
-        and bool(args.get("--spark-event-logs-path")),
-        "autoscaling_enabled": _truthy(args, "--enable-auto-scaling"),
+        "metrics_enabled": flag(args, "--enable-metrics"),
+        "observability_enabled": flag(args, "--enable-observability-metrics"),
+        "spark_ui_enabled": event_log_path(args) is not None,
+        "autoscaling_enabled": flag(args, "--enable-auto-scaling"),
         "is_spark": job.get("command_name") in ("glueetl", "gluestreaming"),
         "is_legacy_version": job.get("glue_version") in LEGACY_VERSIONS,
         "input_format": (args.get("--input_format") or args.get("--format") or "").lower() or None,
@@ -161,16 +157,22 @@ def job_features(
         return {}
     end_dt = parse_ts(end) + timedelta(seconds=1)
     start = iso(end_dt - timedelta(days=window_days))
-    by_job: dict[str, list[dict[str, Any]]] = defaultdict(list)
-    for run in store.runs_in_window(start, iso(end_dt)):
-        by_job[run["job_name"]].append(run)
+    end_iso = iso(end_dt)
+    history_by_job: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    for run in store.run_history():
+        history_by_job[run["job_name"]].append(run)
     features = {}
-    observed = observed_features(store, start, iso(end_dt))
-    history = history_features(store, start, window_days)
+    observed = observed_features(store, start, end_iso)
+    history = history_features(store, history_by_job, start, window_days)
     for job in store.jobs():
+        window = [
+            r
+            for r in history_by_job.get(job["name"], [])
+            if start <= (r["started_on"] or "") < end_iso
+        ]
         f = {
             **definition_features(job),
-            **run_history_features(by_job.get(job["name"], []), window_days),
+            **run_history_features(window, window_days),
             **observed.get(job["name"], {"metric_runs": 0, "eventlog_apps": 0}),
             **history.get(job["name"], {}),
         }
@@ -182,12 +184,12 @@ def job_features(
 
 
 def history_features(
-    store: Store, window_start: str, window_days: int
+    store: Store,
+    runs_by_job: dict[str, list[dict[str, Any]]],
+    window_start: str,
+    window_days: int,
 ) -> dict[str, dict[str, Any]]:
     """Runtime anomalies (kept in run_anomalies) and cost step changes, from each job's history."""
-    runs_by_job: dict[str, list[dict[str, Any]]] = defaultdict(list)
-    for run in store.run_history():
-        runs_by_job[run["job_name"]].append(run)
     month = 30 / window_days
     found, out = [], {}
     for job, runs in runs_by_job.items():

@@ -10,19 +10,13 @@ import logging
 from datetime import datetime
 from typing import Any
 
+from advisor.jobargs import event_log_path
 from advisor.sparklog.reader import EventLog, find_s3
 from advisor.sparklog.service import reduce_into_store
 from advisor.store import Store
 from advisor.timeutil import iso
 
 log = logging.getLogger(__name__)
-
-
-def event_log_path(arguments: dict[str, str]) -> str | None:
-    """The S3 prefix a job writes Spark event logs to, if it writes them."""
-    enabled = str(arguments.get("--enable-spark-ui", "")).lower() == "true"
-    path = arguments.get("--spark-event-logs-path")
-    return path if enabled and path and path.startswith("s3://") else None
 
 
 class EventLogCollector:
@@ -33,7 +27,7 @@ class EventLogCollector:
 
     def collect_job(self, job_name: str) -> int:
         path = event_log_path(self.store.job_default_arguments(job_name))
-        if path is None:
+        if path is None or not path.startswith("s3://"):
             return 0
         if path not in self.listed:
             self.listed[path] = find_s3(path.rstrip("/") + "/", self.s3)

@@ -21,12 +21,12 @@ from advisor.collect.aws import ACCESS_DENIED_CODES, AwsClients
 from advisor.collect.cloudwatch import CloudWatchCollector
 from advisor.collect.eventlogs import EventLogCollector
 from advisor.collect.glue import GlueCollector
+from advisor.jobargs import metrics_enabled
 from advisor.sparklog.link import relink
 from advisor.store import Store
 from advisor.timeutil import iso, utcnow
 
 log = logging.getLogger(__name__)
-METRIC_FLAGS = ("--enable-metrics", "--enable-observability-metrics")
 
 
 @dataclass
@@ -70,11 +70,6 @@ def _error_text(exc: Exception) -> tuple[str, str]:
         code = exc.response.get("Error", {}).get("Code", "ClientError")
         return code, str(exc)
     return type(exc).__name__, str(exc)
-
-
-def _metrics_enabled(store: Store, job_name: str) -> bool:
-    args = store.job_default_arguments(job_name)
-    return any(str(args.get(flag, "")).lower() not in ("", "false") for flag in METRIC_FLAGS)
 
 
 def collect(
@@ -141,7 +136,9 @@ def _collect_region(
             continue
         if enabled["cloudwatch"]:
             _guarded(
-                lambda n=name: cloudwatch.collect_job(n, _metrics_enabled(store, n)),
+                lambda n=name: cloudwatch.collect_job(
+                    n, metrics_enabled(store.job_default_arguments(n))
+                ),
                 "cloudwatch",
                 region,
                 name,

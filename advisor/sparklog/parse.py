@@ -105,7 +105,6 @@ class AppReducer:
         self.failure_examples: dict[str, str] = {}
         self.failed_jobs: list[dict[str, Any]] = []
         self.jobs = 0
-        self.events = 0
         self.last_ms = 0
         self.skipped: dict[str, int] = {}
         self.handlers: dict[str, Callable[[dict[str, Any]], None]] = {
@@ -153,7 +152,6 @@ class AppReducer:
         if handler is None:
             self._skip(str(name))
             return
-        self.events += 1
         try:
             handler(event)
         except (KeyError, TypeError, ValueError, AttributeError, IndexError, OverflowError) as exc:
@@ -189,7 +187,6 @@ class AppReducer:
             self.failure_examples[key] = example if mine is None else min(mine, example)
         self.failed_jobs.extend(other.failed_jobs)
         self.jobs += other.jobs
-        self.events += other.events
         self.last_ms = max(self.last_ms, other.last_ms)
         for key, count in other.skipped.items():
             self.skipped[key] = self.skipped.get(key, 0) + count
