@@ -345,7 +345,11 @@ class Store:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             self.db = Database(self.path)
             self.db.enable_wal()
+            # WAL + NORMAL: a crash of the process loses nothing committed; only a power cut can
+            # drop the last transactions, which a re-run collects again
+            self.db.execute("PRAGMA synchronous = NORMAL")
         self.db.execute("PRAGMA busy_timeout = 10000")
+        self._columns: dict[str, set[str]] = {}
         migrations.apply(self.db)
 
     def close(self) -> None:
@@ -358,6 +362,35 @@ class Store:
             yield self
 
     # ---- writers -------------------------------------------------------------------------
+
+    def _bulk_upsert(self, table: str, rows: list[dict[str, Any]], pk: tuple[str, ...]) -> None:
+        """One prepared INSERT .. ON CONFLICT for many rows of the same shape.
+
+        sqlite-utils' upsert_all builds and inspects every row in Python; on the tables that
+        hold a row per run (a million on a large fleet) this is several times faster. Rows
+        must all have the same keys, which must be columns of the table.
+        """
+        if not rows:
+            return
+        columns = list(rows[0])
+        known = self._columns.get(table) or self._columns.setdefault(
+            table, set(self.db[table].columns_dict)
+        )
+        unknown = [c for c in columns if c not in known]
+        if unknown:
+            raise ValueError(f"{table} has no column(s) {', '.join(unknown)}")
+        updates = [c for c in columns if c not in pk]
+        sql = (
+            f"insert into [{table}] ({', '.join(f'[{c}]' for c in columns)}) "
+            f"values ({', '.join('?' for _ in columns)}) "
+            f"on conflict ({', '.join(f'[{c}]' for c in pk)}) do "
+            + (
+                "update set " + ", ".join(f"[{c}] = excluded.[{c}]" for c in updates)
+                if updates
+                else "nothing"
+            )
+        )
+        self.db.conn.executemany(sql, ([row[c] for c in columns] for row in rows))
 
     def upsert_jobs(self, rows: Iterable[dict[str, Any]]) -> None:
         self.db["jobs"].upsert_all(rows, pk="name")
@@ -393,28 +426,25 @@ class Store:
 
     def upsert_runs(self, rows: Iterable[dict[str, Any]]) -> int:
         rows = list(rows)
-        if rows:
-            self.db["job_runs"].upsert_all(rows, pk="id")
+        self._bulk_upsert("job_runs", rows, ("id",))
         return len(rows)
 
     def upsert_metrics(self, rows: Iterable[dict[str, Any]]) -> int:
         rows = list(rows)
-        if rows:
-            self.db["run_metrics"].upsert_all(
-                rows, pk=("run_id", "metric", "dims", "stat", "ts"), batch_size=500
-            )
+        self._bulk_upsert("run_metrics", rows, ("run_id", "metric", "dims", "stat", "ts"))
         return len(rows)
 
     def upsert_eventlog_locations(self, rows: Iterable[dict[str, Any]]) -> None:
         self.db["eventlog_locations"].upsert_all(rows, pk=("run_id", "path"))
 
     def upsert_costs(self, rows: Iterable[dict[str, Any]]) -> None:
-        self.db["run_costs"].upsert_all(rows, pk="run_id", batch_size=1000)
+        self._bulk_upsert("run_costs", list(rows), ("run_id",))
 
     def set_state(self, source: str, key: str, value: str, at: str) -> None:
-        self.db["collect_state"].upsert(
-            {"source": source, "key": key, "value": value, "updated_at": at},
-            pk=("source", "key"),
+        self._bulk_upsert(
+            "collect_state",
+            [{"source": source, "key": key, "value": value, "updated_at": at}],
+            ("source", "key"),
         )
 
     def record_error(
@@ -636,7 +666,7 @@ class Store:
         with self.transaction():
             self.db.execute("delete from run_anomalies")
             if rows:
-                self.db["run_anomalies"].insert_all(rows, pk="run_id")
+                self._bulk_upsert("run_anomalies", rows, ("run_id",))
 
     def jobs(self) -> list[dict[str, Any]]:
         return list(self.db.query("select * from jobs order by name"))

@@ -20,10 +20,7 @@ def parse_ts(value: datetime | str | float | int | None) -> datetime | None:
     elif not isinstance(value, str):
         raise TypeError(f"not a timestamp: {value!r:.40}")
     else:
-        text = value.strip()
-        if text.endswith("Z"):
-            text = text[:-1] + "+00:00"
-        dt = datetime.fromisoformat(text)
+        dt = datetime.fromisoformat(value.strip())  # Python 3.11+ reads a trailing Z
     if dt.tzinfo is None:
         dt = dt.replace(tzinfo=UTC)
     return dt.astimezone(UTC)
@@ -34,7 +31,7 @@ def iso(value: datetime | str | float | int | None) -> str | None:
     dt = parse_ts(value)
     if dt is None:
         return None
-    return dt.strftime("%Y-%m-%dT%H:%M:%S.") + f"{dt.microsecond // 1000:03d}+00:00"
+    return dt.isoformat(timespec="milliseconds")  # UTC-aware: ends in +00:00
 
 
 def utcnow() -> datetime:

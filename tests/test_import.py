@@ -98,6 +98,25 @@ def test_corrupt_files_are_reported_and_the_rest_imported(tmp_path):
     assert len(store.errors("import")) == 4
 
 
+def test_parallel_parsing_gives_the_same_store_and_errors(tmp_path):
+    """Large imports parse job-runs files in worker processes; the store and the reported
+    errors must not depend on that (a corrupt file included)."""
+    fleet = tmp_path / "fleet"
+    shutil.copytree(SAMPLE, fleet, ignore=shutil.ignore_patterns("eventlogs", "metrics"))
+    bad = fleet / "job-runs" / "py_shell_api_pull.json"
+    bad.write_text(bad.read_text()[:3000])
+    results = {}
+    for workers in (1, 2):
+        store = Store(tmp_path / f"w{workers}.db")
+        report = import_directory(store, fleet, workers=workers)
+        results[workers] = (
+            snapshot(store),
+            sorted((e["item"], e["reason"]) for e in report.errors),
+        )
+    assert results[1] == results[2]
+    assert [item for item, _ in results[2][1]] == ["job-runs/py_shell_api_pull.json"]
+
+
 def test_import_cli_exit_codes(tmp_path):
     runner = CliRunner()
     ok = runner.invoke(

@@ -10,8 +10,9 @@ from advisor.store import Store
 
 def compute_run_costs(store: Store, overrides: dict[str, dict[str, Any]] | None = None) -> int:
     rows = []
+    rates: dict[tuple, Any] = {}  # one rate lookup per (region, price line), not per run
     for run in store.runs_for_costing():
-        cost = run_cost(run, overrides)
+        cost = run_cost(run, overrides, rates)
         rows.append(
             {
                 "run_id": run["id"],

@@ -13,7 +13,7 @@ from typing import Any
 
 import orjson
 
-from advisor.analysis.anomaly import cost_step, job_anomalies
+from advisor.analysis.anomaly import cost_step, fleet_anomalies
 from advisor.analysis.observed import observed_features, sizing_features
 from advisor.analysis.pricing import capacity_dpu, lookup_rate
 from advisor.jobargs import event_log_path, flag
@@ -191,10 +191,12 @@ def history_features(
 ) -> dict[str, dict[str, Any]]:
     """Runtime anomalies (kept in run_anomalies) and cost step changes, from each job's history."""
     month = 30 / window_days
-    found, out = [], {}
+    found, out = fleet_anomalies(runs_by_job), {}
+    anomalies_by_job: dict[str, list[Any]] = defaultdict(list)
+    for anomaly in found:
+        anomalies_by_job[anomaly.job_name].append(anomaly)
     for job, runs in runs_by_job.items():
-        anomalies = job_anomalies(job, runs)
-        found += anomalies
+        anomalies = anomalies_by_job[job]
         # slow runs only: a run much faster than usual costs nothing (it stays in run_anomalies)
         recent = [a for a in anomalies if a.started_on >= window_start and a.ratio > 1]
         features: dict[str, Any] = {

@@ -112,10 +112,21 @@ def minimum_seconds(glue_version: str | None, command_name: str | None) -> int:
     return MINIMUM_S
 
 
-def run_cost(run: dict[str, Any], overrides: dict[str, dict[str, Any]] | None = None) -> RunCost:
-    """Price one run (a `job_runs` row joined with its job's command name)."""
+def run_cost(
+    run: dict[str, Any],
+    overrides: dict[str, dict[str, Any]] | None = None,
+    rate_cache: dict[tuple, Rate] | None = None,
+) -> RunCost:
+    """Price one run (a `job_runs` row joined with its job's command name). A caller pricing
+    many runs passes one `rate_cache` dict for all of them."""
     kind = rate_kind(run.get("command_name"), run.get("worker_type"), run.get("execution_class"))
-    rate = lookup_rate(run.get("region"), kind, overrides)
+    if rate_cache is None:
+        rate = lookup_rate(run.get("region"), kind, overrides)
+    else:
+        key = (run.get("region"), kind)
+        rate = rate_cache.get(key) or rate_cache.setdefault(
+            key, lookup_rate(run.get("region"), kind, overrides)
+        )
     capacity = capacity_dpu(run)
     minimum = minimum_seconds(run.get("glue_version"), run.get("command_name"))
     if run.get("dpu_seconds"):

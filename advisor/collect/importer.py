@@ -10,8 +10,12 @@ A malformed file is reported and recorded in `ingest_errors`; everything else st
 
 from __future__ import annotations
 
+import functools
 import logging
+import multiprocessing
+import os
 from collections.abc import Callable, Iterator
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -62,6 +66,25 @@ def _pages(document: Any, key: str) -> Iterator[dict[str, Any]]:
         yield from page[key]
 
 
+# rows of one job-runs file, and (index, reason) of each record that could not be stored
+_ParsedRuns = tuple[list[dict[str, Any]], list[tuple[int, str]]]
+PARALLEL_MIN_BYTES = 32 * 2**20
+
+
+def parse_runs_file(path: Path, region: str | None) -> _ParsedRuns | str:
+    """Rows of one `get-job-runs` file, or why the whole file is unusable (runs in a worker)."""
+    rows, bad = [], []
+    try:
+        for index, run in enumerate(_pages(_load_json(path), "JobRuns")):
+            try:
+                rows.append(run_row(run, region))
+            except RecordError as exc:
+                bad.append((index, str(exc)))
+    except _BadFile as exc:
+        return str(exc)
+    return rows, bad
+
+
 class Importer:
     def __init__(
         self,
@@ -70,8 +93,10 @@ class Importer:
         *,
         region: str | None = "us-east-1",
         on_progress: Callable[[str], None] | None = None,
+        workers: int | None = None,
     ):
         self.store, self.root, self.region = store, Path(root), region
+        self.workers = workers  # None: parallel parsing only for large imports
         self.report = ImportReport()
         self.on_progress = on_progress or (lambda _name: None)
         jobs_file = self.root / "jobs.json"
@@ -83,8 +108,13 @@ class Importer:
         if not self.root.is_dir():
             raise FileNotFoundError(f"{self.root} is not a directory")
         self._import_jobs()
-        for path in sorted((self.root / "job-runs").glob("*.json")):
-            self._guarded(path, self._import_runs_file)
+        for path, parsed in self._parsed_runs_files():
+            self.on_progress(self._rel(path))
+            if isinstance(parsed, str):
+                self._error(self._rel(path), parsed)
+                continue
+            with self.store.transaction():
+                self._store_runs(path, *parsed)
         run_jobs = self.store.run_job_map()
         metrics_root = self.root / "metrics"
         for run_dir in sorted(p for p in metrics_root.glob("*") if p.is_dir()):
@@ -144,13 +174,25 @@ class Importer:
         self.store.upsert_jobs(rows)
         self.report.jobs += len(rows)
 
-    def _import_runs_file(self, path: Path) -> None:
-        rows = []
-        for index, run in enumerate(_pages(_load_json(path), "JobRuns")):
-            try:
-                rows.append(run_row(run, self.region))
-            except RecordError as exc:
-                self._error(f"{self._rel(path)}#JobRuns[{index}]", str(exc))
+    def _parsed_runs_files(self) -> Iterator[tuple[Path, _ParsedRuns | str]]:
+        """Each job-runs file parsed into rows, in name order; in worker processes when there
+        is enough to parse (a million runs parse in about half the time on two cores)."""
+        files = sorted((self.root / "job-runs").glob("*.json"))
+        total = sum(path.stat().st_size for path in files)
+        workers = self.workers
+        if workers is None:
+            workers = min(os.cpu_count() or 1, 4) if total >= PARALLEL_MIN_BYTES else 1
+        parse = functools.partial(parse_runs_file, region=self.region)
+        if workers <= 1 or len(files) < 2:
+            yield from zip(files, map(parse, files), strict=True)
+            return
+        context = multiprocessing.get_context("spawn")  # safe beside threads (moto, progress)
+        with ProcessPoolExecutor(workers, mp_context=context) as pool:
+            yield from zip(files, pool.map(parse, files, chunksize=4), strict=True)
+
+    def _store_runs(self, path: Path, rows: list[dict[str, Any]], bad: list[tuple]) -> None:
+        for index, reason in bad:
+            self._error(f"{self._rel(path)}#JobRuns[{index}]", reason)
         for name in {r["job_name"] for r in rows}:
             self.store.insert_job_stub(name, self.region)
         self.report.runs += self.store.upsert_runs(rows)

@@ -49,10 +49,14 @@ def _number(value: Any, cast: type[int] | type[float]) -> Any:
 
 
 def _int(value: Any) -> int | None:
+    if value is None or type(value) is int:  # the common case, a million times on a big import
+        return value
     return _number(value, int)
 
 
 def _float(value: Any) -> float | None:
+    if value is None or type(value) is float:
+        return value
     return _number(value, float)
 
 
