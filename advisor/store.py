@@ -319,6 +319,15 @@ def m004_run_anomalies(db: Database) -> None:
     )
 
 
+@migrations()
+def m005_job_features(db: Database) -> None:
+    """Each job's features as of the last analysis: what recommend, report and dashboard show
+    without recomputing anything."""
+    db["job_features"].create(
+        {"job_name": str, "as_of": str, "window_days": int, "features": str}, pk="job_name"
+    )
+
+
 def resolve_db_path(explicit: str | os.PathLike[str] | None = None) -> Path:
     """`--db` wins, then `ADVISOR_DB`, then ./advisor.db."""
     return Path(explicit or os.environ.get("ADVISOR_DB") or DEFAULT_DB_PATH)
@@ -516,6 +525,26 @@ class Store:
                     counts["resolved"] += 1
             self.db["rule_status"].upsert_all(statuses, pk=("rule_id", "job_name"))
         return counts
+
+    def save_job_features(self, features: dict[str, dict[str, Any]]) -> None:
+        rows = [
+            {
+                "job_name": job,
+                "as_of": values.get("as_of"),
+                "window_days": values.get("window_days"),
+                "features": to_json(values),
+            }
+            for job, values in features.items()
+        ]
+        with self.transaction():
+            self.db.execute("delete from job_features")
+            self._bulk_upsert("job_features", rows, ("job_name",))
+
+    def stored_job_features(self, job_name: str) -> dict[str, Any] | None:
+        row = self.db.execute(
+            "select features from job_features where job_name = ?", [job_name]
+        ).fetchone()
+        return orjson.loads(row[0]) if row else None
 
     def open_findings(
         self, job_name: str | None = None, include_muted: bool = False

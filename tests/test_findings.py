@@ -42,6 +42,20 @@ def test_analyze_twice_changes_nothing(imported, tmp_path):
     assert snapshot(store) == before
 
 
+def test_job_features_are_stored_for_the_outputs(imported, tmp_path):
+    """recommend, report and dashboard read features from the store, never recompute them."""
+    from advisor.analysis.features import job_features
+
+    store = fresh(imported, tmp_path)
+    analyze(store)
+    computed = job_features(store)
+    assert store.db["job_features"].count == len(computed) > 0
+    for job, values in computed.items():
+        stored = store.stored_job_features(job)
+        assert stored == json.loads(json.dumps(values, default=str))
+    assert store.stored_job_features("no_such_job") is None
+
+
 def test_findings_resolve_when_the_rule_stops_firing_and_mutes_hide(imported, tmp_path):
     store = fresh(imported, tmp_path)
     analyze(store)

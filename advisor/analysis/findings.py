@@ -120,4 +120,5 @@ def analyze(
                         fired.append(finding_row(rule, job, outcome, values, muted))
             statuses.append(status)
     report.findings = store.save_findings(fired, statuses, stamp)
+    store.save_job_features(features)
     return report
