@@ -186,6 +186,7 @@ _APP_COLUMNS = {
     "properties": str,
     "glue": str,
     "problems": str,
+    "job_spans": str,
 }
 _STAGE_COLUMNS = {
     "run_id": str,
@@ -209,6 +210,8 @@ _STAGE_COLUMNS = {
     "task_ms_p75": float,
     "task_ms_p95": float,
     "task_ms_max": float,
+    "task_ms_sum": int,
+    "task_ms_profile": str,
     "executor_run_time_ms": int,
     "executor_cpu_time_ms": float,
     "gc_time_ms": int,
@@ -326,6 +329,49 @@ def m005_job_features(db: Database) -> None:
     db["job_features"].create(
         {"job_name": str, "as_of": str, "window_days": int, "features": str}, pk="job_name"
     )
+
+
+@migrations()
+def m006_simulation_inputs(db: Database) -> None:
+    """Task-duration profiles and job spans for the what-if simulator (logs reduced before
+    this migration have none until they are reduced again)."""
+    for table, column in (
+        ("spark_stages", "task_ms_sum"),
+        ("spark_stages", "task_ms_profile"),
+        ("spark_apps", "job_spans"),
+    ):
+        if column not in db[table].columns_dict:
+            db[table].add_column(column, SPARK_TABLES[table][0][column])
+
+
+@migrations()
+def m007_changes_and_whatif(db: Database) -> None:
+    """The Glue fields a finding would change, and each job's what-if result."""
+    if "change" not in db["findings"].columns_dict:
+        db["findings"].add_column("change", str)
+    db["job_whatif"].create({"job_name": str, "as_of": str, "result": str}, pk="job_name")
+
+
+@migrations()
+def m008_daily_costs(db: Database) -> None:
+    """Cost per job and UTC day, rebuilt by `advisor analyze`: what the dashboard charts read
+    (a million runs become some thousands of rows)."""
+    db["daily_costs"].create(
+        {
+            "day": str,
+            "job_name": str,
+            "job_type": str,
+            "worker_type": str,
+            "execution_class": str,
+            "runs": int,
+            "failed_runs": int,
+            "dpu_hours": float,
+            "usd": float,
+            "failed_usd": float,
+        },
+        pk=("day", "job_name", "worker_type", "execution_class"),
+    )
+    db["daily_costs"].create_index(["job_name", "day"])
 
 
 def resolve_db_path(explicit: str | os.PathLike[str] | None = None) -> Path:
@@ -540,6 +586,21 @@ class Store:
             self.db.execute("delete from job_features")
             self._bulk_upsert("job_features", rows, ("job_name",))
 
+    def save_whatif(self, results: dict[str, dict[str, Any]], as_of: str) -> None:
+        rows = [
+            {"job_name": job, "as_of": as_of, "result": to_json(result)}
+            for job, result in results.items()
+        ]
+        with self.transaction():
+            self.db.execute("delete from job_whatif")
+            self._bulk_upsert("job_whatif", rows, ("job_name",))
+
+    def stored_whatif(self, job_name: str) -> dict[str, Any] | None:
+        row = self.db.execute(
+            "select result from job_whatif where job_name = ?", [job_name]
+        ).fetchone()
+        return orjson.loads(row[0]) if row else None
+
     def stored_job_features(self, job_name: str) -> dict[str, Any] | None:
         row = self.db.execute(
             "select features from job_features where job_name = ?", [job_name]
@@ -668,6 +729,149 @@ class Store:
         ):
             latest.setdefault(row["job_name"], row)
         return latest
+
+    def job(self, name: str) -> dict[str, Any] | None:
+        rows = list(self.db.query("select * from jobs where name = ?", [name]))
+        return rows[0] if rows else None
+
+    def latest_definition(self, name: str) -> dict[str, Any] | None:
+        """The job's newest stored (redacted) definition."""
+        row = self.db.execute(
+            "select definition from job_versions where name = ? "
+            "order by last_seen desc, valid_from desc limit 1",
+            [name],
+        ).fetchone()
+        return orjson.loads(row[0]) if row else None
+
+    def job_runs_between(self, job_name: str, start: str, end: str) -> list[dict[str, Any]]:
+        """One job's runs in [start, end) with their cost, oldest first (index-served)."""
+        return list(
+            self.db.query(
+                "select r.id, r.state, r.attempt, r.started_on, r.execution_time_s, "
+                "r.error_message, r.worker_type, r.number_of_workers, c.dpu_hours, c.cost_usd "
+                "from job_runs r left join run_costs c on c.run_id = r.id "
+                "where r.job_name = ? and r.started_on >= ? and r.started_on < ? "
+                "order by r.started_on",
+                [job_name, start, end],
+            )
+        )
+
+    def source_counts(self, job_name: str, start: str, end: str) -> dict[str, int]:
+        """Runs with CloudWatch metrics and reduced Spark applications of one job in a window."""
+        metrics = self.db.execute(
+            "select count(distinct m.run_id) from run_metrics m join job_runs r on r.id = m.run_id "
+            "where m.job_name = ? and r.started_on >= ? and r.started_on < ?",
+            [job_name, start, end],
+        ).fetchone()[0]
+        apps = self.db.execute(
+            "select count(*) from spark_apps a join job_runs r on r.id = a.run_id "
+            "where a.job_name = ? and r.started_on >= ? and r.started_on < ?",
+            [job_name, start, end],
+        ).fetchone()[0]
+        return {"metric_runs": metrics, "eventlog_apps": apps}
+
+    def run_detail(self, run_id: str) -> dict[str, Any] | None:
+        rows = list(
+            self.db.query(
+                "select r.*, c.dpu_hours, c.cost_usd, c.billed_seconds, c.basis, "
+                "a.ratio as anomaly_ratio, a.reasons as anomaly_reasons "
+                "from job_runs r left join run_costs c on c.run_id = r.id "
+                "left join run_anomalies a on a.run_id = r.id where r.id = ?",
+                [run_id],
+            )
+        )
+        return rows[0] if rows else None
+
+    def runs_with_costs_between(self, start: str, end: str) -> list[dict[str, Any]]:
+        """Every run in [start, end) with its cost, job type and which sources saw it."""
+        return list(
+            self.db.query(
+                "select r.id, r.job_name, r.state, r.attempt, r.started_on, r.error_message, "
+                "coalesce(r.worker_type, j.worker_type, 'none') as worker_type, "
+                "coalesce(r.execution_class, j.execution_class, 'STANDARD') as execution_class, "
+                "j.command_name, c.dpu_hours, c.cost_usd, "
+                "exists(select 1 from run_metrics m where m.run_id = r.id) as has_metrics, "
+                "exists(select 1 from spark_apps a where a.run_id = r.id) as has_eventlog "
+                "from job_runs r left join run_costs c on c.run_id = r.id "
+                "left join jobs j on j.name = r.job_name "
+                "where r.started_on >= ? and r.started_on < ?",
+                [start, end],
+            )
+        )
+
+    def resolved_findings_since(self, start: str) -> list[dict[str, Any]]:
+        return list(
+            self.db.query(
+                "select * from findings where status = 'resolved' and resolved_at >= ? "
+                "order by resolved_at, id",
+                [start],
+            )
+        )
+
+    def anomalies_between(self, start: str, end: str) -> list[dict[str, Any]]:
+        return list(
+            self.db.query(
+                "select * from run_anomalies where started_on >= ? and started_on < ? "
+                "order by extra_usd desc, run_id",
+                [start, end],
+            )
+        )
+
+    def rebuild_daily_costs(self) -> int:
+        """Re-aggregate run_costs by day and job in SQL (one pass; seconds for 1 M runs)."""
+        with self.transaction():
+            self.db.execute("delete from daily_costs")
+            self.db.execute(
+                "insert into daily_costs (day, job_name, job_type, worker_type, execution_class, "
+                "runs, failed_runs, dpu_hours, usd, failed_usd) "
+                "select substr(c.started_on, 1, 10), c.job_name, "
+                "coalesce(j.command_name, 'unknown'), "
+                "coalesce(r.worker_type, j.worker_type, 'none'), "
+                "coalesce(r.execution_class, j.execution_class, 'STANDARD'), count(*), "
+                "sum(r.state in ('FAILED', 'TIMEOUT', 'ERROR')), "
+                "sum(coalesce(c.dpu_hours, 0)), sum(coalesce(c.cost_usd, 0)), "
+                "sum(case when r.state in ('FAILED', 'TIMEOUT', 'ERROR') "
+                "then coalesce(c.cost_usd, 0) else 0 end) "
+                "from run_costs c join job_runs r on r.id = c.run_id "
+                "left join jobs j on j.name = c.job_name "
+                "where c.started_on is not null group by 1, 2, 3, 4, 5"
+            )
+        return self.db["daily_costs"].count
+
+    def daily_costs(self, start: str | None = None, job_name: str | None = None) -> list[dict]:
+        where, params = ["1 = 1"], []
+        if start:
+            where.append("day >= ?")
+            params.append(start[:10])
+        if job_name:
+            where.append("job_name = ?")
+            params.append(job_name)
+        return list(
+            self.db.query(
+                f"select * from daily_costs where {' and '.join(where)} order by day", params
+            )
+        )
+
+    def spark_apps_of_run(self, run_id: str) -> list[dict[str, Any]]:
+        return list(self.db.query("select * from spark_apps where run_id = ?", [run_id]))
+
+    def latest_spark_app_of(self, job_name: str) -> dict[str, Any] | None:
+        """The job's newest reduced Spark application, whenever it ran."""
+        rows = list(
+            self.db.query(
+                "select a.*, r.started_on from spark_apps a join job_runs r on r.id = a.run_id "
+                "where a.job_name = ? order by r.started_on desc limit 1",
+                [job_name],
+            )
+        )
+        return rows[0] if rows else None
+
+    def spark_executors_of(self, run_id: str, app_id: str) -> list[dict[str, Any]]:
+        return list(
+            self.db.query(
+                "select * from spark_executors where run_id = ? and app_id = ?", [run_id, app_id]
+            )
+        )
 
     def spark_stages_of(self, run_id: str, app_id: str) -> list[dict[str, Any]]:
         return list(

@@ -165,6 +165,20 @@ def test_stage_totals_equal_what_spark_recorded_for_the_stage(path, summaries):
 
 
 @pytest.mark.parametrize("path", PUBLIC + SAMPLES, ids=lambda p: p.name[:40])
+def test_job_spans_are_the_logged_jobs(path, summaries):
+    jobs = {}
+    for e in raw_events(path):
+        if e["Event"] == "SparkListenerJobStart":
+            jobs.setdefault(e["Job ID"], [None, None, []])[::2] = [
+                e.get("Submission Time"),
+                e.get("Stage IDs"),
+            ]
+        elif e["Event"] == "SparkListenerJobEnd":
+            jobs.setdefault(e["Job ID"], [None, None, []])[1] = e.get("Completion Time")
+    assert summaries[path]["job_spans"] == [[k, *v] for k, v in sorted(jobs.items())]
+
+
+@pytest.mark.parametrize("path", PUBLIC + SAMPLES, ids=lambda p: p.name[:40])
 def test_task_duration_quantiles_are_within_the_sketch_error(path, summaries):
     durations = defaultdict(list)
     for e in raw_events(path):
@@ -178,6 +192,13 @@ def test_task_duration_quantiles_are_within_the_sketch_error(path, summaries):
         if not values:
             continue
         assert row["task_ms_min"] == values[0] and row["task_ms_max"] == values[-1]
+        # the simulator's input: exact sum, and a profile with the same mean and maximum
+        assert row["task_ms_sum"] == sum(max(v, 0) for v in values)
+        profile = row["task_ms_profile"]
+        assert len(profile) == min(len(values), 64) and profile[-1] == values[-1]
+        if sum(values) > 100 * len(values) ** 0.5:  # rounding to 0.1 ms aside
+            mean = sum(max(v, 0) for v in values) / len(values)
+            assert sum(profile) / len(profile) == pytest.approx(mean, rel=0.01, abs=0.5)
         for key, q in (("p25", 0.25), ("median", 0.5), ("p75", 0.75), ("p95", 0.95)):
             rank = q * (len(values) - 1)
             low, high = values[math.floor(rank)], values[math.ceil(rank)]

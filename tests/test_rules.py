@@ -140,3 +140,15 @@ def test_a_feature_without_a_value_reads_unknown_instead_of_failing_the_rule():
         }
     )
     assert outcome.fired and "driver unknown" in outcome.message
+
+
+@pytest.mark.parametrize("rule", [r for r in RULES if r.spec.get("change")], ids=lambda r: r.id)
+def test_a_rule_with_a_change_renders_it_in_some_example(rule):
+    """The Glue fields a finding changes become update-job and Terraform snippets: every field
+    a rule may change must come out filled in from some example."""
+    rendered = {}
+    for example in rule.spec["examples"]:
+        outcome = rule.evaluate(example["features"], example.get("params"))
+        if outcome.fired:
+            rendered.update(outcome.change)
+    assert set(rendered) == set(rule.spec["change"]), rule.id

@@ -14,13 +14,21 @@ from typing import Any
 import orjson
 
 from advisor.analysis.anomaly import cost_step, fleet_anomalies
-from advisor.analysis.observed import observed_features, sizing_features
+from advisor.analysis.observed import (
+    eventlog_features,
+    metric_features,
+    observed_features,
+    sizing_features,
+)
 from advisor.analysis.pricing import capacity_dpu, lookup_rate
+from advisor.analysis.sizing import job_sla, job_whatif, sizing_summary, whatif_features
 from advisor.jobargs import event_log_path, flag
 from advisor.store import Store
 from advisor.timeutil import iso, parse_ts
 
 WINDOW_DAYS = 30
+# a job neither CloudWatch nor an event log saw: every observed feature present, unknown
+NOT_OBSERVED = {**metric_features([], None), **eventlog_features(None, [])}
 FAILED_STATES = ("FAILED", "TIMEOUT", "ERROR")
 LEGACY_VERSIONS = ("0.9", "1.0", "2.0")
 
@@ -150,8 +158,14 @@ def derived_features(f: dict[str, Any], region: str | None) -> dict[str, Any]:
 
 
 def job_features(
-    store: Store, *, as_of: str | None = None, window_days: int = WINDOW_DAYS
+    store: Store,
+    *,
+    as_of: str | None = None,
+    window_days: int = WINDOW_DAYS,
+    config: dict[str, Any] | None = None,
+    whatif_out: dict[str, Any] | None = None,
 ) -> dict[str, dict[str, Any]]:
+    """Every job's features; `whatif_out`, when given, receives each simulated job's what-if."""
     end = as_of or store.latest_run_start()
     if end is None:
         return {}
@@ -164,6 +178,7 @@ def job_features(
     features = {}
     observed = observed_features(store, start, end_iso)
     history = history_features(store, history_by_job, start, window_days)
+    apps = store.latest_spark_apps(start, end_iso)
     for job in store.jobs():
         window = [
             r
@@ -173,11 +188,21 @@ def job_features(
         f = {
             **definition_features(job),
             **run_history_features(window, window_days),
-            **observed.get(job["name"], {"metric_runs": 0, "eventlog_apps": 0}),
+            **observed.get(job["name"], NOT_OBSERVED),
             **history.get(job["name"], {}),
         }
         f.update(derived_features(f, job.get("region")))
         f.update(sizing_features(f))
+        app = apps.get(job["name"])
+        simulated = (
+            job_whatif(store, f, app, job_sla(config, job["name"]))
+            if app and f["is_spark"]
+            else None
+        )
+        f.update(whatif_features(simulated))
+        if simulated is not None and whatif_out is not None:
+            whatif_out[job["name"]] = simulated
+        f.update(sizing_summary(f))
         f["window_days"], f["as_of"] = window_days, end
         features[job["name"]] = f
     return features

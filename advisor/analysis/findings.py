@@ -74,6 +74,7 @@ def finding_row(
         "evidence": to_json(outcome.evidence),
         "savings_dpu_hours_month": outcome.savings_dpu_hours_month,
         "savings_usd_month": outcome.savings_usd_month,
+        "change": to_json(outcome.change),
         "status": "muted" if muted else "open",
     }
 
@@ -88,7 +89,8 @@ def analyze(
 ) -> AnalysisReport:
     config = config or {}
     report = AnalysisReport(runs_priced=compute_run_costs(store, rates))
-    features = job_features(store, as_of=as_of)
+    simulated: dict[str, Any] = {}
+    features = job_features(store, as_of=as_of, config=config, whatif_out=simulated)
     rules = rules if rules is not None else load_rules()
     report.jobs, report.rules = len(features), len(rules)
     fired, statuses = [], []
@@ -104,6 +106,9 @@ def analyze(
                 "as_of": stamp,
             }
             missing = set(rule.spec["requires"]) - available
+            any_of = set(rule.spec.get("requires_any") or [])
+            if any_of and not any_of & available:
+                missing.add(" or ".join(sorted(any_of)))
             if missing:
                 status.update(status="not_evaluated", detail="no " + ", ".join(sorted(missing)))
                 report.not_evaluated += 1
@@ -121,4 +126,5 @@ def analyze(
             statuses.append(status)
     report.findings = store.save_findings(fired, statuses, stamp)
     store.save_job_features(features)
+    store.save_whatif({job: result.as_dict() for job, result in simulated.items()}, stamp)
     return report

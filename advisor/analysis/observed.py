@@ -70,9 +70,32 @@ def metric_features(stats: list[dict[str, Any]], bytes_per_run: float | None) ->
     return out
 
 
+EVENTLOG_FEATURES = (
+    "spill_disk_gb",
+    "spill_memory_gb",
+    "spill_ratio",
+    "gc_ratio",
+    "executor_utilization",
+    "eventlog_files_read",
+    "task_skew_ratio",
+    "skewed_stage",
+    "eventlog_data_loss",
+    "tiny_task_stages",
+    "tiny_task_count",
+    "max_mb_per_task",
+    "files_written_per_run",
+    "avg_written_file_mb",
+    "aqe_enabled",
+    "parquet_merge_schema",
+    "parquet_filter_pushdown",
+    "shuffle_partitions",
+)
+
+
 def eventlog_features(app: dict[str, Any] | None, stages: list[dict[str, Any]]) -> dict[str, Any]:
     if not app:
-        return {"eventlog_apps": 0}
+        # every key present (unknown): a rule firing on CloudWatch alone can still name them
+        return {"eventlog_apps": 0, **dict.fromkeys(EVENTLOG_FEATURES)}
     read = (app["input_bytes"] or 0) + (app["shuffle_read_bytes"] or 0)
     run_ms = app["executor_run_time_ms"] or 0
     busy = [s for s in stages if (s["tasks"] or 0) >= 8 and (s["task_ms_median"] or 0) > 0]

@@ -49,6 +49,31 @@ class Outcome:
     evidence: dict[str, Any] = field(default_factory=dict)
     savings_dpu_hours_month: float | None = None
     savings_usd_month: float | None = None
+    # Glue job fields to set ("DefaultArguments.--x" for one argument): outputs turn this into
+    # an `aws glue update-job` and a Terraform snippet from the job's real definition
+    change: dict[str, Any] = field(default_factory=dict)
+
+
+# job fields whose values are numbers in Glue's API
+NUMERIC_FIELDS = {"NumberOfWorkers": int, "Timeout": int, "MaxCapacity": float, "MaxRetries": int}
+
+
+def render_change(spec: Mapping[str, Any], values: Mapping[str, Any]) -> dict[str, Any]:
+    """A rule's `change` with its values filled in; a field whose value is unknown is left out."""
+    out: dict[str, Any] = {}
+    for key, template in spec.items():
+        try:
+            text = _FORMATTER.format(template, **values) if isinstance(template, str) else template
+        except RuleError:  # a feature this job lacks: that field is not part of the change
+            continue
+        if text in ("unknown", "None", ""):
+            continue
+        cast = NUMERIC_FIELDS.get(key)
+        try:
+            out[key] = cast(float(text)) if cast else text
+        except (TypeError, ValueError):
+            continue
+    return out
 
 
 class _SafeFormatter(string.Formatter):
@@ -153,6 +178,7 @@ class Rule:
             {k: features.get(k) for k in self.spec.get("evidence", [])},
             _number(features.get(savings.get("dpu_hours_month", ""))),
             _number(features.get(savings.get("usd_month", ""))),
+            render_change(self.spec.get("change") or {}, text),
         )
 
 

@@ -103,3 +103,43 @@ def findings_table(rows: Sequence[dict[str, Any]], title: str) -> Table:
             saving,
         )
     return table
+
+
+def whatif_table(result: dict[str, Any]) -> Table:
+    """The runtime/cost frontier of one job, with today's configuration and the pick."""
+    current, best = result["current"], result["best"]
+    error = result["model_error"]
+    trust = "trusted" if result["trusted"] else "NOT trusted: " + "; ".join(result["doubts"])
+    caption = (
+        f"Replay of run {result['run_id']} ({result['log_config']}); model error on its own "
+        f"configuration {'unknown' if error is None else f'{error:.1%}'}; {trust}."
+    )
+    if best is not None and result["trusted"]:
+        saving = result["saving_usd_month"]
+        caption += f"\nCheapest within {result['sla']:.0%} of today's runtime: {best['label']}" + (
+            f", {_money(saving)} a month less." if saving else "."
+        )
+    table = Table(
+        title=f"What-if: {result['job_name']}",
+        caption=caption,
+        title_justify="left",
+        caption_justify="left",
+    )
+    for name in ("configuration", "runtime", "DPU-h/run", "cost/run", "slots busy", "note"):
+        table.add_column(name, justify="left" if name in ("configuration", "note") else "right")
+    shown = list(result["frontier"])
+    for extra in (current, best):
+        if extra is not None and extra not in shown:
+            shown.append(extra)
+    for row in sorted(shown, key=lambda r: r["runtime_s"]):
+        picks = (("now", current), ("pick", best if result["trusted"] else None))
+        marks = [m for m, c in picks if c == row]
+        table.add_row(
+            row["label"] + (f"  <- {', '.join(marks)}" if marks else ""),
+            f"{row['runtime_s'] / 60:.1f} min",
+            f"{row['dpu_hours']:.2f}",
+            _money(row["usd"]),
+            f"{row['slot_utilization']:.0%}",
+            row["note"] or "",
+        )
+    return table

@@ -12,6 +12,7 @@ from ddsketch import DDSketch
 
 QUANTILES = {"min": None, "p25": 0.25, "median": 0.5, "p75": 0.75, "p95": 0.95, "max": None}
 SKETCH_ACCURACY = 0.01
+PROFILE_POINTS = 64  # task-duration quantiles kept per stage for the what-if simulator
 
 
 def _sketch() -> DDSketch:
@@ -26,6 +27,7 @@ class StageAcc:
         "completed_ms",
         "cpu_ns",
         "disk_spill",
+        "dur_sum",
         "durations",
         "failed",
         "failure_reason",
@@ -65,6 +67,7 @@ class StageAcc:
         self.tasks = self.failed = self.killed = self.succeeded = self.starts = 0
         self.resubmitted = 0  # re-posted ends of finished tasks: they have no TaskStart
         self.min_ms = self.max_ms = None
+        self.dur_sum = 0
         self.run_ms = self.cpu_ns = self.gc_ms = self.mem_spill = self.disk_spill = 0
         self.input_bytes = self.input_records = self.output_bytes = self.output_records = 0
         self.shuffle_read = self.shuffle_write = self.fetch_wait_ms = 0
@@ -75,6 +78,7 @@ class StageAcc:
 
     def add_duration(self, ms: int) -> None:
         self.durations.add(max(ms, 0) + 1e-9)  # DDSketch wants positive values
+        self.dur_sum += max(ms, 0)
         self.min_ms = ms if self.min_ms is None else min(self.min_ms, ms)
         self.max_ms = ms if self.max_ms is None else max(self.max_ms, ms)
 
@@ -91,6 +95,7 @@ class StageAcc:
             "succeeded",
             "starts",
             "resubmitted",
+            "dur_sum",
             "run_ms",
             "cpu_ns",
             "gc_ms",
@@ -125,6 +130,25 @@ class StageAcc:
                 out[key] = round(min(max(value, self.min_ms), self.max_ms), 1)
         return out
 
+    def duration_profile(self) -> list[float]:
+        """Task durations (ms) at evenly spaced quantiles, ending with the exact maximum and
+        scaled so that their mean is the exact mean: what the simulator replays."""
+        count = int(self.durations.count)
+        if not count or self.min_ms is None:
+            return []
+        points = min(count, PROFILE_POINTS)
+        values = [
+            min(
+                max(self.durations.get_quantile_value((i + 0.5) / points), self.min_ms), self.max_ms
+            )
+            for i in range(points - 1)
+        ] + [float(self.max_ms)]
+        total, mean = sum(values), self.dur_sum / count
+        if total > 0 and points > 1:
+            rest = (mean * points - self.max_ms) / max(total - self.max_ms, 1e-9)
+            values = [v * rest for v in values[:-1]] + [float(self.max_ms)]
+        return [round(max(v, 0.0), 1) for v in values]
+
     def as_row(self) -> dict[str, Any]:
         q = self.quantiles()
         duration = (
@@ -147,6 +171,8 @@ class StageAcc:
             "failure_reason": self.failure_reason,
             "parent_ids": self.parents,
             **{f"task_ms_{k}": v for k, v in q.items()},
+            "task_ms_sum": self.dur_sum,
+            "task_ms_profile": self.duration_profile(),
             "executor_run_time_ms": self.run_ms,
             "executor_cpu_time_ms": round(self.cpu_ns / 1e6, 3),
             "gc_time_ms": self.gc_ms,

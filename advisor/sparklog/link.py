@@ -46,6 +46,7 @@ def fact_rows(
         "linked_by": how,
         "complete": int(summary["complete"]),
         "data_loss": int(summary["data_loss"]),
+        "job_spans": to_json(summary.get("job_spans") or []),
     }
     for field in (
         "failure_reasons",
@@ -57,7 +58,13 @@ def fact_rows(
     ):
         app[field] = to_json(summary[field])
     stages = [
-        {**row, **key, "parent_ids": to_json(row["parent_ids"])} for row in summary["stage_list"]
+        {
+            **row,
+            **key,
+            "parent_ids": to_json(row["parent_ids"]),
+            "task_ms_profile": to_json(row.get("task_ms_profile") or []),
+        }
+        for row in summary["stage_list"]
     ]
     return {
         "spark_apps": [app],

@@ -22,6 +22,7 @@ PROPERTIES = (
     "spark.master",
     "spark.executor.memory",
     "spark.executor.cores",
+    "spark.task.cpus",
     "spark.executor.instances",
     "spark.driver.memory",
     "spark.driver.cores",
@@ -105,6 +106,8 @@ class AppReducer:
         self.failure_examples: dict[str, str] = {}
         self.failed_jobs: list[dict[str, Any]] = []
         self.jobs = 0
+        # job id -> [submitted ms, completed ms, stage ids]: the phases the simulator replays
+        self.job_spans: dict[int, list[Any]] = {}
         self.last_ms = 0
         self.skipped: dict[str, int] = {}
         self.handlers: dict[str, Callable[[dict[str, Any]], None]] = {
@@ -187,6 +190,11 @@ class AppReducer:
             self.failure_examples[key] = example if mine is None else min(mine, example)
         self.failed_jobs.extend(other.failed_jobs)
         self.jobs += other.jobs
+        for job_id, (submitted, completed, stage_ids) in other.job_spans.items():
+            span = self.job_spans.setdefault(job_id, [None, None, []])
+            span[0] = span[0] if span[0] is not None else submitted
+            span[1] = span[1] if span[1] is not None else completed
+            span[2] = span[2] or stage_ids
         self.last_ms = max(self.last_ms, other.last_ms)
         for key, count in other.skipped.items():
             self.skipped[key] = self.skipped.get(key, 0) + count
@@ -274,10 +282,14 @@ class AppReducer:
 
     def _job_start(self, e: dict[str, Any]) -> None:
         self.jobs += 1
-        self._time(e.get("Submission Time"))
+        submitted = self._time(e.get("Submission Time"))
+        span = self.job_spans.setdefault(int(e["Job ID"]), [None, None, []])
+        span[0] = submitted
+        span[2] = [int(i) for i in e.get("Stage IDs") or []]
 
     def _job_end(self, e: dict[str, Any]) -> None:
-        self._time(e.get("Completion Time"))
+        completed = self._time(e.get("Completion Time"))
+        self.job_spans.setdefault(int(e["Job ID"]), [None, None, []])[1] = completed
         result = e.get("Job Result") or {}
         if result.get("Result") == "JobFailed":
             exception = result.get("Exception") or {}

@@ -80,6 +80,7 @@ def summarize(reducer: AppReducer) -> dict[str, Any]:
         "end_ms": reducer.app["end_ms"],
         "duration_ms": (end_ms - start_ms) if start_ms and end_ms else None,
         "jobs": reducer.jobs,
+        "job_spans": [[job_id, *span] for job_id, span in sorted(reducer.job_spans.items())],
         "failed_jobs": len(reducer.failed_jobs),
         "tasks": sum(s["tasks"] for s in stages),
         "failed_tasks": sum(s["failed_tasks"] for s in stages),
