@@ -1,7 +1,7 @@
 """The `advisor` command line: one small function per verb, each calling one library function.
 
-Exit codes: 0 done; 1 failed; 2 bad usage; 4 done, but some items were skipped (see
-`advisor errors`).
+Exit codes: 0 done; 1 failed; 2 bad usage (or an unknown job); 3 `--fail-on` found a finding at
+or above the given severity; 4 done, but some items were skipped (see `advisor errors`).
 """
 
 from __future__ import annotations
@@ -485,6 +485,257 @@ def rules_test_cmd():
     sys.exit(1 if failed else 0)
 
 
+def known_job_or_exit(store: Store, job: str) -> None:
+    """Exit 2 for a job the store does not know, naming the closest ones."""
+    import difflib
+
+    names = [j["name"] for j in store.jobs()]
+    if job in names:
+        return
+    close = difflib.get_close_matches(job, names, n=5, cutoff=0.4)
+    hint = f" Did you mean: {', '.join(close)}?" if close else ""
+    console.print(f"[red]no job named {job!r} in {store.path}.[/]{hint}")
+    sys.exit(2)
+
+
+@main.command("recommend")
+@db_option
+@click.argument("job")
+@click.option(
+    "--since",
+    default="30d",
+    show_default=True,
+    callback=_since,
+    help="Window before the newest run in the store (30d, 12w, ...).",
+)
+@click.option("--run-id", metavar="ID", help="Also show this run of the job in detail.")
+@click.option(
+    "--fail-on",
+    type=click.Choice(["low", "medium", "high", "critical"]),
+    help="Exit 3 when an open finding is at least this severe (for CI pipelines).",
+)
+@format_option("text", "markdown", "json")
+def recommend_cmd(db, job, since, run_id, fail_on, fmt):
+    """What to change on one job, and why: cost, data sources, findings with exact fixes.
+
+    Reads what `advisor analyze` stored. Findings come by severity and dollars at stake, each
+    with its evidence, the saving, and an `aws glue update-job` / Terraform snippet built from
+    the job's stored definition. Exit codes: 0 done; 2 unknown job (closest names are shown);
+    3 a finding at or above --fail-on.
+    """
+    from advisor.report.recommend import recommendation, severity_at_least
+    from advisor.report.recommend_markdown import render
+
+    store = open_store(db)
+    known_job_or_exit(store, job)
+    try:
+        rec = recommendation(store, job, since=since or timedelta(days=30), run_id=run_id)
+    except LookupError as exc:
+        raise click.BadParameter(str(exc.args[0]), param_hint="--run-id") from exc
+    if fmt == "json":
+        emit_json(rec)
+    elif fmt == "markdown":
+        click.echo(render(rec), nl=False)
+    else:
+        from rich.markdown import Markdown
+
+        out.print(Markdown(render(rec), code_theme="ansi_dark"))
+    if fail_on and any(severity_at_least(f["severity"], fail_on) for f in rec["findings"]):
+        sys.exit(3)
+
+
+@main.command("report")
+@db_option
+@click.option(
+    "--week", metavar="YYYY-Www", help="ISO week, e.g. 2026-W47 (default: the last full week)."
+)
+@click.option(
+    "--out",
+    "out_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Write here (default: glue-cost-<week>.html for html, else standard output).",
+)
+@format_option("html", "markdown", "csv", "json")
+def report_cmd(db, week, out_path, fmt):
+    """The weekly cost report: totals and trend, cost by job, type, worker type and execution
+    class, money burned by failures, savings with their fixes, new and resolved findings,
+    anomalous runs and coverage.
+
+    HTML is one self-contained file (plotly inlined, no network request); markdown is for chat
+    or email; csv (cost by job) and json are for finance tools and scripts. The default week is
+    the last full ISO week before the newest run in the store.
+    """
+    from advisor.report.weekly import parse_week, to_csv, to_markdown, weekly_report
+
+    store = open_store(db)
+    try:
+        monday = parse_week(week) if week else None
+        report = weekly_report(store, monday)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), param_hint="--week") from exc
+    except LookupError as exc:
+        console.print(f"[red]{exc}[/]")
+        sys.exit(1)
+    if fmt == "html":
+        from advisor.report.weekly_html import render
+
+        text = render(report)
+        out_path = out_path or Path(f"glue-cost-{report['week']}.html")
+    elif fmt == "markdown":
+        text = to_markdown(report)
+    elif fmt == "csv":
+        text = to_csv(report)
+    else:
+        text = orjson.dumps(report, option=orjson.OPT_INDENT_2).decode() + "\n"
+    if out_path is None:
+        click.echo(text, nl=False)
+        return
+    out_path.write_text(text, encoding="utf-8")
+    console.print(
+        f"wrote {out_path} ({report['week']}: {report['totals']['runs']:,} runs, "
+        f"${report['totals']['usd']:,.2f})"
+    )
+
+
+@main.command("dashboard")
+@db_option
+@click.option(
+    "--host",
+    default="127.0.0.1",
+    show_default=True,
+    help="Interface to bind; the default serves this machine only.",
+)
+@click.option("--port", default=8050, show_default=True, type=click.IntRange(1, 65535))
+@click.option("--debug", is_flag=True, help="Dash's debug mode (reloads, error pages).")
+def dashboard_cmd(db, host, port, debug):
+    """Serve the Dash web app on the store: overview, jobs, one job, findings.
+
+    It reads what `advisor analyze` stored and never runs analysis. It binds to 127.0.0.1 by
+    default; to share it, put it behind a production WSGI server (see the README).
+    """
+    serve_dashboard(load_config(db).db_path, host, port, debug)
+
+
+def serve_dashboard(db_path: Path, host: str, port: int, debug: bool = False) -> None:
+    from dashboards.app import create_app
+
+    if not Path(db_path).exists():
+        raise click.UsageError(f"no store at {db_path}: run `advisor demo` or `advisor import`")
+    app = create_app(db_path)
+    console.print(f"glue-advisor dashboard on http://{host}:{port}/ (Ctrl-C stops it)")
+    app.run(host=host, port=port, debug=debug)
+
+
+@main.command("whatif")
+@db_option
+@click.argument("job", required=False)
+@click.option(
+    "--eventlog",
+    type=click.Path(exists=True, path_type=Path),
+    help="Simulate any Spark event log (file or folder) instead of a job's newest one.",
+)
+@click.option("--executors", type=click.IntRange(min=1), help="With --eventlog: executors.")
+@click.option(
+    "--cores", type=click.IntRange(min=1), help="With --eventlog: cores each (default: the log's)."
+)
+@click.option(
+    "--sla",
+    type=click.FloatRange(min=0),
+    help="Allowed slowdown, 0.1 = 10 % (default: advisor.toml sla_slowdown, else 0.1).",
+)
+@click.option(
+    "--plot",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Also write the runtime/cost frontier as a self-contained HTML file.",
+)
+@format_option("text", "json")
+def whatif_cmd(db, job, eventlog, executors, cores, sla, plot, fmt):
+    """What a job would take and cost on other Glue workers, replayed from its event log.
+
+    JOB: simulate the job's newest event log on every worker type and count it may use, with
+    Auto Scaling off and on, and name the cheapest configuration within the allowed slowdown.
+    --eventlog PATH --executors N [--cores C]: simulate any Spark application on N executors.
+    """
+    if eventlog is not None:
+        _whatif_eventlog(eventlog, executors, cores, fmt)
+        return
+    if not job:
+        raise click.UsageError("name a JOB, or give --eventlog PATH --executors N")
+    from advisor.analysis.sizing import job_sla, job_whatif
+    from advisor.analysis.whatif import figure
+    from advisor.report.text import whatif_table
+
+    config = load_config(db)
+    store = Store(config.db_path)
+    known_job_or_exit(store, job)
+    features = store.stored_job_features(job)
+    if features is None:
+        console.print("[red]no analysis yet: run `advisor analyze` first.[/]")
+        sys.exit(1)
+    app = store.latest_spark_app_of(job)
+    if app is None:
+        console.print(
+            f"[red]no event log of {job} in the store: nothing to replay.[/] Turn on the Spark "
+            "UI (--enable-spark-ui true with --spark-event-logs-path) and collect again."
+        )
+        sys.exit(1)
+    result = job_whatif(store, features, app, sla if sla is not None else job_sla(config.raw, job))
+    if plot:
+        figure(result).write_html(plot, include_plotlyjs=True)
+    if fmt == "json":
+        emit_json(result.as_dict())
+        return
+    out.print(whatif_table(result.as_dict()))
+
+
+def _whatif_eventlog(path: Path, executors: int | None, cores: int | None, fmt: str) -> None:
+    from advisor.analysis.whatif import load_eventlog_model
+    from advisor.sparklog.simulate import model_error, simulate, trust
+
+    if executors is None:
+        raise click.UsageError("--eventlog needs --executors N")
+    model = load_eventlog_model(path)
+    error = model_error(model)
+    trusted, doubts = trust(model, error)
+    result = simulate(model, executors, cores)
+    report = {
+        "eventlog": str(path),
+        "app_id": model.app_id,
+        "executors": executors,
+        "cores": result.cores,
+        "runtime_s": round(result.runtime_s, 3),
+        "slot_utilization": round(result.slot_utilization, 4),
+        "busy_executor_s": round(result.busy_executor_s, 3),
+        "model_error": None if error is None else round(error, 4),
+        "trusted": trusted,
+        "doubts": doubts,
+        "log": {
+            "executors": model.executors,
+            "cores": model.cores,
+            "runtime_s": model.duration_ms / 1000,
+            "driver_only_s": model.fixed_ms / 1000,
+            "tasks": model.tasks,
+        },
+    }
+    if fmt == "json":
+        emit_json(report)
+        return
+    out.print(
+        f"{model.app_id}: ran {report['log']['runtime_s']:.1f} s on {model.executors} executor(s) "
+        f"x {model.cores} core(s), {model.tasks:,} tasks, {model.fixed_ms / 1000:.1f} s of it "
+        "driver-only."
+    )
+    out.print(
+        f"On {executors} executor(s) x {result.cores} core(s): {result.runtime_s:.1f} s "
+        f"(slots busy {result.slot_utilization:.0%} of the stage time)."
+    )
+    error_text = "unknown" if error is None else f"{error:.1%}"
+    out.print(
+        f"Model error on its own configuration: {error_text}; "
+        + ("trusted." if trusted else "[yellow]not trusted[/]: " + "; ".join(doubts))
+    )
+
+
 def sample_dir() -> Path:
     return Path(__file__).resolve().parent.parent / "sample_metrics"
 
@@ -496,8 +747,16 @@ def sample_dir() -> Path:
     type=click.Path(exists=True, file_okay=False, path_type=Path),
     help="Sample fleet folder (default: sample_metrics/ of this checkout).",
 )
-def demo_cmd(db, sample):
-    """One command: import the sample fleet, analyse it and show where the money goes."""
+@click.option(
+    "--dashboard/--no-dashboard",
+    default=True,
+    show_default=True,
+    help="Then serve the dashboard on http://127.0.0.1:8050/.",
+)
+@click.option("--port", default=8050, show_default=True, type=click.IntRange(1, 65535))
+def demo_cmd(db, sample, dashboard, port):
+    """One command: import the sample fleet, analyse it, show where the money goes, then open
+    the dashboard on it."""
     from advisor.analysis.findings import analyze
 
     sample = sample or sample_dir()
@@ -519,6 +778,8 @@ def demo_cmd(db, sample):
     out.print(f"{sum(analysis.findings.values())} findings from {analysis.rules} rules.")
     _print_errors(report.errors)
     out.print(
-        "Next: `advisor costs --since all`, `advisor errors`, or open the store with any "
-        "SQLite tool."
+        "Next: `advisor recommend marketing_attribution`, `advisor report`, "
+        "`advisor whatif orders_daily_etl`, `advisor costs --since all`."
     )
+    if dashboard:
+        serve_dashboard(config.db_path, "127.0.0.1", port)

@@ -1,1 +1,1 @@
-"""The Dash web app (overview, jobs, job and findings pages): a later milestone."""
+"""The Dash web app: fleet overview, jobs, one job, findings (see dashboards/app.py)."""

@@ -17,7 +17,7 @@ MANIFEST = yaml.safe_load((SAMPLE / "MANIFEST.yaml").read_text())
 @pytest.fixture(scope="module")
 def demo_db(tmp_path_factory):
     db = tmp_path_factory.mktemp("demo") / "advisor.db"
-    result = CliRunner().invoke(main, ["demo", "--db", str(db)])
+    result = CliRunner().invoke(main, ["demo", "--db", str(db), "--no-dashboard"])
     assert result.exit_code == 0, result.output
     return db, result.output
 

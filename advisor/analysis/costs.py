@@ -30,4 +30,5 @@ def compute_run_costs(store: Store, overrides: dict[str, dict[str, Any]] | None 
         )
     with store.transaction():
         store.upsert_costs(rows)
+    store.rebuild_daily_costs()
     return len(rows)

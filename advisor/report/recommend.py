@@ -1,0 +1,202 @@
+"""`advisor recommend <job>`: everything the store knows about one job, ready to act on.
+
+Reads only what `advisor analyze` stored (findings, job features, what-if results) plus the
+job's runs in the window, so it stays fast on a store of a million runs. The JSON shape is
+documented in docs/recommend.md.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+import orjson
+
+from advisor.analysis.features import FAILED_STATES, failure_cause, percentile
+from advisor.analysis.rules import SEVERITIES
+from advisor.jobargs import event_log_path, flag
+from advisor.report.remediation import snippets
+from advisor.store import Store
+from advisor.timeutil import iso, parse_ts
+
+SPARK = {"glueetl", "gluestreaming"}
+SPARK_BARS = "▁▂▃▄▅▆▇█"
+
+
+def severity_at_least(severity: str, floor: str) -> bool:
+    return SEVERITIES.index(severity) >= SEVERITIES.index(floor)
+
+
+def sparkline(values: list[float]) -> str:
+    top = max(values, default=0)
+    if not top:
+        return SPARK_BARS[0] * len(values)
+    return "".join(SPARK_BARS[min(7, int(v / top * 7.999))] for v in values)
+
+
+def _window_totals(runs: list[dict[str, Any]]) -> dict[str, Any]:
+    failed = [r for r in runs if r["state"] in FAILED_STATES]
+    ok = [
+        r["execution_time_s"] for r in runs if r["state"] == "SUCCEEDED" and r["execution_time_s"]
+    ]
+    return {
+        "runs": len(runs),
+        "failed_runs": len(failed),
+        "failure_rate": len(failed) / len(runs) if runs else None,
+        "dpu_hours": round(sum(r["dpu_hours"] or 0 for r in runs), 4),
+        "usd": round(sum(r["cost_usd"] or 0 for r in runs), 2),
+        "failed_usd": round(sum(r["cost_usd"] or 0 for r in failed), 2),
+        "runtime_p50_s": percentile(ok, 0.5),
+        "runtime_p95_s": percentile(ok, 0.95),
+    }
+
+
+def _weekly(runs: list[dict[str, Any]], start: str, end: str) -> list[dict[str, Any]]:
+    """Dollars per 7-day slice of the window, oldest first (for the trend sparkline)."""
+    start_dt, end_dt = parse_ts(start), parse_ts(end)
+    slices = max(1, round((end_dt - start_dt).days / 7))
+    step = (end_dt - start_dt) / slices
+    totals = [0.0] * slices
+    for r in runs:
+        index = min(slices - 1, int((parse_ts(r["started_on"]) - start_dt) / step))
+        totals[index] += r["cost_usd"] or 0
+    return [
+        {"from": iso(start_dt + step * i)[:10], "usd": round(total, 2)}
+        for i, total in enumerate(totals)
+    ]
+
+
+def _finding(row: dict[str, Any], job: str, definition: dict[str, Any] | None) -> dict[str, Any]:
+    change = orjson.loads(row.get("change") or "{}")
+    return {
+        "rule_id": row["rule_id"],
+        "problem": row["problem"],
+        "severity": row["severity"],
+        "title": row["title"],
+        "message": row["message"],
+        "advice": orjson.loads(row["advice"] or "[]"),
+        "evidence": orjson.loads(row["evidence"] or "{}"),
+        "savings": {
+            "dpu_hours_month": row["savings_dpu_hours_month"],
+            "usd_month": row["savings_usd_month"],
+        },
+        "change": change,
+        "remediation": {
+            **snippets(job, definition, change),
+            "rule": orjson.loads(row["remediation"] or "{}"),
+        },
+        "first_seen": row["first_seen"],
+    }
+
+
+def recommendation(
+    store: Store, job_name: str, *, since: timedelta = timedelta(days=30), run_id: str | None = None
+) -> dict[str, Any]:
+    job = store.job(job_name)
+    if job is None:
+        raise KeyError(job_name)
+    end_ts = store.latest_run_start()
+    end_dt = parse_ts(end_ts) + timedelta(seconds=1) if end_ts else None
+    end = iso(end_dt) if end_dt else ""
+    start = iso(end_dt - since) if end_dt else ""
+    runs = store.job_runs_between(job_name, start, end) if end else []
+    previous = store.job_runs_between(job_name, iso(end_dt - 2 * since), start) if end else []
+    totals, before = _window_totals(runs), _window_totals(previous)
+    arguments = orjson.loads(job.get("default_arguments") or "{}")
+    counts = store.source_counts(job_name, start, end) if end else {}
+    definition = store.latest_definition(job_name)
+    features = store.stored_job_features(job_name) or {}
+    causes: dict[str, float] = {}
+    for r in runs:
+        if r["state"] in FAILED_STATES:
+            cause = failure_cause(r["error_message"], r["state"])
+            causes[cause] = round(causes.get(cause, 0) + (r["cost_usd"] or 0), 2)
+    result = {
+        "job": {
+            "name": job_name,
+            "type": job.get("command_name"),
+            "glue_version": job.get("glue_version"),
+            "worker_type": job.get("worker_type"),
+            "number_of_workers": job.get("number_of_workers"),
+            "max_capacity": job.get("max_capacity"),
+            "execution_class": job.get("execution_class") or "STANDARD",
+            "autoscaling": flag(arguments, "--enable-auto-scaling"),
+            "timeout_min": job.get("timeout_min"),
+        },
+        "window": {"start": start, "end": end, "days": since.days},
+        "summary": {
+            **totals,
+            "usd_previous_window": before["usd"],
+            "usd_change": (totals["usd"] / before["usd"] - 1) if before["usd"] else None,
+            "weekly_usd": _weekly(runs, start, end) if end else [],
+            "failed_usd_by_cause": dict(sorted(causes.items(), key=lambda kv: -kv[1])),
+        },
+        "sources": {
+            "run_history": {"available": bool(runs), "runs": len(runs)},
+            "cloudwatch": {
+                "available": bool(counts.get("metric_runs")),
+                "runs_with_metrics": counts.get("metric_runs", 0),
+                "enabled": flag(arguments, "--enable-metrics"),
+            },
+            "eventlogs": {
+                "available": bool(counts.get("eventlog_apps")),
+                "applications": counts.get("eventlog_apps", 0),
+                "enabled": event_log_path(arguments) is not None,
+                "relevant": job.get("command_name") in SPARK,
+            },
+        },
+        "analysed_as_of": features.get("as_of"),
+        "findings": [_finding(r, job_name, definition) for r in store.open_findings(job_name)],
+        "whatif": store.stored_whatif(job_name),
+        "run": _run(store, run_id, job_name) if run_id else None,
+    }
+    return result
+
+
+def _run(store: Store, run_id: str, job_name: str) -> dict[str, Any]:
+    row = store.run_detail(run_id)
+    if row is None or row["job_name"] != job_name:
+        raise LookupError(f"run {run_id} is not a run of {job_name}")
+    app = next(
+        (a for a in store.spark_apps_of_run(run_id)),
+        None,
+    )
+    return {
+        "id": run_id,
+        "state": row["state"],
+        "attempt": row["attempt"],
+        "started_on": row["started_on"],
+        "execution_time_s": row["execution_time_s"],
+        "worker_type": row["worker_type"],
+        "number_of_workers": row["number_of_workers"],
+        "dpu_hours": row["dpu_hours"],
+        "usd": row["cost_usd"],
+        "error_message": row["error_message"],
+        "failure_cause": failure_cause(row["error_message"], row["state"])
+        if row["state"] in FAILED_STATES
+        else None,
+        "anomaly": {
+            "ratio_to_median": row["anomaly_ratio"],
+            "reasons": orjson.loads(row["anomaly_reasons"]),
+        }
+        if row["anomaly_ratio"] is not None
+        else None,
+        "spark": {
+            k: app[k]
+            for k in (
+                "app_id",
+                "duration_ms",
+                "tasks",
+                "failed_tasks",
+                "executors",
+                "disk_bytes_spilled",
+                "gc_time_ms",
+                "executor_run_time_ms",
+                "files_read",
+                "files_written",
+                "executor_utilization",
+            )
+        }
+        if app
+        else None,
+    }

@@ -1,0 +1,196 @@
+"""`advisor recommend` as markdown: for chat, tickets and email, and (rendered) the terminal."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from advisor.report.recommend import sparkline
+
+JOB_TYPES = {
+    "glueetl": "Spark",
+    "gluestreaming": "Spark streaming",
+    "pythonshell": "Python shell",
+    "glueray": "Ray",
+}
+
+
+def _money(value: float | None) -> str:
+    return "unknown" if value is None else f"${value:,.2f}"
+
+
+def _cell(value: Any) -> str:
+    if isinstance(value, float):
+        text = f"{value:,.4g}"
+    elif value is None:
+        text = "—"
+    else:
+        text = str(value)
+    return text.replace("|", "\\|").replace("\n", " ")
+
+
+def _workers(job: dict[str, Any]) -> str:
+    if job["number_of_workers"]:
+        return f"{job['number_of_workers']} x {job['worker_type']}"
+    if job["max_capacity"]:
+        return f"MaxCapacity {job['max_capacity']:g} DPU"
+    return "unknown"
+
+
+def _sources(sources: dict[str, Any]) -> str:
+    parts = [f"run history ({sources['run_history']['runs']} runs)"]
+    cloudwatch = sources["cloudwatch"]
+    if cloudwatch["available"]:
+        parts.append(f"CloudWatch ({cloudwatch['runs_with_metrics']} runs with metrics)")
+    else:
+        parts.append(
+            "no CloudWatch metrics"
+            + ("" if cloudwatch["enabled"] else " (--enable-metrics is off)")
+        )
+    logs = sources["eventlogs"]
+    if logs["available"]:
+        count = logs["applications"]
+        parts.append(f"Spark event logs ({count} application{'s' if count != 1 else ''})")
+    elif logs["relevant"]:
+        parts.append("no Spark event logs" + ("" if logs["enabled"] else " (Spark UI is off)"))
+    return "; ".join(parts)
+
+
+def render(rec: dict[str, Any]) -> str:
+    job, summary, window = rec["job"], rec["summary"], rec["window"]
+    change = summary["usd_change"]
+    trend = (
+        "no earlier window to compare" if change is None else f"{change:+.0%} on the window before"
+    )
+    lines = [
+        f"# {job['name']}",
+        "",
+        f"{JOB_TYPES.get(job['type'], job['type'] or 'unknown type')} job on Glue "
+        f"{job['glue_version'] or '?'}, {_workers(job)}, {job['execution_class']}, Auto Scaling "
+        f"{'on' if job['autoscaling'] else 'off'}, timeout {job['timeout_min'] or '?'} min.",
+        "",
+        f"Last {window['days']} days (to {window['end'][:10] or '?'}): **{summary['runs']} runs**, "
+        f"**{summary['dpu_hours']:,.1f} DPU-hours**, **{_money(summary['usd'])}** "
+        f"({trend}; weekly {sparkline([w['usd'] for w in summary['weekly_usd']])}); "
+        f"failure rate {(summary['failure_rate'] or 0):.0%}"
+        + (
+            f", {_money(summary['failed_usd'])} burned by failed runs"
+            if summary["failed_usd"]
+            else ""
+        )
+        + (
+            f"; median runtime {summary['runtime_p50_s'] / 60:.1f} min"
+            if summary["runtime_p50_s"]
+            else ""
+        )
+        + ".",
+        "",
+        f"Data: {_sources(rec['sources'])}.",
+        "",
+    ]
+    if rec["run"]:
+        lines += _run_lines(rec["run"])
+    findings = rec["findings"]
+    if not findings:
+        lines += [
+            "No open findings."
+            if rec["analysed_as_of"]
+            else "Not analysed yet: run `advisor analyze`.",
+            "",
+        ]
+    for number, finding in enumerate(findings, 1):
+        saving = finding["savings"]["usd_month"]
+        lines += [
+            f"## {number}. [{finding['severity']}] {finding['title']}",
+            "",
+            f"`{finding['rule_id']}` ({finding['problem']})"
+            + (f", saves about **{_money(saving)} a month**" if saving else "")
+            + (
+                f" ({finding['savings']['dpu_hours_month']:,.1f} DPU-hours)"
+                if finding["savings"]["dpu_hours_month"]
+                else ""
+            ),
+            "",
+            finding["message"],
+            "",
+        ]
+        lines += [f"- {text}" for text in finding["advice"]] + [""]
+        remediation = finding["remediation"]
+        if remediation.get("aws_cli"):
+            lines += ["AWS CLI:", "", "```sh", remediation["aws_cli"], "```", ""]
+            lines += ["Terraform:", "", "```hcl", remediation["terraform"], "```", ""]
+        lines += [f"> {note}" for note in remediation.get("notes", [])]
+        if remediation.get("notes"):
+            lines.append("")
+        evidence = [(k, v) for k, v in finding["evidence"].items() if v is not None]
+        if evidence:
+            lines += ["| evidence | value |", "| --- | --- |"]
+            lines += [f"| {k} | {_cell(v)} |" for k, v in evidence]
+            lines.append("")
+    lines += _whatif_lines(rec["whatif"])
+    return "\n".join(lines).rstrip() + "\n"
+
+
+def _run_lines(run: dict[str, Any]) -> list[str]:
+    lines = [
+        f"## Run {run['id']}",
+        "",
+        f"{run['state']} (attempt {run['attempt']}), started {run['started_on'][:16]}, "
+        f"{(run['execution_time_s'] or 0) / 60:.1f} min on {run['number_of_workers']} x "
+        f"{run['worker_type']}: {run['dpu_hours'] or 0:.2f} DPU-hours, {_money(run['usd'])}.",
+        "",
+    ]
+    if run["error_message"]:
+        lines += [f"Failed ({run['failure_cause']}): `{_cell(run['error_message'])[:300]}`", ""]
+    if run["anomaly"]:
+        lines += [
+            f"Anomalous: {run['anomaly']['ratio_to_median']:.1f}x the job's median runtime "
+            f"({'; '.join(run['anomaly']['reasons'])}).",
+            "",
+        ]
+    if run["spark"]:
+        spark = run["spark"]
+        lines += [
+            f"Spark: {spark['tasks']} tasks ({spark['failed_tasks']} failed) on "
+            f"{spark['executors']} executors, {(spark['disk_bytes_spilled'] or 0) / 1e9:.2f} GB "
+            f"spilled to disk, executors busy {(spark['executor_utilization'] or 0):.0%}.",
+            "",
+        ]
+    return lines
+
+
+def _whatif_lines(whatif: dict[str, Any] | None) -> list[str]:
+    if not whatif:
+        return []
+    lines = ["## What-if", ""]
+    error = whatif["model_error"]
+    if not whatif["trusted"]:
+        lines += [
+            f"The replay of run {whatif['run_id']} is not trusted: {'; '.join(whatif['doubts'])}.",
+            "",
+        ]
+        return lines
+    best = whatif["best"]
+    lines += [
+        f"Replay of run {whatif['run_id']} ({whatif['log_config']}), "
+        f"{error:.1%} off its own runtime. Cheapest within {whatif['sla']:.0%} of today's "
+        f"runtime: **{best['label'] if best else 'today'}**"
+        + (
+            f", {_money(whatif['saving_usd_month'])} a month less."
+            if whatif["saving_usd_month"]
+            else "."
+        ),
+        "",
+        "| configuration | runtime | DPU-hours/run | cost/run |",
+        "| --- | --- | --- | --- |",
+    ]
+    shown = list(whatif["frontier"])
+    for extra in (whatif["current"], best):
+        if extra and extra not in shown:
+            shown.append(extra)
+    for row in sorted(shown, key=lambda r: r["runtime_s"]):
+        mark = " (now)" if row == whatif["current"] else (" (pick)" if row == best else "")
+        lines.append(
+            f"| {row['label']}{mark} | {row['runtime_s'] / 60:.1f} min | {row['dpu_hours']:.2f} "
+            f"| {_money(row['usd'])} |"
+        )
+    return [*lines, ""]

@@ -1,0 +1,327 @@
+"""The weekly cost report's data: one ISO week of the store, compared with the weeks before.
+
+Pure reading of the store (costs, findings, anomalies, features), so the HTML, markdown, CSV
+and JSON forms all show the same numbers.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+from collections import defaultdict
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+
+import orjson
+
+from advisor.analysis.features import FAILED_STATES, failure_cause
+from advisor.jobargs import event_log_path, flag
+from advisor.store import Store
+from advisor.timeutil import parse_ts
+
+HISTORY_WEEKS = 8  # weeks shown in the trend and sparklines, this one included
+SPARK = ("glueetl", "gluestreaming")
+JOB_TYPES = {
+    "glueetl": "Spark",
+    "gluestreaming": "Spark streaming",
+    "pythonshell": "Python shell",
+    "glueray": "Ray",
+}
+_WEEK = re.compile(r"^(\d{4})-W(\d{2})$")
+
+
+def parse_week(text: str) -> date:
+    """'2026-W47' -> the Monday that starts it."""
+    match = _WEEK.match(text or "")
+    if not match:
+        raise ValueError(f"expected an ISO week like 2026-W47, got {text!r}")
+    try:
+        return date.fromisocalendar(int(match.group(1)), int(match.group(2)), 1)
+    except ValueError as exc:
+        raise ValueError(f"{text} is not a week of that year") from exc
+
+
+def week_label(monday: date) -> str:
+    year, week, _ = monday.isocalendar()
+    return f"{year}-W{week:02d}"
+
+
+def last_full_week(store: Store) -> date | None:
+    """The ISO week before the one holding the newest run (that one may still be running)."""
+    newest = store.latest_run_start()
+    if newest is None:
+        return None
+    day = parse_ts(newest).date()
+    return day - timedelta(days=day.weekday() + 7)
+
+
+def _iso(day: date) -> str:
+    return datetime(day.year, day.month, day.day, tzinfo=UTC).isoformat(timespec="milliseconds")
+
+
+def _sum(rows: list[dict[str, Any]], key: str) -> float:
+    return round(sum(r[key] or 0 for r in rows), 4)
+
+
+def _group(rows: list[dict[str, Any]], key: str) -> list[dict[str, Any]]:
+    groups: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    for row in rows:
+        groups[row[key] or "unknown"].append(row)
+    out = [
+        {
+            key: name,
+            "runs": len(members),
+            "dpu_hours": _sum(members, "dpu_hours"),
+            "usd": round(_sum(members, "cost_usd"), 2),
+        }
+        for name, members in groups.items()
+    ]
+    return sorted(out, key=lambda g: (-g["usd"], -g["dpu_hours"], str(g[key])))
+
+
+def weekly_report(store: Store, monday: date | None = None, top: int = 10) -> dict[str, Any]:
+    monday = monday or last_full_week(store)
+    if monday is None:
+        raise LookupError("the store has no runs: collect or import first")
+    first = monday - timedelta(weeks=HISTORY_WEEKS - 1)
+    rows = store.runs_with_costs_between(_iso(first), _iso(monday + timedelta(weeks=1)))
+    weeks: list[list[dict[str, Any]]] = [[] for _ in range(HISTORY_WEEKS)]
+    for row in rows:
+        index = (parse_ts(row["started_on"]).date() - first).days // 7
+        weeks[index].append(row)
+    this, previous, before = weeks[-1], weeks[-2], weeks[-5:-1]
+    usd = round(_sum(this, "cost_usd"), 2)
+    previous_usd = round(_sum(previous, "cost_usd"), 2)
+    average_usd = round(sum(_sum(w, "cost_usd") for w in before) / len(before), 2)
+    by_job = _by_job(this, weeks, store)
+    failed = [r for r in this if r["state"] in FAILED_STATES]
+    causes = defaultdict(lambda: {"runs": 0, "usd": 0.0, "dpu_hours": 0.0})
+    for row in failed:
+        cause = causes[failure_cause(row["error_message"], row["state"])]
+        cause["runs"] += 1
+        cause["usd"] = round(cause["usd"] + (row["cost_usd"] or 0), 2)
+        cause["dpu_hours"] = round(cause["dpu_hours"] + (row["dpu_hours"] or 0), 4)
+    retries = [r for r in this if (r["attempt"] or 0) > 0]
+    start_iso = _iso(monday)
+    findings = store.open_findings()
+    return {
+        "week": week_label(monday),
+        "start": start_iso,
+        "end": _iso(monday + timedelta(weeks=1)),
+        "totals": {
+            "usd": usd,
+            "dpu_hours": _sum(this, "dpu_hours"),
+            "runs": len(this),
+            "failed_runs": len(failed),
+            "previous_week_usd": previous_usd,
+            "change_vs_previous": (usd / previous_usd - 1) if previous_usd else None,
+            "four_week_average_usd": average_usd,
+            "change_vs_average": (usd / average_usd - 1) if average_usd else None,
+            "unpriced_runs": sum(1 for r in this if r["cost_usd"] is None),
+        },
+        "weekly": [
+            {
+                "week": week_label(first + timedelta(weeks=i)),
+                "usd": round(_sum(w, "cost_usd"), 2),
+                "dpu_hours": _sum(w, "dpu_hours"),
+            }
+            for i, w in enumerate(weeks)
+        ],
+        "top_jobs": by_job[:top],
+        "jobs": by_job,
+        "by_job_type": _group(
+            [{**r, "job_type": JOB_TYPES.get(r["command_name"], r["command_name"])} for r in this],
+            "job_type",
+        ),
+        "by_worker_type": _group(this, "worker_type"),
+        "by_execution_class": _group(this, "execution_class"),
+        "failures": {
+            "usd": round(_sum(failed, "cost_usd"), 2),
+            "dpu_hours": _sum(failed, "dpu_hours"),
+            "by_cause": dict(sorted(causes.items(), key=lambda kv: -kv[1]["usd"])),
+            "retry_runs": len(retries),
+            "retry_usd": round(_sum(retries, "cost_usd"), 2),
+        },
+        "savings": _savings(findings),
+        "new_findings": [_brief(f) for f in findings if (f["first_seen"] or "") >= start_iso],
+        "resolved_findings": [_brief(f) for f in store.resolved_findings_since(start_iso)],
+        "anomalies": [
+            {**a, "reasons": orjson.loads(a["reasons"])}
+            for a in store.anomalies_between(start_iso, _iso(monday + timedelta(weeks=1)))
+        ],
+        "coverage": _coverage(store, this),
+    }
+
+
+def _by_job(this: list[dict], weeks: list[list[dict]], store: Store) -> list[dict[str, Any]]:
+    history: dict[str, list[float]] = defaultdict(lambda: [0.0] * len(weeks))
+    for index, week in enumerate(weeks):
+        for row in week:
+            history[row["job_name"]][index] += row["cost_usd"] or 0
+    jobs = {j["name"]: j for j in store.jobs()}
+    out = []
+    for group in _group(this, "job_name"):
+        job = jobs.get(group["job_name"], {})
+        members = [r for r in this if r["job_name"] == group["job_name"]]
+        out.append(
+            {
+                **group,
+                "job_type": JOB_TYPES.get(job.get("command_name"), job.get("command_name")),
+                "workers": (
+                    f"{job['number_of_workers']} x {job['worker_type']}"
+                    if job.get("number_of_workers")
+                    else job.get("worker_type")
+                ),
+                "execution_class": job.get("execution_class") or "STANDARD",
+                "failed_runs": sum(1 for r in members if r["state"] in FAILED_STATES),
+                "weekly_usd": [round(v, 2) for v in history[group["job_name"]]],
+            }
+        )
+    return out
+
+
+def _brief(finding: dict[str, Any]) -> dict[str, Any]:
+    advice = orjson.loads(finding["advice"] or "[]")
+    return {
+        "job_name": finding["job_name"],
+        "rule_id": finding["rule_id"],
+        "problem": finding["problem"],
+        "severity": finding["severity"],
+        "title": finding["title"],
+        "fix": advice[0] if advice else "",
+        "usd_month": finding["savings_usd_month"],
+        "dpu_hours_month": finding["savings_dpu_hours_month"],
+    }
+
+
+def _savings(findings: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    with_money = [_brief(f) for f in findings if (f["savings_usd_month"] or 0) > 0]
+    return sorted(with_money, key=lambda f: -f["usd_month"])
+
+
+def _coverage(store: Store, this: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Jobs that ran this week without metrics or (Spark) event logs, and what to enable."""
+    ran = {r["job_name"] for r in this}
+    measured = {r["job_name"] for r in this if r["has_metrics"]}
+    logged = {r["job_name"] for r in this if r["has_eventlog"]}
+    out = []
+    for job in store.jobs():
+        if job["name"] not in ran:
+            continue
+        arguments = orjson.loads(job.get("default_arguments") or "{}")
+        missing = []
+        if job["name"] not in measured and job.get("command_name") != "pythonshell":
+            missing.append(
+                "CloudWatch metrics: none collected"
+                if flag(arguments, "--enable-metrics")
+                else "CloudWatch metrics: set --enable-metrics true and "
+                "--enable-observability-metrics true"
+            )
+        if job.get("command_name") in SPARK and job["name"] not in logged:
+            missing.append(
+                "Spark event logs: none collected"
+                if event_log_path(arguments)
+                else "Spark event logs: set --enable-spark-ui true and --spark-event-logs-path"
+            )
+        if missing:
+            out.append({"job_name": job["name"], "missing": missing})
+    return out
+
+
+# ---- flat forms ---------------------------------------------------------------------------------
+
+CSV_FIELDS = (
+    "week",
+    "job_name",
+    "job_type",
+    "workers",
+    "execution_class",
+    "runs",
+    "failed_runs",
+    "dpu_hours",
+    "usd",
+)
+
+
+def to_csv(report: dict[str, Any]) -> str:
+    """Cost by job for the week (every job, not only the top ten), for finance tools."""
+    buffer = io.StringIO()
+    writer = csv.DictWriter(
+        buffer, fieldnames=CSV_FIELDS, extrasaction="ignore", lineterminator="\n"
+    )
+    writer.writeheader()
+    for row in report["jobs"]:
+        writer.writerow({**row, "week": report["week"]})
+    return buffer.getvalue()
+
+
+def _money(value: float | None) -> str:
+    return "—" if value is None else f"${value:,.2f}"
+
+
+def _change(value: float | None) -> str:
+    return "—" if value is None else f"{value:+.0%}"
+
+
+def _md(text: Any) -> str:
+    return str(text).replace("|", "\\|").replace("\n", " ")
+
+
+def to_markdown(report: dict[str, Any]) -> str:
+    totals, failures = report["totals"], report["failures"]
+    lines = [
+        f"# Glue cost report, {report['week']}",
+        "",
+        f"**{_money(totals['usd'])}** and **{totals['dpu_hours']:,.1f} DPU-hours** over "
+        f"{totals['runs']:,} runs ({_change(totals['change_vs_previous'])} on the week before, "
+        f"{_change(totals['change_vs_average'])} on the 4-week average of "
+        f"{_money(totals['four_week_average_usd'])}). Failed runs burned "
+        f"{_money(failures['usd'])}; retries {_money(failures['retry_usd'])}.",
+        "",
+        "## Top jobs",
+        "",
+        "| job | type | workers | runs | failed | DPU-hours | cost |",
+        "| --- | --- | --- | ---: | ---: | ---: | ---: |",
+    ]
+    lines += [
+        f"| {_md(j['job_name'])} | {_md(j['job_type'])} | {_md(j['workers'])} | {j['runs']} | "
+        f"{j['failed_runs']} | {j['dpu_hours']:,.1f} | {_money(j['usd'])} |"
+        for j in report["top_jobs"]
+    ]
+    lines += ["", "## Savings opportunities", ""]
+    lines += [
+        f"- **{_money(s['usd_month'])}/month** {_md(s['job_name'])}: {_md(s['title'])}. "
+        f"{_md(s['fix'])}"
+        for s in report["savings"][:15]
+    ] or ["- none with a dollar figure"]
+    lines += ["", "## Money burned by failed runs", ""]
+    lines += [
+        f"- {cause}: {_money(v['usd'])} ({v['runs']} runs)"
+        for cause, v in failures["by_cause"].items()
+    ] or ["- no failed runs"]
+    lines += [
+        "",
+        "## Findings",
+        "",
+        f"{len(report['new_findings'])} new and {len(report['resolved_findings'])} resolved "
+        "since the week began.",
+    ]
+    lines += [
+        f"- new [{f['severity']}] {_md(f['job_name'])}: {_md(f['title'])}"
+        for f in report["new_findings"][:20]
+    ]
+    lines += [
+        f"- resolved {_md(f['job_name'])}: {_md(f['title'])}" for f in report["resolved_findings"]
+    ]
+    lines += ["", "## Anomalous runs", ""]
+    lines += [
+        f"- {_md(a['job_name'])} {a['run_id']}: {a['ratio']:.1f}x its median "
+        f"({_md('; '.join(a['reasons']))}), {_money(a['extra_usd'])} extra"
+        for a in report["anomalies"]
+    ] or ["- none"]
+    lines += ["", "## Coverage", ""]
+    lines += [
+        f"- {_md(c['job_name'])}: {_md('; '.join(c['missing']))}" for c in report["coverage"]
+    ] or ["- every job that ran has metrics and event logs"]
+    return "\n".join(lines) + "\n"

@@ -1,0 +1,231 @@
+"""What each dashboard page reads from the store: small frames from pre-aggregated tables
+(`daily_costs`, `job_features`, `findings`, `job_whatif`) and one job's runs. Never analysis."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from typing import Any
+
+import orjson
+import pandas as pd
+
+from advisor.analysis.rules import SEVERITIES
+from advisor.store import Store
+
+SEVERITY_RANK = {s: i for i, s in enumerate(SEVERITIES)}
+DIMENSIONS = {
+    "job_name": "job",
+    "job_type": "job type",
+    "worker_type": "worker type",
+    "execution_class": "execution class",
+}
+JOB_TYPES = {
+    "glueetl": "Spark",
+    "gluestreaming": "Spark streaming",
+    "pythonshell": "Python shell",
+    "glueray": "Ray",
+}
+
+
+def daily(store: Store, days: int | None = None) -> pd.DataFrame:
+    """Cost per day and job (the last `days` days before the newest one, or all)."""
+    frame = pd.DataFrame(store.daily_costs())
+    if frame.empty:
+        return frame
+    frame["job_type"] = frame["job_type"].map(lambda t: JOB_TYPES.get(t, t))
+    if days:
+        newest = date.fromisoformat(frame["day"].max())
+        frame = frame[frame["day"] >= (newest - timedelta(days=days - 1)).isoformat()]
+    return frame
+
+
+def cost_over_time(frame: pd.DataFrame, by: str, top: int = 8) -> pd.DataFrame:
+    """Daily cost split by a dimension, its `top` biggest kept and the rest as 'other'."""
+    if frame.empty:
+        return frame
+    totals = frame.groupby(by)["usd"].sum().sort_values(ascending=False)
+    keep = set(totals.index[:top])
+    series = frame.assign(group=frame[by].where(frame[by].isin(keep), "other"))
+    return series.groupby(["day", "group"], as_index=False)["usd"].sum()
+
+
+def kpis(store: Store) -> dict[str, Any]:
+    frame = daily(store)
+    out: dict[str, Any] = {"days": 0}
+    if not frame.empty:
+        newest = date.fromisoformat(frame["day"].max())
+
+        def window(start: int, end: int) -> pd.DataFrame:
+            lo = (newest - timedelta(days=end - 1)).isoformat()
+            hi = (newest - timedelta(days=start - 1)).isoformat() if start else "9999"
+            return frame[(frame["day"] >= lo) & (frame["day"] < hi)]
+
+        week, last_week = window(0, 7), window(7, 14)
+        month, last_month = window(0, 30), window(30, 60)
+        out.update(
+            days=frame["day"].nunique(),
+            newest_day=newest.isoformat(),
+            week_usd=float(week["usd"].sum()),
+            week_change=_change(week["usd"].sum(), last_week["usd"].sum()),
+            month_usd=float(month["usd"].sum()),
+            month_change=_change(month["usd"].sum(), last_month["usd"].sum()),
+            month_dpu_hours=float(month["dpu_hours"].sum()),
+            month_failed_usd=float(month["failed_usd"].sum()),
+        )
+    counts = store.db.execute(
+        "select severity, count(*), sum(coalesce(savings_usd_month, 0)) from findings "
+        "where status = 'open' group by severity"
+    ).fetchall()
+    out["findings_by_severity"] = {s: n for s, n, _ in counts}
+    out["savings_usd_month"] = float(sum(v for _, _, v in counts))
+    return out
+
+
+def _change(now: float, before: float) -> float | None:
+    return float(now / before - 1) if before else None
+
+
+def findings(store: Store, include_resolved: bool = True) -> pd.DataFrame:
+    rows = list(
+        store.db.query(
+            "select id, job_name, rule_id, problem, severity, status, title, message, advice, "
+            "savings_usd_month, savings_dpu_hours_month, first_seen, last_seen, resolved_at, "
+            "score from findings order by score desc, id"
+        )
+    )
+    frame = pd.DataFrame(rows)
+    if frame.empty:
+        return frame
+    if not include_resolved:
+        frame = frame[frame["status"] != "resolved"]
+    frame["fix"] = frame["advice"].map(lambda a: (orjson.loads(a or "[]") or [""])[0])
+    return frame.drop(columns=["advice"])
+
+
+def jobs_table(store: Store) -> list[dict[str, Any]]:
+    """One row per job: weekly cost and trend, runs, failures, runtimes, config, findings."""
+    frame = daily(store, days=56)
+    features = {
+        row["job_name"]: orjson.loads(row["features"])
+        for row in store.db.query("select job_name, features from job_features")
+    }
+    open_findings = findings(store, include_resolved=False)
+    worst: dict[str, tuple[int, str]] = {}
+    saving: dict[str, float] = {}
+    if not open_findings.empty:
+        for row in open_findings.itertuples():
+            rank = SEVERITY_RANK[row.severity]
+            if rank > worst.get(row.job_name, (-1, ""))[0]:
+                worst[row.job_name] = (rank, f"{row.severity}: {row.title}")
+            money = 0.0 if pd.isna(row.savings_usd_month) else float(row.savings_usd_month)
+            saving[row.job_name] = saving.get(row.job_name, 0.0) + money
+    weekly: dict[str, list[float]] = {}
+    last_week: dict[str, float] = {}
+    runs: dict[str, int] = {}
+    if not frame.empty:
+        days = pd.to_datetime(frame["day"])
+        frame = frame.assign(week=7 - (days.max() - days).dt.days // 7)
+        pivot = frame.pivot_table(index="job_name", columns="week", values="usd", aggfunc="sum")
+        for job, values in pivot.fillna(0).iterrows():
+            weekly[job] = [float(values.get(w, 0.0)) for w in range(8)]
+            last_week[job] = weekly[job][-1]
+        recent = frame[frame["week"] >= 4].groupby("job_name")["runs"].sum()  # 4 weeks
+        runs = {job: int(n) for job, n in recent.items()}
+    out = []
+    for job in store.jobs():
+        name = job["name"]
+        f = features.get(name, {})
+        workers = (
+            f"{job['number_of_workers']} x {job['worker_type']}"
+            if job.get("number_of_workers")
+            else (f"{job['max_capacity']:g} DPU" if job.get("max_capacity") else "")
+        )
+        out.append(
+            {
+                "job": name,
+                "type": JOB_TYPES.get(job.get("command_name"), job.get("command_name")),
+                "workers": workers,
+                "cost_last_7d": round(last_week.get(name, 0.0), 2),
+                "trend": sparkline(weekly.get(name, [0.0] * 8)),
+                "runs_28d": runs.get(name, 0),
+                "failure_rate": round(f["failure_rate"], 4)
+                if f.get("failure_rate") is not None
+                else None,
+                "p50_min": _minutes(f.get("runtime_p50_s")),
+                "p95_min": _minutes(f.get("runtime_p95_s")),
+                "worst_finding": worst.get(name, (-1, ""))[1],
+                "saving_month": round(saving.get(name, 0.0), 2),
+            }
+        )
+    return sorted(out, key=lambda r: -r["cost_last_7d"])
+
+
+def _minutes(seconds: float | None) -> float | None:
+    return None if seconds is None else round(seconds / 60, 1)
+
+
+def sparkline(values: list[float]) -> str:
+    bars = "▁▂▃▄▅▆▇█"
+    top = max(values, default=0)
+    return "".join(bars[min(7, int(v / top * 7.999))] if top else bars[0] for v in values)
+
+
+def job_runs(store: Store, job: str) -> pd.DataFrame:
+    frame = pd.DataFrame(
+        store.db.query(
+            "select r.id, r.state, r.attempt, r.started_on, r.execution_time_s, "
+            "r.number_of_workers, r.worker_type, c.cost_usd, c.dpu_hours, a.ratio as anomaly, "
+            "a.reasons as anomaly_reasons from job_runs r "
+            "left join run_costs c on c.run_id = r.id "
+            "left join run_anomalies a on a.run_id = r.id "
+            "where r.job_name = ? order by r.started_on",
+            [job],
+        )
+    )
+    if not frame.empty:
+        frame["started_on"] = pd.to_datetime(frame["started_on"], utc=True)
+    return frame
+
+
+def job_versions(store: Store, job: str) -> list[dict[str, Any]]:
+    return list(
+        store.db.query(
+            "select hash, valid_from, first_seen, definition from job_versions where name = ? "
+            "order by coalesce(valid_from, first_seen)",
+            [job],
+        )
+    )
+
+
+CLOUDWATCH_PANELS = {
+    "heap": ("glue.ALL.jvm.heap.usage", "glue.driver.jvm.heap.usage"),
+    "utilization": ("glue.driver.workerUtilization",),
+    "executors": (
+        "glue.driver.ExecutorAllocationManager.executors.numberMaxNeededExecutors",
+        "glue.driver.ExecutorAllocationManager.executors.numberAllExecutors",
+    ),
+}
+
+
+def job_metrics(store: Store, job: str) -> pd.DataFrame:
+    """Per run and metric: the peak value (Maximum, else Average) CloudWatch recorded."""
+    wanted = sorted({m for names in CLOUDWATCH_PANELS.values() for m in names})
+    frame = pd.DataFrame(
+        store.db.query(
+            "select m.run_id, m.metric, max(m.value) as value, min(r.started_on) as started_on "
+            "from run_metrics m join job_runs r on r.id = m.run_id "
+            f"where m.job_name = ? and m.metric in ({','.join('?' for _ in wanted)}) "
+            "and m.stat in ('Maximum', 'Average') group by m.run_id, m.metric",
+            [job, *wanted],
+        )
+    )
+    if not frame.empty:
+        frame["started_on"] = pd.to_datetime(frame["started_on"], utc=True)
+    return frame
+
+
+def latest_stages(store: Store, job: str) -> tuple[dict[str, Any] | None, list[dict[str, Any]]]:
+    app = store.latest_spark_app_of(job)
+    if app is None:
+        return None, []
+    return app, store.spark_stages_of(app["run_id"], app["app_id"])

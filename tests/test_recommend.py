@@ -1,0 +1,189 @@
+"""`advisor recommend <job>`: every format and exit code, on the analysed sample fleet."""
+
+from __future__ import annotations
+
+import json
+import re
+import shlex
+
+import click
+import pytest
+from click.testing import CliRunner
+
+from advisor.analysis.findings import analyze
+from advisor.cli import main
+from advisor.collect.importer import import_directory
+from advisor.report.remediation import apply_change, snippets
+from advisor.store import Store
+from tests.conftest import SAMPLE
+
+FINDING_KEYS = {
+    "rule_id",
+    "problem",
+    "severity",
+    "title",
+    "message",
+    "advice",
+    "evidence",
+    "savings",
+}
+
+
+@pytest.fixture(scope="module")
+def db(tmp_path_factory):
+    path = tmp_path_factory.mktemp("rec") / "advisor.db"
+    store = Store(path)
+    import_directory(store, SAMPLE)
+    analyze(store)
+    store.close()
+    return str(path)
+
+
+def run(*args: str):
+    return CliRunner().invoke(main, list(args))
+
+
+def recommend_json(db: str, job: str, *extra: str) -> dict:
+    result = run("recommend", job, "--db", db, "--format", "json", *extra)
+    assert result.exit_code == 0, result.output
+    return json.loads(result.stdout)
+
+
+def test_json_lists_findings_with_the_documented_fields(db):
+    rec = recommend_json(db, "marketing_attribution")
+    assert rec["job"]["name"] == "marketing_attribution"
+    assert rec["job"]["worker_type"] == "G.2X" and rec["job"]["number_of_workers"] == 40
+    assert rec["findings"], "the sample plants over-provisioning on this job"
+    for finding in rec["findings"]:
+        assert set(finding) >= FINDING_KEYS
+        assert isinstance(finding["advice"], list) and isinstance(finding["evidence"], dict)
+        assert set(finding["savings"]) == {"dpu_hours_month", "usd_month"}
+    assert "over_provisioned" in {f["problem"] for f in rec["findings"]}
+    store = Store(db)
+    scores = {r["rule_id"]: r["score"] for r in store.open_findings("marketing_attribution")}
+    ordered = [scores[f["rule_id"]] for f in rec["findings"]]
+    assert ordered == sorted(ordered, reverse=True)
+
+
+def test_header_totals_are_the_stores_sums(db):
+    rec = recommend_json(db, "orders_daily_etl")
+    window = rec["window"]
+    store = Store(db)
+    usd, runs = store.db.execute(
+        "select sum(c.cost_usd), count(*) from job_runs r join run_costs c on c.run_id = r.id "
+        "where r.job_name = ? and r.started_on >= ? and r.started_on < ?",
+        ["orders_daily_etl", window["start"], window["end"]],
+    ).fetchone()
+    assert rec["summary"]["runs"] == runs and rec["summary"]["usd"] == pytest.approx(usd, abs=0.01)
+    assert sum(w["usd"] for w in rec["summary"]["weekly_usd"]) == pytest.approx(usd, abs=0.05)
+    sources = rec["sources"]
+    assert sources["run_history"]["available"] and sources["eventlogs"]["available"]
+    assert sources["cloudwatch"]["runs_with_metrics"] > 0
+
+
+def test_a_job_without_metrics_says_what_is_missing(db):
+    rec = recommend_json(db, "py_shell_api_pull")
+    assert rec["sources"]["cloudwatch"]["available"] is False
+    assert rec["sources"]["eventlogs"]["relevant"] is False
+    markdown = run("recommend", "py_shell_api_pull", "--db", db, "--format", "markdown").stdout
+    assert "no CloudWatch metrics (--enable-metrics is off)" in markdown
+
+
+def test_update_job_snippet_carries_the_whole_definition_changed(db):
+    rec = recommend_json(db, "marketing_attribution")
+    finding = next(f for f in rec["findings"] if f["rule_id"] == "over_provisioned")
+    command = finding["remediation"]["aws_cli"]
+    words = shlex.split(command)
+    assert words[:5] == ["aws", "glue", "update-job", "--job-name", "marketing_attribution"]
+    update = json.loads(words[words.index("--job-update") + 1])
+    assert update["NumberOfWorkers"] == finding["change"]["NumberOfWorkers"] < 40
+    assert "MaxCapacity" not in update  # Glue refuses it beside a worker type
+    assert update["Role"] and update["Command"]["ScriptLocation"] and update["DefaultArguments"]
+    assert f"number_of_workers = {update['NumberOfWorkers']}" in finding["remediation"]["terraform"]
+
+
+def test_redacted_arguments_are_flagged_in_snippets():
+    definition = {
+        "Role": "r",
+        "WorkerType": "G.1X",
+        "NumberOfWorkers": 10,
+        "MaxCapacity": 10.0,
+        "DefaultArguments": {"--db-password": "***REDACTED***", "--x": "1"},
+    }
+    out = snippets("finance", definition, {"DefaultArguments.--enable-auto-scaling": "true"})
+    assert any("--db-password" in note for note in out["notes"])
+    update = apply_change(definition, {"Timeout": 60})
+    assert update["Timeout"] == 60 and "MaxCapacity" not in update
+    shell = apply_change({"MaxCapacity": 1.0, "Role": "r"}, {"MaxCapacity": 0.0625})
+    assert shell == {"MaxCapacity": 0.0625, "Role": "r"}
+    assert snippets("x", None, {"Timeout": 5})["notes"][0].startswith("the job's definition")
+
+
+def test_text_and_markdown_show_every_finding(db):
+    rec = recommend_json(db, "marketing_attribution")
+    markdown = run("recommend", "marketing_attribution", "--db", db, "--format", "markdown")
+    text = run("recommend", "marketing_attribution", "--db", db)
+    assert markdown.exit_code == 0 and text.exit_code == 0
+    for finding in rec["findings"]:
+        assert f"[{finding['severity']}] {finding['title']}" in markdown.stdout
+        assert finding["title"] in text.stdout
+    assert "```sh" in markdown.stdout and "aws glue update-job" in text.stdout
+
+
+def test_fail_on_exits_3_at_or_above_the_severity(db):
+    rec = recommend_json(db, "marketing_attribution")
+    worst = max(
+        ["low", "medium", "high", "critical"].index(f["severity"])
+        for f in rec["findings"]
+        if f["severity"] != "info"
+    )
+    levels = ["low", "medium", "high", "critical"]
+    at = run("recommend", "marketing_attribution", "--db", db, "--fail-on", levels[worst])
+    assert at.exit_code == 3
+    if worst < 3:
+        above = run(
+            "recommend", "marketing_attribution", "--db", db, "--fail-on", levels[worst + 1]
+        )
+        assert above.exit_code == 0
+
+
+def test_unknown_job_exits_2_with_the_closest_names(db):
+    result = run("recommend", "marketing_atribution", "--db", db)
+    assert result.exit_code == 2
+    assert "marketing_attribution" in result.output
+
+
+def test_one_run_in_detail(db):
+    store = Store(db)
+    failed = store.db.execute(
+        "select id from job_runs where job_name = 'py_shell_api_pull' and state = 'FAILED' "
+        "order by started_on desc limit 1"
+    ).fetchone()[0]
+    rec = recommend_json(db, "py_shell_api_pull", "--run-id", failed)
+    assert rec["run"]["id"] == failed and rec["run"]["state"] == "FAILED"
+    assert rec["run"]["failure_cause"]
+    other = store.db.execute(
+        "select id from job_runs where job_name = 'orders_daily_etl' limit 1"
+    ).fetchone()[0]
+    wrong = run("recommend", "py_shell_api_pull", "--db", db, "--run-id", other)
+    assert wrong.exit_code == 2 and "not a run of" in wrong.output
+
+
+def _verbs(group: click.Group, prefix: str = "advisor") -> list[tuple[str, click.Command]]:
+    out = []
+    for name, command in sorted(group.commands.items()):
+        full = f"{prefix} {name}"
+        if isinstance(command, click.Group):
+            out += _verbs(command, full)
+        else:
+            out.append((full, command))
+    return out
+
+
+def test_every_cli_verb_has_help_and_is_in_the_readme():
+    readme = (SAMPLE.parent / "README.md").read_text()
+    for name, command in _verbs(main):
+        assert (command.help or "").strip(), f"{name} has no help text"
+        result = run(*name.split()[1:], "--help")
+        assert result.exit_code == 0 and "Usage:" in result.output, name
+        assert re.search(rf"`{re.escape(name)}\b", readme), f"{name} is not in the README"

@@ -1,0 +1,200 @@
+"""The weekly cost report: every format, and the HTML opened in headless Chromium."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from datetime import date
+
+import pytest
+from click.testing import CliRunner
+from selenium.webdriver.common.by import By
+from selenium.webdriver.support.ui import WebDriverWait
+
+from advisor.analysis.findings import analyze
+from advisor.cli import main
+from advisor.collect.importer import import_directory
+from advisor.report.weekly import last_full_week, parse_week, weekly_report
+from advisor.report.weekly_html import render
+from advisor.store import Store
+from tests.browser import chrome, console_errors, requested_urls  # noqa: F401 (fixture)
+from tests.conftest import SAMPLE
+
+
+@pytest.fixture(scope="module")
+def db(tmp_path_factory):
+    path = tmp_path_factory.mktemp("report") / "advisor.db"
+    store = Store(path)
+    import_directory(store, SAMPLE)
+    analyze(store)
+    store.close()
+    return str(path)
+
+
+def week_sums(db: str, start: str, end: str) -> tuple[float, float, int]:
+    row = (
+        Store(db)
+        .db.execute(
+            "select sum(c.cost_usd), sum(c.dpu_hours), count(*) from job_runs r "
+            "left join run_costs c on c.run_id = r.id where r.started_on >= ? and r.started_on < ?",
+            [start, end],
+        )
+        .fetchone()
+    )
+    return row[0] or 0.0, row[1] or 0.0, row[2]
+
+
+def test_default_week_is_the_last_full_one_and_totals_are_the_stores(db):
+    store = Store(db)
+    report = weekly_report(store)
+    newest = store.latest_run_start()[:10]
+    assert report["end"][:10] <= newest  # a full week before the newest run's
+    assert parse_week(report["week"]) == last_full_week(store)
+    usd, dpu, runs = week_sums(db, report["start"], report["end"])
+    totals = report["totals"]
+    assert totals["usd"] == pytest.approx(usd, abs=0.01)
+    assert totals["dpu_hours"] == pytest.approx(dpu, abs=1e-3)
+    assert totals["runs"] == runs
+    assert sum(j["usd"] for j in report["jobs"]) == pytest.approx(usd, abs=0.05)
+    assert report["weekly"][-1]["usd"] == pytest.approx(usd, abs=0.01)
+    previous = report["weekly"][-2]["usd"]
+    assert totals["change_vs_previous"] == pytest.approx(usd / previous - 1, abs=1e-3)
+    assert (
+        len(report["top_jobs"]) == 10
+        and report["top_jobs"][0]["usd"] >= report["top_jobs"][1]["usd"]
+    )
+    ranked = [s["usd_month"] for s in report["savings"]]
+    assert ranked == sorted(ranked, reverse=True) and ranked
+
+
+def test_week_parsing():
+    assert parse_week("2026-W47") == date(2026, 11, 16)
+    for bad in ("2026-47", "2026-W54", ""):
+        with pytest.raises(ValueError):
+            parse_week(bad)
+
+
+def test_cli_formats(db, tmp_path):
+    runner = CliRunner()
+    week = weekly_report(Store(db))["week"]
+    as_json = runner.invoke(main, ["report", "--db", db, "--week", week, "--format", "json"])
+    assert as_json.exit_code == 0, as_json.output
+    data = json.loads(as_json.stdout)
+    assert data["week"] == week and set(data["totals"]) >= {"usd", "dpu_hours", "runs"}
+    as_csv = runner.invoke(main, ["report", "--db", db, "--week", week, "--format", "csv"])
+    rows = list(csv.DictReader(io.StringIO(as_csv.stdout)))
+    assert len(rows) == len(data["jobs"]) and {r["week"] for r in rows} == {week}
+    assert sum(float(r["usd"]) for r in rows) == pytest.approx(data["totals"]["usd"], abs=0.05)
+    markdown = runner.invoke(main, ["report", "--db", db, "--week", week, "--format", "markdown"])
+    assert markdown.stdout.startswith(f"# Glue cost report, {week}")
+    target = tmp_path / "r.html"
+    html = runner.invoke(main, ["report", "--db", db, "--week", week, "--out", str(target)])
+    assert html.exit_code == 0 and target.read_text().startswith("<!DOCTYPE html>")
+    bad = runner.invoke(main, ["report", "--db", db, "--week", "2026-W99"])
+    assert bad.exit_code == 2
+    empty = runner.invoke(main, ["report", "--db", str(tmp_path / "empty.db")])
+    assert empty.exit_code == 1 and "no runs" in empty.output
+
+
+def test_html_escapes_what_it_shows():
+    report = weekly_report_stub()
+    page = render(report)
+    assert "<img src=x onerror=alert(1)>" not in page
+    assert "&lt;img src=x onerror=alert(1)&gt;" in page
+
+
+def weekly_report_stub() -> dict:
+    evil = "<img src=x onerror=alert(1)>"
+    job = {
+        "job_name": evil,
+        "job_type": "Spark",
+        "workers": "2 x G.1X",
+        "execution_class": "STANDARD",
+        "runs": 1,
+        "failed_runs": 0,
+        "dpu_hours": 1.0,
+        "usd": 0.44,
+        "weekly_usd": [0.44] * 8,
+    }
+    group = {"runs": 1, "dpu_hours": 1.0, "usd": 0.44}
+    return {
+        "week": "2026-W47",
+        "start": "2026-11-16T00:00:00.000+00:00",
+        "end": "2026-11-23T00:00:00.000+00:00",
+        "totals": {
+            "usd": 0.44,
+            "dpu_hours": 1.0,
+            "runs": 1,
+            "failed_runs": 0,
+            "previous_week_usd": 0.0,
+            "change_vs_previous": None,
+            "four_week_average_usd": 0.0,
+            "change_vs_average": None,
+            "unpriced_runs": 0,
+        },
+        "weekly": [{"week": f"2026-W{40 + i}", "usd": 0.44, "dpu_hours": 1.0} for i in range(8)],
+        "top_jobs": [job],
+        "jobs": [job],
+        "by_job_type": [{"job_type": "Spark", **group}],
+        "by_worker_type": [{"worker_type": "G.1X", **group}],
+        "by_execution_class": [{"execution_class": "STANDARD", **group}],
+        "failures": {"usd": 0, "dpu_hours": 0, "by_cause": {}, "retry_runs": 0, "retry_usd": 0},
+        "savings": [
+            {
+                "job_name": evil,
+                "rule_id": "r",
+                "problem": "p",
+                "severity": "high",
+                "title": evil,
+                "fix": evil,
+                "usd_month": 1.0,
+                "dpu_hours_month": 2.0,
+            }
+        ],
+        "new_findings": [],
+        "resolved_findings": [],
+        "anomalies": [
+            {"job_name": evil, "run_id": "jr", "ratio": 3.0, "extra_usd": 1.0, "reasons": [evil]}
+        ],
+        "coverage": [{"job_name": evil, "missing": [evil]}],
+    }
+
+
+def test_report_in_headless_chromium(db, tmp_path, chrome):  # noqa: F811 (fixture)
+    report = weekly_report(Store(db))
+    page = tmp_path / "report.html"
+    page.write_text(render(report), encoding="utf-8")
+    requested_urls(chrome)  # drop what came before
+    chrome.get(page.as_uri())
+    WebDriverWait(chrome, 30).until(
+        lambda d: (
+            d.find_elements(By.CSS_SELECTOR, "#trend .main-svg")
+            and d.find_elements(By.CSS_SELECTOR, "#by-worker-type-chart .main-svg")
+        )
+    )
+    assert console_errors(chrome) == []
+    outside = [u for u in requested_urls(chrome) if not u.startswith(("file:", "data:"))]
+    assert outside == [], f"the report asked the network for {outside}"
+    usd, dpu, runs = week_sums(db, report["start"], report["end"])
+    shown = chrome.find_element(By.ID, "total-usd")
+    assert float(shown.get_attribute("data-usd")) == pytest.approx(usd, abs=0.01)
+    assert shown.text == f"${usd:,.2f}"
+    assert float(chrome.find_element(By.ID, "total-dpu").get_attribute("data-dpu")) == (
+        pytest.approx(dpu, abs=1e-3)
+    )
+    assert int(chrome.find_element(By.ID, "total-runs").get_attribute("data-runs")) == runs
+    rows = chrome.find_elements(By.CSS_SELECTOR, "#top-jobs tbody tr")
+    assert len(rows) == len(report["top_jobs"])
+    assert rows[0].find_element(By.TAG_NAME, "td").text == report["top_jobs"][0]["job_name"]
+
+
+def test_escaped_names_run_nothing_in_the_browser(tmp_path, chrome):  # noqa: F811 (fixture)
+    page = tmp_path / "evil.html"
+    page.write_text(render(weekly_report_stub()), encoding="utf-8")
+    chrome.get(page.as_uri())
+    WebDriverWait(chrome, 30).until(lambda d: d.find_elements(By.CSS_SELECTOR, "#trend .main-svg"))
+    assert chrome.find_elements(By.CSS_SELECTOR, "img") == []
+    cell = chrome.find_element(By.CSS_SELECTOR, "#top-jobs tbody td")
+    assert cell.text == "<img src=x onerror=alert(1)>"
+    assert console_errors(chrome) == []
