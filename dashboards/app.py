@@ -466,15 +466,17 @@ def create_app(db_path: str | Path) -> Dash:
 
     filters = [Input(f"filter-{c}", "value") for c in FINDING_FILTERS]
 
-    @app.callback(Output("findings-table", "data"), Output("findings-count", "children"), *filters)
-    def show_findings(*values: list[str] | None) -> Any:
+    def filtered(values: tuple[list[str] | None, ...]) -> pd.DataFrame:
         with_store = store()
         try:
-            frame = filter_findings(
-                data.findings(with_store), dict(zip(FINDING_FILTERS, values, strict=True))
-            )
+            selected = dict(zip(FINDING_FILTERS, values, strict=True))
+            return filter_findings(data.findings(with_store), selected)
         finally:
             with_store.close()
+
+    @app.callback(Output("findings-table", "data"), Output("findings-count", "children"), *filters)
+    def show_findings(*values: list[str] | None) -> Any:
+        frame = filtered(values)
         rows = frame.to_dict("records") if not frame.empty else []
         return rows, f"{len(rows)} findings"
 
@@ -485,15 +487,8 @@ def create_app(db_path: str | Path) -> Dash:
         prevent_initial_call=True,
     )
     def export(_clicks: int, *values: list[str] | None) -> Any:
-        with_store = store()
-        try:
-            frame = filter_findings(
-                data.findings(with_store), dict(zip(FINDING_FILTERS, values, strict=True))
-            )
-        finally:
-            with_store.close()
         buffer = io.StringIO()
-        frame.to_csv(buffer, index=False)
+        filtered(values).to_csv(buffer, index=False)
         return {"content": buffer.getvalue(), "filename": "glue-advisor-findings.csv"}
 
     return app

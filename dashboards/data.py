@@ -10,6 +10,7 @@ import orjson
 import pandas as pd
 
 from advisor.analysis.rules import SEVERITIES
+from advisor.report.labels import job_type, sparkline
 from advisor.store import Store
 
 SEVERITY_RANK = {s: i for i, s in enumerate(SEVERITIES)}
@@ -19,12 +20,6 @@ DIMENSIONS = {
     "worker_type": "worker type",
     "execution_class": "execution class",
 }
-JOB_TYPES = {
-    "glueetl": "Spark",
-    "gluestreaming": "Spark streaming",
-    "pythonshell": "Python shell",
-    "glueray": "Ray",
-}
 
 
 def daily(store: Store, days: int | None = None) -> pd.DataFrame:
@@ -32,7 +27,7 @@ def daily(store: Store, days: int | None = None) -> pd.DataFrame:
     frame = pd.DataFrame(store.daily_costs())
     if frame.empty:
         return frame
-    frame["job_type"] = frame["job_type"].map(lambda t: JOB_TYPES.get(t, t))
+    frame["job_type"] = frame["job_type"].map(job_type)
     if days:
         newest = date.fromisoformat(frame["day"].max())
         frame = frame[frame["day"] >= (newest - timedelta(days=days - 1)).isoformat()]
@@ -143,7 +138,7 @@ def jobs_table(store: Store) -> list[dict[str, Any]]:
         out.append(
             {
                 "job": name,
-                "type": JOB_TYPES.get(job.get("command_name"), job.get("command_name")),
+                "type": job_type(job.get("command_name")),
                 "workers": workers,
                 "cost_last_7d": round(last_week.get(name, 0.0), 2),
                 "trend": sparkline(weekly.get(name, [0.0] * 8)),
@@ -162,12 +157,6 @@ def jobs_table(store: Store) -> list[dict[str, Any]]:
 
 def _minutes(seconds: float | None) -> float | None:
     return None if seconds is None else round(seconds / 60, 1)
-
-
-def sparkline(values: list[float]) -> str:
-    bars = "▁▂▃▄▅▆▇█"
-    top = max(values, default=0)
-    return "".join(bars[min(7, int(v / top * 7.999))] if top else bars[0] for v in values)
 
 
 def job_runs(store: Store, job: str) -> pd.DataFrame:

@@ -44,6 +44,20 @@ def fleet(moto_endpoint, monkeypatch):
     return Fleet(moto_endpoint)
 
 
+@pytest.fixture(scope="session")
+def analysed_sample_db(tmp_path_factory) -> str:
+    """The sample fleet imported and analysed once, for tests that only read the outputs."""
+    from advisor.analysis.findings import analyze
+    from advisor.collect.importer import import_directory
+
+    path = tmp_path_factory.mktemp("analysed") / "advisor.db"
+    sample = Store(path)
+    import_directory(sample, SAMPLE)
+    analyze(sample)
+    sample.close()
+    return str(path)
+
+
 @pytest.fixture
 def store(tmp_path):
     s = Store(tmp_path / "advisor.db")

@@ -10,9 +10,7 @@ import click
 import pytest
 from click.testing import CliRunner
 
-from advisor.analysis.findings import analyze
 from advisor.cli import main
-from advisor.collect.importer import import_directory
 from advisor.report.remediation import apply_change, snippets
 from advisor.store import Store
 from tests.conftest import SAMPLE
@@ -30,13 +28,8 @@ FINDING_KEYS = {
 
 
 @pytest.fixture(scope="module")
-def db(tmp_path_factory):
-    path = tmp_path_factory.mktemp("rec") / "advisor.db"
-    store = Store(path)
-    import_directory(store, SAMPLE)
-    analyze(store)
-    store.close()
-    return str(path)
+def db(analysed_sample_db):
+    return analysed_sample_db
 
 
 def run(*args: str):

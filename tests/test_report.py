@@ -12,24 +12,16 @@ from click.testing import CliRunner
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import WebDriverWait
 
-from advisor.analysis.findings import analyze
 from advisor.cli import main
-from advisor.collect.importer import import_directory
 from advisor.report.weekly import last_full_week, parse_week, weekly_report
 from advisor.report.weekly_html import render
 from advisor.store import Store
 from tests.browser import chrome, console_errors, requested_urls  # noqa: F401 (fixture)
-from tests.conftest import SAMPLE
 
 
 @pytest.fixture(scope="module")
-def db(tmp_path_factory):
-    path = tmp_path_factory.mktemp("report") / "advisor.db"
-    store = Store(path)
-    import_directory(store, SAMPLE)
-    analyze(store)
-    store.close()
-    return str(path)
+def db(analysed_sample_db):
+    return analysed_sample_db
 
 
 def week_sums(db: str, start: str, end: str) -> tuple[float, float, int]:

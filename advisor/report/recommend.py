@@ -20,18 +20,10 @@ from advisor.store import Store
 from advisor.timeutil import iso, parse_ts
 
 SPARK = {"glueetl", "gluestreaming"}
-SPARK_BARS = "▁▂▃▄▅▆▇█"
 
 
 def severity_at_least(severity: str, floor: str) -> bool:
     return SEVERITIES.index(severity) >= SEVERITIES.index(floor)
-
-
-def sparkline(values: list[float]) -> str:
-    top = max(values, default=0)
-    if not top:
-        return SPARK_BARS[0] * len(values)
-    return "".join(SPARK_BARS[min(7, int(v / top * 7.999))] for v in values)
 
 
 def _window_totals(runs: list[dict[str, Any]]) -> dict[str, Any]:

@@ -4,14 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from advisor.report.recommend import sparkline
-
-JOB_TYPES = {
-    "glueetl": "Spark",
-    "gluestreaming": "Spark streaming",
-    "pythonshell": "Python shell",
-    "glueray": "Ray",
-}
+from advisor.report.labels import job_type, sparkline
 
 
 def _money(value: float | None) -> str:
@@ -64,7 +57,7 @@ def render(rec: dict[str, Any]) -> str:
     lines = [
         f"# {job['name']}",
         "",
-        f"{JOB_TYPES.get(job['type'], job['type'] or 'unknown type')} job on Glue "
+        f"{job_type(job['type'])} job on Glue "
         f"{job['glue_version'] or '?'}, {_workers(job)}, {job['execution_class']}, Auto Scaling "
         f"{'on' if job['autoscaling'] else 'off'}, timeout {job['timeout_min'] or '?'} min.",
         "",

@@ -17,17 +17,12 @@ import orjson
 
 from advisor.analysis.features import FAILED_STATES, failure_cause
 from advisor.jobargs import event_log_path, flag
+from advisor.report.labels import job_type
 from advisor.store import Store
 from advisor.timeutil import parse_ts
 
 HISTORY_WEEKS = 8  # weeks shown in the trend and sparklines, this one included
 SPARK = ("glueetl", "gluestreaming")
-JOB_TYPES = {
-    "glueetl": "Spark",
-    "gluestreaming": "Spark streaming",
-    "pythonshell": "Python shell",
-    "glueray": "Ray",
-}
 _WEEK = re.compile(r"^(\d{4})-W(\d{2})$")
 
 
@@ -131,7 +126,7 @@ def weekly_report(store: Store, monday: date | None = None, top: int = 10) -> di
         "top_jobs": by_job[:top],
         "jobs": by_job,
         "by_job_type": _group(
-            [{**r, "job_type": JOB_TYPES.get(r["command_name"], r["command_name"])} for r in this],
+            [{**r, "job_type": job_type(r["command_name"])} for r in this],
             "job_type",
         ),
         "by_worker_type": _group(this, "worker_type"),
@@ -167,7 +162,7 @@ def _by_job(this: list[dict], weeks: list[list[dict]], store: Store) -> list[dic
         out.append(
             {
                 **group,
-                "job_type": JOB_TYPES.get(job.get("command_name"), job.get("command_name")),
+                "job_type": job_type(job.get("command_name")),
                 "workers": (
                     f"{job['number_of_workers']} x {job['worker_type']}"
                     if job.get("number_of_workers")
