@@ -838,6 +838,44 @@ class Store:
             )
         return self.db["daily_costs"].count
 
+    DAILY_DIMENSIONS = ("job_name", "job_type", "worker_type", "execution_class")
+
+    def newest_cost_day(self) -> str | None:
+        return self.db.execute("select max(day) from daily_costs").fetchone()[0]
+
+    def cost_by_day(self, dimension: str, first_day: str) -> list[dict[str, Any]]:
+        """Dollars per day and value of one dimension, from `first_day` on (SQL-aggregated)."""
+        if dimension not in self.DAILY_DIMENSIONS:
+            raise ValueError(f"cannot group costs by {dimension!r}")
+        return list(
+            self.db.query(
+                f"select day, {dimension} as value, sum(usd) as usd from daily_costs "
+                f"where day >= ? group by day, {dimension} order by day",
+                [first_day],
+            )
+        )
+
+    def cost_between_days(self, first_day: str, last_day: str) -> dict[str, float]:
+        row = self.db.execute(
+            "select coalesce(sum(usd), 0), coalesce(sum(dpu_hours), 0), "
+            "coalesce(sum(failed_usd), 0), count(distinct day) from daily_costs "
+            "where day >= ? and day <= ?",
+            [first_day, last_day],
+        ).fetchone()
+        return {"usd": row[0], "dpu_hours": row[1], "failed_usd": row[2], "days": row[3]}
+
+    def weekly_cost_by_job(self, newest_day: str, weeks: int) -> list[dict[str, Any]]:
+        """Per job, dollars and runs in each of the last `weeks` 7-day slices up to
+        `newest_day` (slice weeks - 1 is the newest)."""
+        return list(
+            self.db.query(
+                "select job_name, ? - 1 - cast((julianday(?) - julianday(day)) / 7 as integer) "
+                "as week, sum(usd) as usd, sum(runs) as runs from daily_costs "
+                "where day > date(?, ?) group by job_name, week",
+                [weeks, newest_day, newest_day, f"-{7 * weeks} days"],
+            )
+        )
+
     def daily_costs(self, start: str | None = None, job_name: str | None = None) -> list[dict]:
         where, params = ["1 = 1"], []
         if start:

@@ -69,7 +69,7 @@ def main() -> None:
     severities = ["high"]
 
     def overview_cost(by: str):
-        return lambda: figures.stacked_cost(data.cost_over_time(data.daily(store, 90), by), by)
+        return lambda: figures.stacked_cost(data.cost_over_time(store, by), by)
 
     checks = {
         "overview: layout (KPIs, severities, savings)": lambda: pages.overview(store),

@@ -448,7 +448,7 @@ def create_app(db_path: str | Path) -> Dash:
     def overview_cost(by: str) -> Any:
         with_store = store()
         try:
-            series = data.cost_over_time(data.daily(with_store, days=90), by)
+            series = data.cost_over_time(with_store, by)
             return figures.stacked_cost(series, data.DIMENSIONS[by])
         finally:
             with_store.close()

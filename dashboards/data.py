@@ -9,7 +9,7 @@ from typing import Any
 import orjson
 import pandas as pd
 
-from advisor.analysis.rules import SEVERITIES
+from advisor.analysis.runstats import SEVERITIES
 from advisor.report.labels import job_type, sparkline
 from advisor.store import Store
 
@@ -22,50 +22,46 @@ DIMENSIONS = {
 }
 
 
-def daily(store: Store, days: int | None = None) -> pd.DataFrame:
-    """Cost per day and job (the last `days` days before the newest one, or all)."""
-    frame = pd.DataFrame(store.daily_costs())
-    if frame.empty:
-        return frame
-    frame["job_type"] = frame["job_type"].map(job_type)
-    if days:
-        newest = date.fromisoformat(frame["day"].max())
-        frame = frame[frame["day"] >= (newest - timedelta(days=days - 1)).isoformat()]
-    return frame
+def _day(text: str, minus_days: int) -> str:
+    return (date.fromisoformat(text) - timedelta(days=minus_days)).isoformat()
 
 
-def cost_over_time(frame: pd.DataFrame, by: str, top: int = 8) -> pd.DataFrame:
-    """Daily cost split by a dimension, its `top` biggest kept and the rest as 'other'."""
+def cost_over_time(store: Store, by: str, days: int = 90, top: int = 8) -> pd.DataFrame:
+    """Daily cost over the last `days` days split by a dimension, its `top` biggest kept and
+    the rest as 'other' (aggregated in SQL from daily_costs)."""
+    newest = store.newest_cost_day()
+    if newest is None:
+        return pd.DataFrame()
+    frame = pd.DataFrame(store.cost_by_day(by, _day(newest, days - 1)))
     if frame.empty:
         return frame
-    totals = frame.groupby(by)["usd"].sum().sort_values(ascending=False)
+    if by == "job_type":
+        frame["value"] = frame["value"].map(job_type)
+    totals = frame.groupby("value")["usd"].sum().sort_values(ascending=False)
     keep = set(totals.index[:top])
-    series = frame.assign(group=frame[by].where(frame[by].isin(keep), "other"))
-    return series.groupby(["day", "group"], as_index=False)["usd"].sum()
+    frame["group"] = frame["value"].where(frame["value"].isin(keep), "other")
+    return frame.groupby(["day", "group"], as_index=False)["usd"].sum()
 
 
 def kpis(store: Store) -> dict[str, Any]:
-    frame = daily(store)
+    newest = store.newest_cost_day()
     out: dict[str, Any] = {"days": 0}
-    if not frame.empty:
-        newest = date.fromisoformat(frame["day"].max())
+    if newest is not None:
 
-        def window(start: int, end: int) -> pd.DataFrame:
-            lo = (newest - timedelta(days=end - 1)).isoformat()
-            hi = (newest - timedelta(days=start - 1)).isoformat() if start else "9999"
-            return frame[(frame["day"] >= lo) & (frame["day"] < hi)]
+        def window(skip: int, length: int) -> dict[str, float]:
+            return store.cost_between_days(_day(newest, skip + length - 1), _day(newest, skip))
 
-        week, last_week = window(0, 7), window(7, 14)
-        month, last_month = window(0, 30), window(30, 60)
+        week, last_week = window(0, 7), window(7, 7)
+        month, last_month = window(0, 30), window(30, 30)
         out.update(
-            days=frame["day"].nunique(),
-            newest_day=newest.isoformat(),
-            week_usd=float(week["usd"].sum()),
-            week_change=_change(week["usd"].sum(), last_week["usd"].sum()),
-            month_usd=float(month["usd"].sum()),
-            month_change=_change(month["usd"].sum(), last_month["usd"].sum()),
-            month_dpu_hours=float(month["dpu_hours"].sum()),
-            month_failed_usd=float(month["failed_usd"].sum()),
+            days=store.cost_between_days("0000", newest)["days"],
+            newest_day=newest,
+            week_usd=week["usd"],
+            week_change=_change(week["usd"], last_week["usd"]),
+            month_usd=month["usd"],
+            month_change=_change(month["usd"], last_month["usd"]),
+            month_dpu_hours=month["dpu_hours"],
+            month_failed_usd=month["failed_usd"],
         )
     counts = store.db.execute(
         "select severity, count(*), sum(coalesce(savings_usd_month, 0)) from findings "
@@ -99,7 +95,6 @@ def findings(store: Store, include_resolved: bool = True) -> pd.DataFrame:
 
 def jobs_table(store: Store) -> list[dict[str, Any]]:
     """One row per job: weekly cost and trend, runs, failures, runtimes, config, findings."""
-    frame = daily(store, days=56)
     features = {
         row["job_name"]: orjson.loads(row["features"])
         for row in store.db.query("select job_name, features from job_features")
@@ -115,17 +110,13 @@ def jobs_table(store: Store) -> list[dict[str, Any]]:
             money = 0.0 if pd.isna(row.savings_usd_month) else float(row.savings_usd_month)
             saving[row.job_name] = saving.get(row.job_name, 0.0) + money
     weekly: dict[str, list[float]] = {}
-    last_week: dict[str, float] = {}
     runs: dict[str, int] = {}
-    if not frame.empty:
-        days = pd.to_datetime(frame["day"])
-        frame = frame.assign(week=7 - (days.max() - days).dt.days // 7)
-        pivot = frame.pivot_table(index="job_name", columns="week", values="usd", aggfunc="sum")
-        for job, values in pivot.fillna(0).iterrows():
-            weekly[job] = [float(values.get(w, 0.0)) for w in range(8)]
-            last_week[job] = weekly[job][-1]
-        recent = frame[frame["week"] >= 4].groupby("job_name")["runs"].sum()  # 4 weeks
-        runs = {job: int(n) for job, n in recent.items()}
+    newest = store.newest_cost_day()
+    for row in store.weekly_cost_by_job(newest, 8) if newest else []:
+        weekly.setdefault(row["job_name"], [0.0] * 8)[row["week"]] = row["usd"]
+        if row["week"] >= 4:  # the last four weeks
+            runs[row["job_name"]] = runs.get(row["job_name"], 0) + row["runs"]
+    last_week = {job: values[-1] for job, values in weekly.items()}
     out = []
     for job in store.jobs():
         name = job["name"]

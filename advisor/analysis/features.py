@@ -21,6 +21,7 @@ from advisor.analysis.observed import (
     sizing_features,
 )
 from advisor.analysis.pricing import capacity_dpu, lookup_rate
+from advisor.analysis.runstats import FAILED_STATES, failure_cause, percentile
 from advisor.analysis.sizing import job_sla, job_whatif, sizing_summary, whatif_features
 from advisor.jobargs import event_log_path, flag
 from advisor.store import Store
@@ -29,16 +30,7 @@ from advisor.timeutil import iso, parse_ts
 WINDOW_DAYS = 30
 # a job neither CloudWatch nor an event log saw: every observed feature present, unknown
 NOT_OBSERVED = {**metric_features([], None), **eventlog_features(None, [])}
-FAILED_STATES = ("FAILED", "TIMEOUT", "ERROR")
 LEGACY_VERSIONS = ("0.9", "1.0", "2.0")
-
-
-def percentile(values: list[float], q: float) -> float | None:
-    """Nearest-rank percentile (no interpolation: a real observed runtime)."""
-    if not values:
-        return None
-    ordered = sorted(values)
-    return ordered[max(0, math.ceil(q * len(ordered)) - 1)]
 
 
 def definition_features(job: dict[str, Any]) -> dict[str, Any]:
@@ -112,21 +104,6 @@ def run_history_features(runs: list[dict[str, Any]], window_days: int) -> dict[s
         "top_failure_cause_usd_month": causes[top_cause] * month if top_cause else None,
         "minimum_excess_dpu_hours_month": excess * month,
     }
-
-
-def failure_cause(message: str | None, state: str) -> str:
-    text = (message or "").lower()
-    if state == "TIMEOUT" or "timed out" in text:
-        return "timeout"
-    if "container killed" in text and "memory" in text:
-        return "container_killed_memory"
-    if "outofmemoryerror" in text or "gc overhead" in text:
-        return "out_of_memory"
-    if "no space left on device" in text:
-        return "disk_full"
-    if "slowdown" in text or "throttl" in text or "rate exceeded" in text:
-        return "throttling"
-    return "other"
 
 
 def derived_features(f: dict[str, Any], region: str | None) -> dict[str, Any]:

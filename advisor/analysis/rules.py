@@ -20,7 +20,8 @@ from typing import Any
 import jsonschema
 import yaml
 
-SEVERITIES = ("info", "low", "medium", "high", "critical")
+from advisor.analysis.runstats import SEVERITIES
+
 _OPS: dict[str, Callable[[Any, Any], bool]] = {
     "eq": operator.eq,
     "ne": operator.ne,

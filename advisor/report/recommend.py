@@ -12,8 +12,7 @@ from typing import Any
 
 import orjson
 
-from advisor.analysis.features import FAILED_STATES, failure_cause, percentile
-from advisor.analysis.rules import SEVERITIES
+from advisor.analysis.runstats import FAILED_STATES, SEVERITIES, failure_cause, percentile
 from advisor.jobargs import event_log_path, flag
 from advisor.report.remediation import snippets
 from advisor.store import Store

@@ -15,7 +15,7 @@ from typing import Any
 
 import orjson
 
-from advisor.analysis.features import FAILED_STATES, failure_cause
+from advisor.analysis.runstats import FAILED_STATES, failure_cause
 from advisor.jobargs import event_log_path, flag
 from advisor.report.labels import job_type
 from advisor.store import Store
