@@ -235,6 +235,7 @@ def import_cmd(db, directory, region, fmt):
 
 
 def _import(store: Store, directory: Path, region: str):
+    from advisor.bulk import collector_paused
     from advisor.collect.importer import Importer
 
     with progress() as bar:
@@ -247,7 +248,8 @@ def _import(store: Store, directory: Path, region: str):
                 task, description=f"importing {name[:60]}", advance=1
             ),
         )
-        return importer.run()
+        with collector_paused():
+            return importer.run()
 
 
 @main.command("analyze")

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import os
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -374,6 +374,12 @@ def m008_daily_costs(db: Database) -> None:
     db["daily_costs"].create_index(["job_name", "day"])
 
 
+_BYTES_READ = (
+    "select run_id, sum(value) as bytes_read from run_metrics "
+    "where metric = 'glue.driver.aggregate.bytesRead' and stat = 'Sum' group by run_id"
+)
+
+
 def resolve_db_path(explicit: str | os.PathLike[str] | None = None) -> Path:
     """`--db` wins, then `ADVISOR_DB`, then ./advisor.db."""
     return Path(explicit or os.environ.get("ADVISOR_DB") or DEFAULT_DB_PATH)
@@ -425,9 +431,13 @@ class Store:
         hold a row per run (a million on a large fleet) this is several times faster. Rows
         must all have the same keys, which must be columns of the table.
         """
-        if not rows:
-            return
-        columns = list(rows[0])
+        if rows:
+            columns = list(rows[0])
+            self._bulk_upsert_values(table, columns, ([r[c] for c in columns] for r in rows), pk)
+
+    def _bulk_upsert_values(
+        self, table: str, columns: list[str], values: Iterable[Sequence[Any]], pk: tuple[str, ...]
+    ) -> None:
         known = self._columns.get(table) or self._columns.setdefault(
             table, set(self.db[table].columns_dict)
         )
@@ -445,7 +455,7 @@ class Store:
                 else "nothing"
             )
         )
-        self.db.conn.executemany(sql, ([row[c] for c in columns] for row in rows))
+        self.db.conn.executemany(sql, values)
 
     def upsert_jobs(self, rows: Iterable[dict[str, Any]]) -> None:
         self.db["jobs"].upsert_all(rows, pk="name")
@@ -491,6 +501,9 @@ class Store:
 
     def upsert_eventlog_locations(self, rows: Iterable[dict[str, Any]]) -> None:
         self.db["eventlog_locations"].upsert_all(rows, pk=("run_id", "path"))
+
+    def upsert_cost_values(self, columns: list[str], values: list[tuple]) -> None:
+        self._bulk_upsert_values("run_costs", columns, values, ("run_id",))
 
     def upsert_costs(self, rows: Iterable[dict[str, Any]]) -> None:
         self._bulk_upsert("run_costs", list(rows), ("run_id",))
@@ -652,12 +665,16 @@ class Store:
         )
 
     def runs_for_costing(self) -> Iterator[dict[str, Any]]:
+        """Every run with what pricing needs and what run_history() holds besides its cost, by
+        job and oldest first, so one read serves both (analyze prices, then keeps the rows)."""
         yield from self.db.query(
-            "select r.id, r.job_name, r.region, r.state, r.started_on, r.execution_time_s, "
-            "r.dpu_seconds, r.worker_type, r.number_of_workers, r.max_capacity, "
-            "r.allocated_capacity, r.execution_class, "
-            "coalesce(r.glue_version, j.glue_version) as glue_version, j.command_name "
-            "from job_runs r left join jobs j on j.name = r.job_name"
+            "select r.id, r.job_name, r.region, r.state, r.attempt, r.started_on, "
+            "r.execution_time_s, r.error_message, r.dpu_seconds, r.worker_type, "
+            "r.number_of_workers, r.max_capacity, r.allocated_capacity, r.execution_class, "
+            "coalesce(r.glue_version, j.glue_version) as glue_version, j.command_name, "
+            "j.worker_type as job_worker_type, j.execution_class as job_execution_class, "
+            "b.bytes_read from job_runs r left join jobs j on j.name = r.job_name "
+            f"left join ({_BYTES_READ}) b on b.run_id = r.id order by r.job_name, r.started_on"
         )
 
     def job_default_arguments(self, name: str) -> dict[str, str]:
@@ -817,26 +834,12 @@ class Store:
             )
         )
 
-    def rebuild_daily_costs(self) -> int:
-        """Re-aggregate run_costs by day and job in SQL (one pass; seconds for 1 M runs)."""
+    def replace_daily_costs(self, rows: list[dict[str, Any]]) -> None:
         with self.transaction():
             self.db.execute("delete from daily_costs")
-            self.db.execute(
-                "insert into daily_costs (day, job_name, job_type, worker_type, execution_class, "
-                "runs, failed_runs, dpu_hours, usd, failed_usd) "
-                "select substr(c.started_on, 1, 10), c.job_name, "
-                "coalesce(j.command_name, 'unknown'), "
-                "coalesce(r.worker_type, j.worker_type, 'none'), "
-                "coalesce(r.execution_class, j.execution_class, 'STANDARD'), count(*), "
-                "sum(r.state in ('FAILED', 'TIMEOUT', 'ERROR')), "
-                "sum(coalesce(c.dpu_hours, 0)), sum(coalesce(c.cost_usd, 0)), "
-                "sum(case when r.state in ('FAILED', 'TIMEOUT', 'ERROR') "
-                "then coalesce(c.cost_usd, 0) else 0 end) "
-                "from run_costs c join job_runs r on r.id = c.run_id "
-                "left join jobs j on j.name = c.job_name "
-                "where c.started_on is not null group by 1, 2, 3, 4, 5"
+            self._bulk_upsert(
+                "daily_costs", rows, ("day", "job_name", "worker_type", "execution_class")
             )
-        return self.db["daily_costs"].count
 
     DAILY_DIMENSIONS = ("job_name", "job_type", "worker_type", "execution_class")
 
@@ -927,9 +930,7 @@ class Store:
                 "r.error_message, r.worker_type, r.number_of_workers, c.dpu_hours, c.cost_usd, "
                 "c.minimum_applied, c.billed_seconds, c.capacity_dpu, b.bytes_read "
                 "from job_runs r left join run_costs c on c.run_id = r.id "
-                "left join (select run_id, sum(value) as bytes_read from run_metrics "
-                "where metric = 'glue.driver.aggregate.bytesRead' and stat = 'Sum' "
-                "group by run_id) b on b.run_id = r.id order by r.job_name, r.started_on"
+                f"left join ({_BYTES_READ}) b on b.run_id = r.id order by r.job_name, r.started_on"
             )
         )
 

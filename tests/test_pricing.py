@@ -135,3 +135,16 @@ def test_confirmation_is_carried_with_the_rate():
 def test_a_run_without_time_or_capacity_is_not_priced():
     cost = run_cost(spark(worker_type="G.1X", number_of_workers=2))
     assert cost.dpu_hours is None and cost.cost_usd is None and cost.basis == "unknown"
+
+
+def test_pricing_once_per_configuration_changes_nothing(analysed_sample_db):
+    """compute_run_costs caches what a run's configuration decides: same result per run."""
+    from advisor.analysis.pricing import run_cost
+    from advisor.store import Store
+
+    cache: dict = {}
+    runs = list(Store(analysed_sample_db).runs_for_costing())
+    assert len(runs) > 7000
+    for run in runs:
+        assert run_cost(run, None, cache) == run_cost(run)
+    assert len(cache) < 100  # the sample's configurations, not its runs

@@ -190,3 +190,27 @@ def test_escaped_names_run_nothing_in_the_browser(tmp_path, chrome):  # noqa: F8
     cell = chrome.find_element(By.CSS_SELECTOR, "#top-jobs tbody td")
     assert cell.text == "<img src=x onerror=alert(1)>"
     assert console_errors(chrome) == []
+
+
+def test_daily_costs_add_up_to_the_runs(db):
+    """The dashboard's pre-aggregate must hold exactly what the runs cost."""
+    store = Store(db)
+    by_job = dict(
+        store.db.execute(
+            "select job_name, round(sum(coalesce(cost_usd, 0)), 6) from run_costs "
+            "where started_on is not null group by job_name"
+        ).fetchall()
+    )
+    daily = dict(
+        store.db.execute(
+            "select job_name, round(sum(usd), 6) from daily_costs group by job_name"
+        ).fetchall()
+    )
+    assert daily == pytest.approx(by_job)
+    failed = store.db.execute(
+        "select sum(c.cost_usd), count(*) from run_costs c join job_runs r on r.id = c.run_id "
+        "where r.state in ('FAILED', 'TIMEOUT', 'ERROR')"
+    ).fetchone()
+    assert store.db.execute(
+        "select sum(failed_usd), sum(failed_runs) from daily_costs"
+    ).fetchone() == (pytest.approx(failed[0]), failed[1])

@@ -1,34 +1,105 @@
-"""Price every stored run and keep the result in `run_costs` (read by every output)."""
+"""Price every stored run and keep the result in `run_costs` (read by every output), with the
+cost per job and day in `daily_costs` (what the dashboard charts read)."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from advisor.analysis.pricing import run_cost
+from advisor.analysis.runstats import FAILED_STATES
 from advisor.store import Store
 
+COST_COLUMNS = [
+    "run_id",
+    "job_name",
+    "started_on",
+    "billed_seconds",
+    "capacity_dpu",
+    "dpu_hours",
+    "rate_usd_per_dpu_hour",
+    "rate_confirmed",
+    "cost_usd",
+    "basis",
+    "minimum_applied",
+]
 
-def compute_run_costs(store: Store, overrides: dict[str, dict[str, Any]] | None = None) -> int:
-    rows = []
-    rates: dict[tuple, Any] = {}  # one rate lookup per (region, price line), not per run
+
+def compute_run_costs(
+    store: Store,
+    overrides: dict[str, dict[str, Any]] | None = None,
+    keep: list[dict[str, Any]] | None = None,
+) -> int:
+    """Price every run; `keep`, when given, receives each run with its cost (by job, oldest
+    first: the shape of Store.run_history(), so features need not read the runs again)."""
+    values = []
+    rates: dict[tuple, Any] = {}  # pricing worked out once per run configuration
+    daily: dict[tuple, list[float]] = {}
     for run in store.runs_for_costing():
         cost = run_cost(run, overrides, rates)
-        rows.append(
-            {
-                "run_id": run["id"],
-                "job_name": run["job_name"],
-                "started_on": run["started_on"],
-                "billed_seconds": cost.billed_seconds,
-                "capacity_dpu": cost.capacity_dpu,
-                "dpu_hours": cost.dpu_hours,
-                "rate_usd_per_dpu_hour": cost.rate.usd,
-                "rate_confirmed": int(cost.rate.confirmed),
-                "cost_usd": cost.cost_usd,
-                "basis": cost.basis,
-                "minimum_applied": int(cost.minimum_applied),
-            }
+        values.append(
+            (
+                run["id"],
+                run["job_name"],
+                run["started_on"],
+                cost.billed_seconds,
+                cost.capacity_dpu,
+                cost.dpu_hours,
+                cost.rate.usd,
+                int(cost.rate.confirmed),
+                cost.cost_usd,
+                cost.basis,
+                int(cost.minimum_applied),
+            )
         )
+        if run["started_on"]:
+            _add_to_day(daily, run, cost.dpu_hours or 0.0, cost.cost_usd or 0.0)
+        if keep is not None:
+            run["dpu_hours"], run["cost_usd"] = cost.dpu_hours, cost.cost_usd
+            run["minimum_applied"] = int(cost.minimum_applied)
+            run["billed_seconds"], run["capacity_dpu"] = cost.billed_seconds, cost.capacity_dpu
+            keep.append(run)
     with store.transaction():
-        store.upsert_costs(rows)
-    store.rebuild_daily_costs()
-    return len(rows)
+        store.upsert_cost_values(COST_COLUMNS, values)
+    store.replace_daily_costs(
+        [
+            {
+                "day": day,
+                "job_name": job,
+                "job_type": job_type,
+                "worker_type": worker_type,
+                "execution_class": execution_class,
+                "runs": int(runs),
+                "failed_runs": int(failed),
+                "dpu_hours": dpu,
+                "usd": usd,
+                "failed_usd": failed_usd,
+            }
+            for (day, job, job_type, worker_type, execution_class), (
+                runs,
+                failed,
+                dpu,
+                usd,
+                failed_usd,
+            ) in daily.items()
+        ]
+    )
+    return len(values)
+
+
+def _add_to_day(daily: dict[tuple, list[float]], run: dict[str, Any], dpu: float, usd: float):
+    key = (
+        run["started_on"][:10],
+        run["job_name"],
+        run["command_name"] or "unknown",
+        run["worker_type"] or run["job_worker_type"] or "none",
+        run["execution_class"] or run["job_execution_class"] or "STANDARD",
+    )
+    sums = daily.get(key)
+    if sums is None:
+        sums = daily[key] = [0, 0, 0.0, 0.0, 0.0]
+    failed = run["state"] in FAILED_STATES
+    sums[0] += 1
+    sums[1] += failed
+    sums[2] += dpu
+    sums[3] += usd
+    sums[4] += usd if failed else 0.0

@@ -141,8 +141,10 @@ def job_features(
     window_days: int = WINDOW_DAYS,
     config: dict[str, Any] | None = None,
     whatif_out: dict[str, Any] | None = None,
+    history: list[dict[str, Any]] | None = None,
 ) -> dict[str, dict[str, Any]]:
-    """Every job's features; `whatif_out`, when given, receives each simulated job's what-if."""
+    """Every job's features; `whatif_out`, when given, receives each simulated job's what-if;
+    `history` is Store.run_history() when the caller has it already."""
     end = as_of or store.latest_run_start()
     if end is None:
         return {}
@@ -150,7 +152,7 @@ def job_features(
     start = iso(end_dt - timedelta(days=window_days))
     end_iso = iso(end_dt)
     history_by_job: dict[str, list[dict[str, Any]]] = defaultdict(list)
-    for run in store.run_history():
+    for run in history if history is not None else store.run_history():
         history_by_job[run["job_name"]].append(run)
     features = {}
     observed = observed_features(store, start, end_iso)

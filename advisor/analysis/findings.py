@@ -9,12 +9,14 @@ job is recorded as not evaluated, never as passing.
 from __future__ import annotations
 
 import logging
+import time
 from dataclasses import dataclass, field
 from typing import Any
 
 from advisor.analysis.costs import compute_run_costs
 from advisor.analysis.features import job_features
 from advisor.analysis.rules import Rule, RuleError, load_rules
+from advisor.bulk import collector_paused
 from advisor.store import Store, stable_hash, to_json
 
 log = logging.getLogger(__name__)
@@ -29,6 +31,7 @@ class AnalysisReport:
     findings: dict[str, int] = field(default_factory=dict)
     not_evaluated: int = 0
     rule_errors: list[dict[str, str]] = field(default_factory=list)
+    seconds: dict[str, float] = field(default_factory=dict)  # where the time went
 
 
 def sources_available(features: dict[str, Any]) -> set[str]:
@@ -87,10 +90,27 @@ def analyze(
     as_of: str | None = None,
     rules: list[Rule] | None = None,
 ) -> AnalysisReport:
-    config = config or {}
-    report = AnalysisReport(runs_priced=compute_run_costs(store, rates))
+    with collector_paused():
+        return _analyze(store, config or {}, rates, as_of, rules)
+
+
+def _analyze(
+    store: Store,
+    config: dict[str, Any],
+    rates: dict | None,
+    as_of: str | None,
+    rules: list[Rule] | None,
+) -> AnalysisReport:
+    clock = time.perf_counter()
+    history: list[dict[str, Any]] = []
+    report = AnalysisReport(runs_priced=compute_run_costs(store, rates, keep=history))
+    report.seconds["costs"] = time.perf_counter() - clock
     simulated: dict[str, Any] = {}
-    features = job_features(store, as_of=as_of, config=config, whatif_out=simulated)
+    features = job_features(
+        store, as_of=as_of, config=config, whatif_out=simulated, history=history
+    )
+    del history
+    report.seconds["features"] = time.perf_counter() - clock - report.seconds["costs"]
     rules = rules if rules is not None else load_rules()
     report.jobs, report.rules = len(features), len(rules)
     fired, statuses = [], []
@@ -127,4 +147,7 @@ def analyze(
     report.findings = store.save_findings(fired, statuses, stamp)
     store.save_job_features(features)
     store.save_whatif({job: result.as_dict() for job, result in simulated.items()}, stamp)
+    report.seconds["rules and findings"] = (
+        time.perf_counter() - clock - report.seconds["costs"] - report.seconds["features"]
+    )
     return report

@@ -115,20 +115,28 @@ def minimum_seconds(glue_version: str | None, command_name: str | None) -> int:
 def run_cost(
     run: dict[str, Any],
     overrides: dict[str, dict[str, Any]] | None = None,
-    rate_cache: dict[tuple, Rate] | None = None,
+    rate_cache: dict[tuple, Any] | None = None,
 ) -> RunCost:
     """Price one run (a `job_runs` row joined with its job's command name). A caller pricing
-    many runs passes one `rate_cache` dict for all of them."""
-    kind = rate_kind(run.get("command_name"), run.get("worker_type"), run.get("execution_class"))
+    many runs passes one `rate_cache` dict: what depends only on the run's configuration (price
+    line, rate, DPUs, minimum) is then worked out once per configuration."""
     if rate_cache is None:
-        rate = lookup_rate(run.get("region"), kind, overrides)
+        rate, capacity, minimum = _configuration(run, overrides)
     else:
-        key = (run.get("region"), kind)
-        rate = rate_cache.get(key) or rate_cache.setdefault(
-            key, lookup_rate(run.get("region"), kind, overrides)
+        key = (
+            run.get("region"),
+            run.get("command_name"),
+            run.get("worker_type"),
+            run.get("execution_class"),
+            run.get("glue_version"),
+            run.get("number_of_workers"),
+            run.get("max_capacity"),
+            run.get("allocated_capacity"),
         )
-    capacity = capacity_dpu(run)
-    minimum = minimum_seconds(run.get("glue_version"), run.get("command_name"))
+        known = rate_cache.get(key)
+        if known is None:
+            known = rate_cache[key] = _configuration(run, overrides)
+        rate, capacity, minimum = known
     if run.get("dpu_seconds"):
         # Glue already applied its own rules to DPUSeconds (Auto Scaling, Flex): bill it as is.
         dpu_seconds = float(run["dpu_seconds"])
@@ -144,3 +152,15 @@ def run_cost(
     dpu_hours = dpu_seconds / 3600.0
     cost = None if rate.usd is None else dpu_hours * rate.usd
     return RunCost(billed_seconds, capacity, dpu_hours, rate, cost, basis, minimum_applied)
+
+
+def _configuration(
+    run: dict[str, Any], overrides: dict[str, dict[str, Any]] | None
+) -> tuple[Rate, float | None, int]:
+    """Rate, DPUs held and minimum billed seconds: what a run's configuration decides."""
+    kind = rate_kind(run.get("command_name"), run.get("worker_type"), run.get("execution_class"))
+    return (
+        lookup_rate(run.get("region"), kind, overrides),
+        capacity_dpu(run),
+        minimum_seconds(run.get("glue_version"), run.get("command_name")),
+    )

@@ -22,6 +22,7 @@ from typing import Any
 
 import orjson
 
+from advisor.bulk import collector_paused
 from advisor.collect.metrics import dims_key, stats_for
 from advisor.collect.records import RecordError, job_definition, job_row, run_row
 from advisor.sparklog.link import relink
@@ -274,4 +275,5 @@ class Importer:
 
 
 def import_directory(store: Store, root: Path, **kwargs: Any) -> ImportReport:
-    return Importer(store, root, **kwargs).run()
+    with collector_paused():
+        return Importer(store, root, **kwargs).run()
