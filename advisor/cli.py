@@ -683,7 +683,7 @@ def whatif_cmd(db, job, eventlog, executors, cores, sla, plot, fmt):
         sys.exit(1)
     result = job_whatif(store, features, app, sla if sla is not None else job_sla(config.raw, job))
     if plot:
-        figure(result).write_html(plot, include_plotlyjs=True)
+        figure(result.as_dict()).write_html(plot, include_plotlyjs=True)
     if fmt == "json":
         emit_json(result.as_dict())
         return

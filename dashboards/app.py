@@ -13,6 +13,7 @@ import dash_bootstrap_components as dbc
 import pandas as pd
 from dash import Dash, Input, Output, State, dash_table, dcc, html, no_update
 
+from advisor.analysis.whatif import figure as whatif_figure
 from advisor.report.recommend import recommendation
 from advisor.store import Store
 from dashboards import data, figures
@@ -280,15 +281,11 @@ def job_page(store: Store, job: str) -> html.Div:
             )
         )
     if whatif:
-        from advisor.analysis.whatif import WhatIf  # noqa: F401 (documentation of the shape)
-
         blocks += [html.H3("What-if"), _whatif_block(whatif)]
     return html.Div(blocks)
 
 
 def _whatif_block(whatif: dict[str, Any]) -> html.Div:
-    import plotly.graph_objects as go
-
     if not whatif["trusted"]:
         return html.Div(
             html.P(
@@ -296,48 +293,7 @@ def _whatif_block(whatif: dict[str, Any]) -> html.Div:
                 className="text-muted",
             )
         )
-    fig = go.Figure()
-    points = whatif["candidates"]
-    fig.add_trace(
-        go.Scatter(
-            x=[c["runtime_s"] / 60 for c in points],
-            y=[c["usd"] if c["usd"] is not None else c["dpu_hours"] for c in points],
-            mode="markers",
-            text=[c["label"] for c in points],
-            marker={"color": ["#2b6cb0" if c["feasible"] else "#cbd5e0" for c in points]},
-            name="candidates",
-        )
-    )
-    frontier = whatif["frontier"]
-    fig.add_trace(
-        go.Scatter(
-            x=[c["runtime_s"] / 60 for c in frontier],
-            y=[c["usd"] if c["usd"] is not None else c["dpu_hours"] for c in frontier],
-            mode="lines",
-            name="frontier",
-        )
-    )
-    for label, point in (("now", whatif["current"]), ("pick", whatif["best"])):
-        if point:
-            fig.add_trace(
-                go.Scatter(
-                    x=[point["runtime_s"] / 60],
-                    y=[point["usd"]],
-                    mode="markers+text",
-                    text=[f"{label}: {point['label']}"],
-                    textposition="top center",
-                    marker={"size": 13},
-                    name=label,
-                )
-            )
-    fig.update_layout(
-        template="plotly_white",
-        height=360,
-        xaxis_title="minutes per run",
-        yaxis_title="USD per run",
-        title="Runtime / cost frontier",
-    )
-    return html.Div(dcc.Graph(id="job-whatif", figure=fig))
+    return html.Div(dcc.Graph(id="job-whatif", figure=whatif_figure(whatif)))
 
 
 def findings_page(store: Store) -> html.Div:
