@@ -11,6 +11,7 @@ import pytest
 from click.testing import CliRunner
 
 from advisor.cli import main
+from advisor.collect.importer import import_directory
 from advisor.report.remediation import apply_change, snippets
 from advisor.store import Store
 from tests.conftest import SAMPLE
@@ -180,3 +181,13 @@ def test_every_cli_verb_has_help_and_is_in_the_readme():
         result = run(*name.split()[1:], "--help")
         assert result.exit_code == 0 and "Usage:" in result.output, name
         assert re.search(rf"`{re.escape(name)}\b", readme), f"{name} is not in the README"
+
+
+def test_an_unanalysed_store_says_so(tmp_path):
+    store = Store(tmp_path / "raw.db")
+    import_directory(store, SAMPLE)
+    store.close()
+    result = run(
+        "recommend", "orders_daily_etl", "--db", str(tmp_path / "raw.db"), "--format", "markdown"
+    )
+    assert result.exit_code == 0 and "**Not analysed yet**" in result.stdout

@@ -80,16 +80,17 @@ def render(rec: dict[str, Any]) -> str:
         f"Data: {_sources(rec['sources'])}.",
         "",
     ]
+    if not rec["analysed_as_of"]:
+        lines += [
+            "**Not analysed yet**: run `advisor analyze` to price the runs and find what to "
+            "change (the dollars above are zero until then).",
+            "",
+        ]
     if rec["run"]:
         lines += _run_lines(rec["run"])
     findings = rec["findings"]
-    if not findings:
-        lines += [
-            "No open findings."
-            if rec["analysed_as_of"]
-            else "Not analysed yet: run `advisor analyze`.",
-            "",
-        ]
+    if not findings and rec["analysed_as_of"]:
+        lines += ["No open findings.", ""]
     for number, finding in enumerate(findings, 1):
         saving = finding["savings"]["usd_month"]
         lines += [
