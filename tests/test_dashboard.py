@@ -166,3 +166,30 @@ def test_findings_export_is_the_filtered_table(server):
     high = filter_findings(everything, {"severity": ["high"], "status": None})
     assert set(high["severity"]) == {"high"}
     assert filter_findings(everything, {"severity": None}).equals(everything)
+
+
+@pytest.fixture(scope="module")
+def sim_server(tmp_path_factory):
+    """A one-job store whose job ran with a real event log of its own configuration."""
+    from advisor.analysis.whatif import load_eventlog_model
+    from tests.test_whatif import _fleet_with_log, log_of
+
+    root = tmp_path_factory.mktemp("dash-sim")
+    log = log_of("wide_shuffle", 4)
+    _fleet_with_log(root / "fleet", log, load_eventlog_model(log).duration_ms / 1000)
+    store = Store(root / "advisor.db")
+    import_directory(store, root / "fleet")
+    analyze(store)
+    store.close()
+    http = make_server("127.0.0.1", 0, create_app(root / "advisor.db").server, threaded=True)
+    threading.Thread(target=http.serve_forever, daemon=True).start()
+    yield f"http://127.0.0.1:{http.server_port}"
+    http.shutdown()
+
+
+def test_the_job_page_shows_a_trusted_what_if_frontier(sim_server, chrome):  # noqa: F811
+    console_errors(chrome)
+    open_page(chrome, sim_server + "/job/sim_job", "#job-whatif .main-svg")
+    labels = chrome.find_element(By.ID, "job-whatif").text
+    assert "now: 2 x G.1X" in labels
+    assert console_errors(chrome) == []
