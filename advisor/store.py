@@ -505,9 +505,6 @@ class Store:
     def upsert_cost_values(self, columns: list[str], values: list[tuple]) -> None:
         self._bulk_upsert_values("run_costs", columns, values, ("run_id",))
 
-    def upsert_costs(self, rows: Iterable[dict[str, Any]]) -> None:
-        self._bulk_upsert("run_costs", list(rows), ("run_id",))
-
     def set_state(self, source: str, key: str, value: str, at: str) -> None:
         self._bulk_upsert(
             "collect_state",
@@ -879,17 +876,63 @@ class Store:
             )
         )
 
-    def daily_costs(self, start: str | None = None, job_name: str | None = None) -> list[dict]:
-        where, params = ["1 = 1"], []
-        if start:
-            where.append("day >= ?")
-            params.append(start[:10])
-        if job_name:
-            where.append("job_name = ?")
-            params.append(job_name)
+    def open_findings_by_severity(self) -> dict[str, tuple[int, float]]:
+        """Open findings per severity: how many, and the dollars a month they would save."""
+        rows = self.db.execute(
+            "select severity, count(*), sum(coalesce(savings_usd_month, 0)) from findings "
+            "where status = 'open' group by severity"
+        ).fetchall()
+        return {severity: (count, float(usd)) for severity, count, usd in rows}
+
+    def all_findings(self) -> list[dict[str, Any]]:
+        """Every finding, open, muted or resolved, by score."""
         return list(
             self.db.query(
-                f"select * from daily_costs where {' and '.join(where)} order by day", params
+                "select id, job_name, rule_id, problem, severity, status, title, message, advice, "
+                "savings_usd_month, savings_dpu_hours_month, first_seen, last_seen, resolved_at, "
+                "score from findings order by score desc, id"
+            )
+        )
+
+    def all_job_features(self) -> dict[str, dict[str, Any]]:
+        return {
+            row["job_name"]: orjson.loads(row["features"])
+            for row in self.db.query("select job_name, features from job_features")
+        }
+
+    def job_run_points(self, job_name: str) -> list[dict[str, Any]]:
+        """Every run of one job with its cost and anomaly, oldest first (the runs chart)."""
+        return list(
+            self.db.query(
+                "select r.id, r.state, r.attempt, r.started_on, r.execution_time_s, "
+                "r.number_of_workers, r.worker_type, c.cost_usd, c.dpu_hours, "
+                "a.ratio as anomaly, a.reasons as anomaly_reasons from job_runs r "
+                "left join run_costs c on c.run_id = r.id "
+                "left join run_anomalies a on a.run_id = r.id "
+                "where r.job_name = ? order by r.started_on",
+                [job_name],
+            )
+        )
+
+    def job_version_history(self, job_name: str) -> list[dict[str, Any]]:
+        return list(
+            self.db.query(
+                "select hash, valid_from, first_seen, definition from job_versions "
+                "where name = ? order by coalesce(valid_from, first_seen)",
+                [job_name],
+            )
+        )
+
+    def metric_peaks(self, job_name: str, metrics: list[str]) -> list[dict[str, Any]]:
+        """Per run and metric: the peak value (Maximum, else Average) CloudWatch recorded."""
+        return list(
+            self.db.query(
+                "select m.run_id, m.metric, max(m.value) as value, "
+                "min(r.started_on) as started_on "
+                "from run_metrics m join job_runs r on r.id = m.run_id "
+                f"where m.job_name = ? and m.metric in ({','.join('?' for _ in metrics)}) "
+                "and m.stat in ('Maximum', 'Average') group by m.run_id, m.metric",
+                [job_name, *metrics],
             )
         )
 

@@ -63,12 +63,9 @@ def kpis(store: Store) -> dict[str, Any]:
             month_dpu_hours=month["dpu_hours"],
             month_failed_usd=month["failed_usd"],
         )
-    counts = store.db.execute(
-        "select severity, count(*), sum(coalesce(savings_usd_month, 0)) from findings "
-        "where status = 'open' group by severity"
-    ).fetchall()
-    out["findings_by_severity"] = {s: n for s, n, _ in counts}
-    out["savings_usd_month"] = float(sum(v for _, _, v in counts))
+    counts = store.open_findings_by_severity()
+    out["findings_by_severity"] = {s: n for s, (n, _) in counts.items()}
+    out["savings_usd_month"] = sum(usd for _, usd in counts.values())
     return out
 
 
@@ -77,14 +74,7 @@ def _change(now: float, before: float) -> float | None:
 
 
 def findings(store: Store, include_resolved: bool = True) -> pd.DataFrame:
-    rows = list(
-        store.db.query(
-            "select id, job_name, rule_id, problem, severity, status, title, message, advice, "
-            "savings_usd_month, savings_dpu_hours_month, first_seen, last_seen, resolved_at, "
-            "score from findings order by score desc, id"
-        )
-    )
-    frame = pd.DataFrame(rows)
+    frame = pd.DataFrame(store.all_findings())
     if frame.empty:
         return frame
     if not include_resolved:
@@ -95,10 +85,7 @@ def findings(store: Store, include_resolved: bool = True) -> pd.DataFrame:
 
 def jobs_table(store: Store) -> list[dict[str, Any]]:
     """One row per job: weekly cost and trend, runs, failures, runtimes, config, findings."""
-    features = {
-        row["job_name"]: orjson.loads(row["features"])
-        for row in store.db.query("select job_name, features from job_features")
-    }
+    features = store.all_job_features()
     open_findings = findings(store, include_resolved=False)
     worst: dict[str, tuple[int, str]] = {}
     saving: dict[str, float] = {}
@@ -151,30 +138,17 @@ def _minutes(seconds: float | None) -> float | None:
 
 
 def job_runs(store: Store, job: str) -> pd.DataFrame:
-    frame = pd.DataFrame(
-        store.db.query(
-            "select r.id, r.state, r.attempt, r.started_on, r.execution_time_s, "
-            "r.number_of_workers, r.worker_type, c.cost_usd, c.dpu_hours, a.ratio as anomaly, "
-            "a.reasons as anomaly_reasons from job_runs r "
-            "left join run_costs c on c.run_id = r.id "
-            "left join run_anomalies a on a.run_id = r.id "
-            "where r.job_name = ? order by r.started_on",
-            [job],
-        )
-    )
-    if not frame.empty:
-        frame["started_on"] = pd.to_datetime(frame["started_on"], utc=True)
-    return frame
+    return _with_times(pd.DataFrame(store.job_run_points(job)))
 
 
 def job_versions(store: Store, job: str) -> list[dict[str, Any]]:
-    return list(
-        store.db.query(
-            "select hash, valid_from, first_seen, definition from job_versions where name = ? "
-            "order by coalesce(valid_from, first_seen)",
-            [job],
-        )
-    )
+    return store.job_version_history(job)
+
+
+def _with_times(frame: pd.DataFrame) -> pd.DataFrame:
+    if not frame.empty:
+        frame["started_on"] = pd.to_datetime(frame["started_on"], utc=True)
+    return frame
 
 
 CLOUDWATCH_PANELS = {
@@ -188,20 +162,9 @@ CLOUDWATCH_PANELS = {
 
 
 def job_metrics(store: Store, job: str) -> pd.DataFrame:
-    """Per run and metric: the peak value (Maximum, else Average) CloudWatch recorded."""
+    """Per run and metric: the peak value CloudWatch recorded, for the job's panels."""
     wanted = sorted({m for names in CLOUDWATCH_PANELS.values() for m in names})
-    frame = pd.DataFrame(
-        store.db.query(
-            "select m.run_id, m.metric, max(m.value) as value, min(r.started_on) as started_on "
-            "from run_metrics m join job_runs r on r.id = m.run_id "
-            f"where m.job_name = ? and m.metric in ({','.join('?' for _ in wanted)}) "
-            "and m.stat in ('Maximum', 'Average') group by m.run_id, m.metric",
-            [job, *wanted],
-        )
-    )
-    if not frame.empty:
-        frame["started_on"] = pd.to_datetime(frame["started_on"], utc=True)
-    return frame
+    return _with_times(pd.DataFrame(store.metric_peaks(job, wanted)))
 
 
 def latest_stages(store: Store, job: str) -> tuple[dict[str, Any] | None, list[dict[str, Any]]]:

@@ -148,10 +148,8 @@ def _run(store: Store, run_id: str, job_name: str) -> dict[str, Any]:
     row = store.run_detail(run_id)
     if row is None or row["job_name"] != job_name:
         raise LookupError(f"run {run_id} is not a run of {job_name}")
-    app = next(
-        (a for a in store.spark_apps_of_run(run_id)),
-        None,
-    )
+    apps = store.spark_apps_of_run(run_id)
+    app = apps[0] if apps else None
     return {
         "id": run_id,
         "state": row["state"],
