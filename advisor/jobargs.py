@@ -3,13 +3,31 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from functools import cache
 
 METRIC_FLAGS = ("--enable-metrics", "--enable-observability-metrics")
 
 
 def flag(arguments: Mapping[str, str], key: str) -> bool:
-    """A Glue switch is on when present with any value but empty or "false"."""
-    return str(arguments.get(key, "")).lower() not in ("", "false")
+    """A Glue switch is on when present with any value but "false"; an empty value is on only
+    for the switches AWS documents as enabled by the key alone (--enable-metrics)."""
+    if key not in arguments:
+        return False
+    value = str(arguments[key] if arguments[key] is not None else "").strip().lower()
+    if value == "":
+        return key in key_alone_switches()
+    return value != "false"
+
+
+@cache
+def key_alone_switches() -> frozenset[str]:
+    from advisor.facts import registry
+
+    return frozenset(
+        entry["argument"]
+        for entry in registry()["features"].values()
+        if entry.get("empty_value_means_on") and entry.get("argument")
+    )
 
 
 def metrics_enabled(arguments: Mapping[str, str]) -> bool:

@@ -225,8 +225,8 @@ def fleet() -> list[JobSpec]:
             schedule="weekly",
             runtime_s=3400,
             args=spark_args(),
-            problems=("flex_candidate",),
-            description="Weekly feature matrix on G.4X, on the standard class",
+            problems=(),
+            description="Weekly feature matrix on G.4X: Flex allows only G.1X and G.2X workers",
         ),
         JobSpec(
             "dq_checks_hourly",
@@ -354,8 +354,8 @@ def fleet() -> list[JobSpec]:
             timeout_min=120,
             args=spark_args(),
             failures=[Failure(0.0, "TIMEOUT", TIMEOUT_MSG)],
-            problems=("timeout_risk", "failed_run_waste", "flex_candidate"),
-            description="Weekly reload that runs into its 120-minute timeout",
+            problems=("timeout_risk", "failed_run_waste"),
+            description="Weekly reload that runs into its 120-minute timeout (so not for Flex)",
         ),
         JobSpec(
             "product_catalog_sync",

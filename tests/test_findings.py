@@ -61,7 +61,7 @@ def test_findings_resolve_when_the_rule_stops_firing_and_mutes_hide(imported, tm
     analyze(store)
     flex = [f for f in store.open_findings() if f["rule_id"] == "flex_candidate"]
     assert flex
-    stricter = {"rules": {"flex_candidate": {"params": {"min_saving_usd_month": 1_000_000}}}}
+    stricter = {"rules": {"flex_candidate": {"params": {"max_runs_month": 0}}}}
     report = analyze(store, config=stricter)
     assert report.findings["resolved"] == len(flex)
     assert not [f for f in store.open_findings() if f["rule_id"] == "flex_candidate"]

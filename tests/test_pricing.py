@@ -99,7 +99,7 @@ def spark(**kw):
     ],
 )
 def test_billing_vectors(run, dpu_hours, usd):
-    cost = run_cost(run)
+    cost = run_cost({"region": "us-east-1", **run})
     assert cost.dpu_hours == pytest.approx(dpu_hours)
     expected_usd = usd if usd is not None else dpu_hours * cost.rate.usd
     assert cost.cost_usd == pytest.approx(expected_usd)
@@ -114,7 +114,18 @@ def test_minimums_are_flagged():
     ).minimum_applied
 
 
-def test_unknown_memory_optimised_rate_gives_no_dollars_but_dpu_hours():
+def test_unknown_memory_optimised_rate_gives_no_dollars_but_dpu_hours(monkeypatch):
+    from advisor import facts
+
+    table = facts.registry()
+    rates = {
+        **table["rates"],
+        "us-east-1": {
+            **table["rates"]["us-east-1"],
+            "memory_optimized": {"usd": None, "confirmed": False, "source": "price_list"},
+        },
+    }
+    monkeypatch.setattr(facts, "registry", lambda: {**table, "rates": rates})
     cost = run_cost(spark(worker_type="R.1X", number_of_workers=8, execution_time_s=3600))
     assert cost.dpu_hours == pytest.approx(8.0)
     assert cost.cost_usd is None
@@ -126,10 +137,22 @@ def test_unknown_memory_optimised_rate_gives_no_dollars_but_dpu_hours():
 
 
 def test_confirmation_is_carried_with_the_rate():
-    assert lookup_rate("us-east-1", "etl").confirmed
-    assert not lookup_rate("us-east-1", "flex").confirmed
-    fallback = lookup_rate("eu-west-3", "etl")
-    assert fallback.usd == 0.44 and not fallback.confirmed and "eu-west-3" in fallback.source
+    from advisor import facts
+
+    for region in facts.rate_regions():
+        for kind, entry in facts.registry()["rates"][region].items():
+            rate = lookup_rate(region, kind)
+            if entry.get("usd") is not None:
+                assert rate.usd == entry["usd"] and rate.confirmed == bool(entry["confirmed"])
+
+
+def test_a_region_without_a_rate_is_unpriced_never_free():
+    unknown = lookup_rate("xx-nowhere-1", "etl")
+    assert unknown.usd is None and not unknown.confirmed and "xx-nowhere-1" in unknown.source
+    cost = run_cost(
+        spark(worker_type="G.1X", number_of_workers=2, execution_time_s=600, region="xx-nowhere-1")
+    )
+    assert cost.dpu_hours == pytest.approx(2 * 600 / 3600) and cost.cost_usd is None
 
 
 def test_a_run_without_time_or_capacity_is_not_priced():

@@ -137,6 +137,14 @@ def test_a_feature_without_a_value_reads_unknown_instead_of_failing_the_rule():
             "next_worker_type": "G.2X",
             "workers_at_next_type": 2,
             "top_failure_cause": None,
+            "memory_scope": "executor",
+            "memory_failures_executor": 0,
+            "memory_failures_driver": 0,
+            "memory_per_task_gb": 2.5,
+            "memory_optimized_type": None,
+            "suggested_shuffle_partitions": 400,
+            "current_shuffle_partitions": 200,
+            "fewer_executor_cores": 2,
         }
     )
     assert outcome.fired and "driver unknown" in outcome.message

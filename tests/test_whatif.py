@@ -14,7 +14,6 @@ from click.testing import CliRunner
 from advisor.analysis.findings import analyze
 from advisor.analysis.sizing import sizing_summary, whatif_features
 from advisor.analysis.whatif import (
-    WORKER_SPECS,
     allowed_worker_types,
     load_eventlog_model,
     task_memory_bytes,
@@ -82,6 +81,7 @@ def glue_job(**overrides):
         "number_of_workers": 2,  # one executor of 4 cores: the 4 one-core executors' 4 slots
         "glue_version": "4.0",
         "command_name": "glueetl",
+        "region": "us-east-1",
         **overrides,
     }
 
@@ -296,16 +296,3 @@ def test_sample_fleet_logs_are_not_taken_for_glue_runs(tmp_path):
     assert any("not a run of today's configuration" in d for d in report["doubts"])
     no_log = runner.invoke(main, ["whatif", "py_shell_api_pull", "--db", str(tmp_path / "a.db")])
     assert no_log.exit_code == 1 and "no event log" in no_log.output
-
-
-def test_worker_specs_match_their_dpus():
-    from advisor.analysis.pricing import DPU_PER_WORKER
-
-    assert WORKER_SPECS["G.025X"] == (2, 4)  # a quarter DPU with 2 vCPUs (AWS's page)
-    for worker_type, (vcpu, memory_gb) in WORKER_SPECS.items():
-        if worker_type == "G.025X":
-            continue
-        assert vcpu == 4 * DPU_PER_WORKER[worker_type]
-        assert (
-            memory_gb == (32 if worker_type.startswith("R.") else 16) * DPU_PER_WORKER[worker_type]
-        )

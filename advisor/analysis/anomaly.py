@@ -174,4 +174,7 @@ def cost_step(runs: list[dict[str, Any]], recent_runs: int = 14) -> dict[str, An
             f"{before[-1]['number_of_workers']} x {before[-1]['worker_type']}"
             f" -> {recent[0]['number_of_workers']} x {recent[0]['worker_type']}"
         )
+        # the configuration to go back to, if the change did not pay for itself
+        out["revert_worker_type"] = before[-1]["worker_type"]
+        out["revert_workers"] = before[-1]["number_of_workers"]
     return out

@@ -13,30 +13,42 @@ from typing import Any
 
 import orjson
 
+from advisor.analysis.advice_features import (
+    MEMORY_CAUSES,
+    conf_fixes,
+    failure_features,
+    files_features,
+    memory_features,
+    memory_scope,
+)
 from advisor.analysis.anomaly import cost_step, fleet_anomalies
+from advisor.analysis.glue_features import definition_facts, disk_features
 from advisor.analysis.observed import (
     eventlog_features,
     metric_features,
     observed_features,
     sizing_features,
 )
-from advisor.analysis.pricing import capacity_dpu, lookup_rate
+from advisor.analysis.pricing import capacity_dpu
 from advisor.analysis.runstats import FAILED_STATES, failure_cause, percentile
 from advisor.analysis.sizing import job_sla, job_whatif, sizing_summary, whatif_features
-from advisor.jobargs import event_log_path, flag
+from advisor.facts import SPARK_JOB_TYPES
+from advisor.jobargs import event_log_path, flag, metrics_enabled
 from advisor.store import Store
 from advisor.timeutil import iso, parse_ts
 
 WINDOW_DAYS = 30
 # a job neither CloudWatch nor an event log saw: every observed feature present, unknown
 NOT_OBSERVED = {**metric_features([], None), **eventlog_features(None, [])}
-LEGACY_VERSIONS = ("0.9", "1.0", "2.0")
 
 
-def definition_features(job: dict[str, Any]) -> dict[str, Any]:
+def definition_features(job: dict[str, Any], as_of: str | None = None) -> dict[str, Any]:
     args = orjson.loads(job.get("default_arguments") or "{}")
     return {
+        **definition_facts(job, as_of),
         "job_name": job["name"],
+        "region": job.get("region"),
+        "python_version": job.get("python_version"),
         "command_name": job.get("command_name"),
         "glue_version": job.get("glue_version"),
         "worker_type": job.get("worker_type"),
@@ -44,12 +56,14 @@ def definition_features(job: dict[str, Any]) -> dict[str, Any]:
         "max_capacity": job.get("max_capacity"),
         "execution_class": job.get("execution_class") or "STANDARD",
         "timeout_min": job.get("timeout_min"),
-        "metrics_enabled": flag(args, "--enable-metrics"),
+        # either kind of job metrics lets the advisor see inside the job
+        "metrics_enabled": metrics_enabled(args),
+        "enable_metrics_value": None if flag(args, "--enable-metrics") else "true",
         "observability_enabled": flag(args, "--enable-observability-metrics"),
         "spark_ui_enabled": event_log_path(args) is not None,
         "autoscaling_enabled": flag(args, "--enable-auto-scaling"),
-        "is_spark": job.get("command_name") in ("glueetl", "gluestreaming"),
-        "is_legacy_version": job.get("glue_version") in LEGACY_VERSIONS,
+        "is_spark": job.get("command_name") in SPARK_JOB_TYPES,
+        "is_streaming": job.get("command_name") == "gluestreaming",
         "input_format": (args.get("--input_format") or args.get("--format") or "").lower() or None,
     }
 
@@ -80,9 +94,14 @@ def run_history_features(runs: list[dict[str, Any]], window_days: int) -> dict[s
         / 3600
     )
     causes: dict[str, float] = defaultdict(float)
+    memory_scopes: dict[str, int] = defaultdict(int)
     for r in failed:
-        causes[failure_cause(r["error_message"], r["state"])] += r["cost_usd"] or 0
-    top_cause = max(causes, key=causes.get) if causes else None
+        cause = failure_cause(r["error_message"], r["state"])
+        causes[cause] += r["cost_usd"] or 0
+        if cause in MEMORY_CAUSES:
+            memory_scopes[memory_scope(r["error_message"], cause)] += 1
+    # the most frequent cause (by money; a cheap job's failures still have a cause)
+    top_cause = max(causes, key=lambda c: (causes[c], c)) if causes else None
     return {
         "runs_month": len(runs) * month,
         "failed_runs_month": len(failed) * month,
@@ -100,27 +119,42 @@ def run_history_features(runs: list[dict[str, Any]], window_days: int) -> dict[s
         "failed_usd_month": usd(failed) * month,
         "retry_dpu_hours_month": dpu(retries) * month,
         "retry_usd_month": usd(retries) * month,
+        # a retry that succeeds did the work that was needed; one that fails again is waste
+        "retry_runs_month": len(retries) * month,
+        "failed_retry_runs_month": sum(r["state"] in FAILED_STATES for r in retries) * month,
         "top_failure_cause": top_cause,
         "top_failure_cause_usd_month": causes[top_cause] * month if top_cause else None,
         "minimum_excess_dpu_hours_month": excess * month,
+        "memory_failures_executor": memory_scopes["executor"],
+        "memory_failures_driver": memory_scopes["driver"],
     }
 
 
-def derived_features(f: dict[str, Any], region: str | None) -> dict[str, Any]:
-    """Savings and thresholds rules need, computed once from the base features."""
+def derived_features(f: dict[str, Any]) -> dict[str, Any]:
+    """Savings and thresholds rules need, computed once from the base features, each at the
+    job's own rate (its price line and region)."""
     out: dict[str, Any] = {}
-    etl, flex = lookup_rate(region, "etl"), lookup_rate(region, "flex")
-    if etl.usd and flex.usd:
-        out["flex_saving_usd_month"] = f["dpu_hours_month"] * (etl.usd - flex.usd)
-        out["flex_rate_usd"], out["etl_rate_usd"] = flex.usd, etl.usd
+    rate = f.get("job_rate_usd")
+    if f.get("flex_allowed") and f.get("flex_rate_usd") and rate:
+        out["flex_saving_usd_month"] = f["dpu_hours_month"] * max(0.0, rate - f["flex_rate_usd"])
     if f.get("timeout_min") and f.get("runtime_p99_s"):
         out["timeout_to_p99_ratio"] = f["timeout_min"] * 60 / f["runtime_p99_s"]
-        out["suggested_timeout_min"] = max(10, math.ceil(3 * f["runtime_p99_s"] / 60 / 5) * 5)
-    if f.get("command_name") == "pythonshell" and f.get("max_capacity") == 1.0:
-        out["python_shell_saving_dpu_hours_month"] = f["dpu_hours_month"] * (1 - 0.0625)
-        out["python_shell_saving_usd_month"] = f["cost_usd_month"] * (1 - 0.0625)
-    rate = etl.usd or 0
-    out["minimum_excess_usd_month"] = f["minimum_excess_dpu_hours_month"] * rate
+        low, high = f.get("timeout_min_min") or 1, f.get("timeout_max_min")
+        suggested = max(10, math.ceil(3 * f["runtime_p99_s"] / 60 / 5) * 5)
+        out["suggested_timeout_min"] = max(low, min(suggested, high or suggested))
+        # a tighter timeout only for jobs none of whose runs time out: the others need the cause
+        if not f.get("timeout_runs_month") and out["suggested_timeout_min"] < f["timeout_min"]:
+            out["timeout_change_min"] = out["suggested_timeout_min"]
+    smallest = f.get("python_shell_min_dpu")
+    if (
+        f.get("command_name") == "pythonshell"
+        and smallest
+        and (f.get("max_capacity") or 0) > smallest
+    ):
+        share = 1 - smallest / f["max_capacity"]
+        out["python_shell_saving_dpu_hours_month"] = f["dpu_hours_month"] * share
+        out["python_shell_saving_usd_month"] = f["cost_usd_month"] * share
+    out["minimum_excess_usd_month"] = f["minimum_excess_dpu_hours_month"] * (rate or 0)
     capacity = capacity_dpu(
         {
             "worker_type": f.get("worker_type"),
@@ -129,7 +163,7 @@ def derived_features(f: dict[str, Any], region: str | None) -> dict[str, Any]:
         }
     )
     out["capacity_dpu"] = capacity
-    if capacity and f.get("timeout_min"):
+    if capacity and f.get("timeout_min") and rate:
         out["runaway_run_usd"] = f["timeout_min"] / 60 * capacity * rate
     return out
 
@@ -165,13 +199,18 @@ def job_features(
             if start <= (r["started_on"] or "") < end_iso
         ]
         f = {
-            **definition_features(job),
+            **definition_features(job, end),
             **run_history_features(window, window_days),
             **observed.get(job["name"], NOT_OBSERVED),
             **history.get(job["name"], {}),
         }
-        f.update(derived_features(f, job.get("region")))
+        f.update(derived_features(f))
+        f.update(disk_features(f))
         f.update(sizing_features(f))
+        f.update(memory_features(f))
+        f.update(files_features(f))
+        f.update(failure_features(f))
+        f.update(conf_fixes(f))
         app = apps.get(job["name"])
         simulated = (
             job_whatif(store, f, app, job_sla(config, job["name"]))

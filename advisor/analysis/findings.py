@@ -16,6 +16,7 @@ from typing import Any
 from advisor.analysis.costs import compute_run_costs
 from advisor.analysis.features import job_features
 from advisor.analysis.rules import Rule, RuleError, load_rules
+from advisor.analysis.savings import best_compatible_set
 from advisor.bulk import collector_paused
 from advisor.store import Store, stable_hash, to_json
 
@@ -94,6 +95,30 @@ def analyze(
         return _analyze(store, config or {}, rates, as_of, rules)
 
 
+def job_savings(store: Store, features: dict[str, dict[str, Any]]) -> list[dict[str, Any]]:
+    """Every job's saving from the best compatible set of its open findings."""
+    by_job: dict[str, list[dict[str, Any]]] = {}
+    for finding in store.open_findings():
+        by_job.setdefault(finding["job_name"], []).append(finding)
+    rows = []
+    for job, findings in sorted(by_job.items()):
+        values = features.get(job, {})
+        saving = best_compatible_set(
+            job, findings, values.get("cost_usd_month"), values.get("dpu_hours_month")
+        )
+        rows.append(
+            {
+                "job_name": job,
+                "usd_month": saving.usd_month,
+                "dpu_hours_month": saving.dpu_hours_month,
+                "sum_usd_month": saving.sum_usd_month,
+                "finding_ids": to_json(saving.finding_ids),
+                "excluded_ids": to_json(saving.excluded),
+            }
+        )
+    return rows
+
+
 def _analyze(
     store: Store,
     config: dict[str, Any],
@@ -146,6 +171,7 @@ def _analyze(
             statuses.append(status)
     report.findings = store.save_findings(fired, statuses, stamp)
     store.save_job_features(features)
+    store.save_job_savings(job_savings(store, features))
     store.save_whatif({job: result.as_dict() for job, result in simulated.items()}, stamp)
     report.seconds["rules and findings"] = (
         time.perf_counter() - clock - report.seconds["costs"] - report.seconds["features"]

@@ -11,28 +11,22 @@ import math
 from collections import defaultdict
 from typing import Any
 
-from advisor.analysis.pricing import DPU_PER_WORKER
+from advisor import facts
 from advisor.store import Store
 
 MB = 1_000_000
-# the next worker type down, at the same DPUs (half the memory per executor, twice the workers)
-PREVIOUS_WORKER = {
-    "G.2X": "G.1X",
-    "G.4X": "G.2X",
-    "G.8X": "G.4X",
-    "R.2X": "R.1X",
-    "R.4X": "R.2X",
-    "R.8X": "R.4X",
-}
-# the next worker type up, at the same DPUs (twice the memory per executor)
-NEXT_WORKER = {
-    "G.1X": "G.2X",
-    "G.2X": "G.4X",
-    "G.4X": "G.8X",
-    "R.1X": "R.2X",
-    "R.2X": "R.4X",
-    "Standard": "G.2X",
-}
+
+
+def neighbour_type(worker_type: str | None, step: int) -> str | None:
+    """The next worker type up (step 1) or down (-1) in the same family (G.*, R.*)."""
+    family = facts.same_family(worker_type)
+    if worker_type == "Standard":  # a Standard worker's next step is the general-purpose family
+        general = facts.general_purpose_types()
+        return general[1] if step > 0 and len(general) > 1 else None
+    if worker_type not in family:
+        return None
+    index = family.index(worker_type) + step
+    return family[index] if 0 <= index < len(family) else None
 
 
 def metric_features(stats: list[dict[str, Any]], bytes_per_run: float | None) -> dict[str, Any]:
@@ -77,6 +71,9 @@ EVENTLOG_FEATURES = (
     "gc_ratio",
     "executor_utilization",
     "eventlog_files_read",
+    "eventlog_files_read_bytes",
+    "eventlog_memory_failures",
+    "eventlog_failed_tasks",
     "task_skew_ratio",
     "skewed_stage",
     "eventlog_data_loss",
@@ -98,8 +95,7 @@ def eventlog_features(app: dict[str, Any] | None, stages: list[dict[str, Any]]) 
         return {"eventlog_apps": 0, **dict.fromkeys(EVENTLOG_FEATURES)}
     read = (app["input_bytes"] or 0) + (app["shuffle_read_bytes"] or 0)
     run_ms = app["executor_run_time_ms"] or 0
-    busy = [s for s in stages if (s["tasks"] or 0) >= 8 and (s["task_ms_median"] or 0) > 0]
-    worst = max(busy, key=lambda s: s["executor_run_time_ms"] or 0, default=None)
+    worst = skew_stage(stages, run_ms)
     return {
         "eventlog_apps": 1,
         "spill_disk_gb": (app["disk_bytes_spilled"] or 0) / 1e9,
@@ -108,6 +104,9 @@ def eventlog_features(app: dict[str, Any] | None, stages: list[dict[str, Any]]) 
         "gc_ratio": (app["gc_time_ms"] or 0) / run_ms if run_ms else None,
         "executor_utilization": app["executor_utilization"],
         "eventlog_files_read": app["files_read"],
+        "eventlog_files_read_bytes": app.get("files_read_bytes"),
+        "eventlog_memory_failures": _memory_failures(app.get("failure_reasons")),
+        "eventlog_failed_tasks": app.get("failed_tasks"),
         "task_skew_ratio": (worst["task_ms_max"] / worst["task_ms_median"]) if worst else None,
         "skewed_stage": f"{worst['stage_id']} ({(worst['name'] or '')[:40]})" if worst else None,
         "eventlog_data_loss": bool(app["data_loss"]),
@@ -118,6 +117,29 @@ def eventlog_features(app: dict[str, Any] | None, stages: list[dict[str, Any]]) 
         else None,
         **spark_conf_features(app.get("properties")),
     }
+
+
+MIN_SKEW_STAGE_SHARE = 0.05  # a stage under 5 % of the executors' time cannot matter
+MIN_STRAGGLER_MS = 10_000  # nor can a straggler that finishes 10 s after the median task
+
+
+def skew_stage(stages: list[dict[str, Any]], app_run_ms: float) -> dict[str, Any] | None:
+    """The most skewed stage that matters: slowest task against the median task of the same
+    stage attempt, among stages with enough tasks, time and straggler delay to be worth fixing."""
+    candidates = [
+        s
+        for s in stages
+        if (s["tasks"] or 0) >= 8
+        and (s["task_ms_median"] or 0) > 0
+        and (s["executor_run_time_ms"] or 0) >= MIN_SKEW_STAGE_SHARE * app_run_ms
+        and (s["task_ms_max"] or 0) - s["task_ms_median"] >= MIN_STRAGGLER_MS
+    ]
+    return max(candidates, key=lambda s: s["task_ms_max"] / s["task_ms_median"], default=None)
+
+
+def _memory_failures(reasons_json: str | None) -> int:
+    reasons = json.loads(reasons_json or "{}")
+    return int(sum(reasons.get(k, 0) for k in ("out_of_memory", "container_killed_memory")))
 
 
 def task_size_features(stages: list[dict[str, Any]]) -> dict[str, Any]:
@@ -160,27 +182,33 @@ def sizing_features(f: dict[str, Any]) -> dict[str, Any]:
     if workers and needed is not None:
         # one executor per worker, plus the driver's worker
         out["suggested_workers"] = max(2, min(math.ceil(needed) + 1, 500))
-        dpu = DPU_PER_WORKER.get(worker_type or "", 1.0)
+        dpu = facts.dpu_per_worker(worker_type) or 1.0
         fewer = workers - out["suggested_workers"]
         if fewer > 0 and f.get("runtime_p50_s"):
             hours = f["runs_month"] * f["runtime_p50_s"] / 3600
             out["rightsize_saving_dpu_hours_month"] = fewer * dpu * hours
             out["rightsize_saving_usd_month"] = (
-                fewer * dpu * hours * (f.get("etl_rate_usd") or 0.44)
+                fewer * dpu * hours * f["job_rate_usd"] if f.get("job_rate_usd") else None
             )
-    if worker_type in NEXT_WORKER and workers:
-        out["next_worker_type"] = NEXT_WORKER[worker_type]
-        ratio = DPU_PER_WORKER[NEXT_WORKER[worker_type]] / DPU_PER_WORKER.get(worker_type, 1.0)
+    bigger = neighbour_type(worker_type, 1)
+    if bigger and workers:
+        out["next_worker_type"] = bigger
+        ratio = (facts.dpu_per_worker(bigger) or 1.0) / (facts.dpu_per_worker(worker_type) or 1.0)
         out["workers_at_next_type"] = max(2, math.ceil(workers / ratio))
     heaps = [h for h in (f.get("heap_executor_max"), f.get("heap_driver_max")) if h is not None]
     if heaps:
         out["heap_peak"] = max(heaps)
-    skews = [s for s in (f.get("skewness_max"), f.get("task_skew_ratio")) if s is not None]
-    if skews:
-        out["skew_score"] = max(skews)
-    if worker_type in PREVIOUS_WORKER and workers:
-        out["previous_worker_type"] = PREVIOUS_WORKER[worker_type]
-        out["workers_at_previous_type"] = workers * 2
+    # never the larger of two different measures: the event log's slowest-to-median task ratio
+    # when there is one, else Glue's own skewness score
+    if f.get("task_skew_ratio") is not None:
+        out["skew_score"] = f["task_skew_ratio"]
+    elif f.get("skewness_max") is not None:
+        out["skew_score"] = f["skewness_max"]
+    smaller = neighbour_type(worker_type, -1)
+    if smaller and workers:
+        out["previous_worker_type"] = smaller
+        ratio = (facts.dpu_per_worker(worker_type) or 1.0) / (facts.dpu_per_worker(smaller) or 1.0)
+        out["workers_at_previous_type"] = math.ceil(workers * ratio)
     if f.get("avg_file_mb") and f.get("bytes_read_per_run_gb"):
         out["target_partitions"] = max(1, math.ceil(f["bytes_read_per_run_gb"] * 1000 / 128))
     return out

@@ -1,38 +1,17 @@
 """Glue billing rules: DPU-hours and dollars for one run.
 
-Per-second billing with a minimum (1 minute on Glue 2.0+, 10 minutes on 0.9/1.0 Spark jobs);
-`DPUSeconds` when Glue reports it (Auto Scaling, Flex); otherwise capacity x execution time.
-Rates come from `advisor/data/rates.yaml`, overridable per region.
+Per-second billing with each version's minimum (from the facts registry); `DPUSeconds` when Glue
+reports it (Auto Scaling, Flex); otherwise capacity x execution time. Rates come from the facts
+registry (advisor/data/glue_facts.yaml), overridable per region in advisor.toml. A region or
+price line the registry has no rate for is unpriced (cost None), never $0.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import lru_cache
-from importlib import resources
 from typing import Any
 
-import yaml
-
-DPU_PER_WORKER: dict[str, float] = {
-    "Standard": 1.0,
-    "G.025X": 0.25,
-    "G.1X": 1.0,
-    "G.2X": 2.0,
-    "G.4X": 4.0,
-    "G.8X": 8.0,
-    "G.12X": 12.0,
-    "G.16X": 16.0,
-    # memory-optimised DPUs (M-DPU): 4 vCPU + 32 GB each
-    "R.1X": 1.0,
-    "R.2X": 2.0,
-    "R.4X": 4.0,
-    "R.8X": 8.0,
-    "Z.2X": 2.0,
-}
-LEGACY_GLUE_VERSIONS = {"0.9", "1.0"}
-LEGACY_MINIMUM_S = 600
-MINIMUM_S = 60
+from advisor import facts
 
 
 @dataclass(frozen=True)
@@ -53,63 +32,64 @@ class RunCost:
     minimum_applied: bool
 
 
-@lru_cache(maxsize=1)
-def packaged_rates() -> dict[str, Any]:
-    text = resources.files("advisor.data").joinpath("rates.yaml").read_text()
-    return yaml.safe_load(text)
-
-
 def rate_kind(
-    command_name: str | None, worker_type: str | None, execution_class: str | None
+    command_name: str | None,
+    worker_type: str | None,
+    execution_class: str | None,
+    glue_version: str | None = None,
 ) -> str:
     """Which price line a run is billed on."""
     if command_name == "pythonshell":
         return "python_shell"
-    if command_name == "glueray" or worker_type == "Z.2X":
+    if command_name == "glueray" or facts.is_ray_worker(worker_type):
         return "ray"
-    if worker_type and worker_type.startswith("R."):
+    if facts.is_memory_optimized(worker_type):
         return "memory_optimized"
     if command_name == "gluestreaming":
         return "streaming"
-    if (execution_class or "").upper() == "FLEX":
-        return "flex"
-    return "etl"
+    flex = (execution_class or "").upper() == "FLEX"
+    if facts.bills_gen2(glue_version):
+        return "flex_gen2" if flex else "etl_gen2"
+    return "flex" if flex else "etl"
+
+
+# a price line without its own published rate is billed like its parent, marked unconfirmed
+PARENT_KIND = {"etl_gen2": "etl", "flex_gen2": "flex"}
 
 
 def lookup_rate(
     region: str | None, kind: str, overrides: dict[str, dict[str, Any]] | None = None
 ) -> Rate:
-    table = packaged_rates()
-    regions = table["regions"]
-    region = region or table["fallback_region"]
-    override = ((overrides or {}).get(region) or {}).get(kind)
+    override = ((overrides or {}).get(region or "") or {}).get(kind)
     if override is not None:
         return Rate(float(override), True, "advisor.toml override")
-    entry = (regions.get(region) or {}).get(kind)
-    if entry is None:
-        entry = regions[table["fallback_region"]][kind]
-        return Rate(entry["usd"], False, f"{table['fallback_region']} rate used for {region}")
-    return Rate(entry["usd"], bool(entry["confirmed"]), entry["source"])
+    entry = facts.rate_entry(region, kind)
+    if (entry is None or entry.get("usd") is None) and kind in PARENT_KIND:
+        parent = lookup_rate(region, PARENT_KIND[kind], overrides)
+        return Rate(parent.usd, False, f"{kind} rate not published: {PARENT_KIND[kind]} rate used")
+    if entry is None or entry.get("usd") is None:
+        return Rate(None, False, f"no {kind} rate for region {region or 'unknown'}")
+    page = facts.source(entry.get("source", ""))
+    return Rate(float(entry["usd"]), bool(entry.get("confirmed")), page.get("url") or "")
 
 
 def capacity_dpu(run: dict[str, Any]) -> float | None:
     """DPUs the run held: workers x DPU per worker, else MaxCapacity (Python shell, legacy)."""
     workers, worker_type = run.get("number_of_workers"), run.get("worker_type")
-    if workers and worker_type in DPU_PER_WORKER and worker_type != "Standard":
-        return workers * DPU_PER_WORKER[worker_type]
+    per_worker = facts.dpu_per_worker(worker_type)
+    if workers and per_worker and worker_type != "Standard":
+        return workers * per_worker
     if run.get("max_capacity"):
         return float(run["max_capacity"])
-    if workers and worker_type == "Standard":
-        return float(workers)
+    if workers and per_worker:
+        return float(workers * per_worker)
     if run.get("allocated_capacity"):
         return float(run["allocated_capacity"])
     return None
 
 
 def minimum_seconds(glue_version: str | None, command_name: str | None) -> int:
-    if command_name in (None, "glueetl") and glue_version in LEGACY_GLUE_VERSIONS:
-        return LEGACY_MINIMUM_S
-    return MINIMUM_S
+    return facts.minimum_billed_s(glue_version, command_name)
 
 
 def run_cost(
@@ -158,7 +138,12 @@ def _configuration(
     run: dict[str, Any], overrides: dict[str, dict[str, Any]] | None
 ) -> tuple[Rate, float | None, int]:
     """Rate, DPUs held and minimum billed seconds: what a run's configuration decides."""
-    kind = rate_kind(run.get("command_name"), run.get("worker_type"), run.get("execution_class"))
+    kind = rate_kind(
+        run.get("command_name"),
+        run.get("worker_type"),
+        run.get("execution_class"),
+        run.get("glue_version"),
+    )
     return (
         lookup_rate(run.get("region"), kind, overrides),
         capacity_dpu(run),

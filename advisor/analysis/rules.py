@@ -63,6 +63,9 @@ def render_change(spec: Mapping[str, Any], values: Mapping[str, Any]) -> dict[st
     """A rule's `change` with its values filled in; a field whose value is unknown is left out."""
     out: dict[str, Any] = {}
     for key, template in spec.items():
+        if template is None:  # a field the change removes (MaxCapacity when moving to workers)
+            out[key] = None
+            continue
         try:
             text = _FORMATTER.format(template, **values) if isinstance(template, str) else template
         except RuleError:  # a feature this job lacks: that field is not part of the change
@@ -137,12 +140,14 @@ class Rule:
             return False
 
     def severity(self, values: Mapping[str, Any]) -> str:
+        """The highest band the severity feature reaches. A rule that fired found a problem
+        present in the data: it is at least `low` however little money is at stake."""
         spec = self.spec["severity"]
         value = values.get(spec["feature"])
         if not isinstance(value, int | float):
-            return "info"
+            return "low"
         below = spec.get("direction") == "below"
-        reached = "info"
+        reached = "low"
         for band in SEVERITIES[1:]:
             threshold = spec["bands"].get(band)
             if threshold is not None and ((value <= threshold) if below else (value >= threshold)):
@@ -213,7 +218,27 @@ def load_rule(path: Path) -> Rule:
         raise RuleError(f"{path.name}: {where}: {exc.message}") from exc
     if spec["id"] != path.stem:
         raise RuleError(f"{path.name}: id {spec['id']!r} must equal the file name")
+    unknown = sorted(_params_used(spec) - set(spec.get("params") or {}))
+    if unknown:
+        raise RuleError(f"{path.name}: uses undefined parameter(s) {', '.join(unknown)}")
     return Rule(spec, path)
+
+
+def _params_used(node: Any) -> set[str]:
+    """Every `$name` a rule's conditions compare with."""
+    if isinstance(node, dict):
+        found = set()
+        for key, value in node.items():
+            if key == "examples":
+                continue
+            if key == "value" and isinstance(value, str) and value.startswith("$"):
+                found.add(value[1:])
+            else:
+                found |= _params_used(value)
+        return found
+    if isinstance(node, list):
+        return set().union(*(_params_used(v) for v in node)) if node else set()
+    return set()
 
 
 def load_rules(folder: Path | None = None) -> list[Rule]:

@@ -34,6 +34,7 @@ def job_whatif(store: Store, features: dict[str, Any], app: dict[str, Any], sla:
         "command_name": features.get("command_name"),
         "execution_class": features.get("execution_class"),
         "autoscaling_enabled": features.get("autoscaling_enabled"),
+        "region": features.get("region"),
     }
     return whatif_for_model(
         model,
@@ -110,6 +111,7 @@ def sizing_summary(f: dict[str, Any]) -> dict[str, Any]:
     """The suggestion and its evidence, in words the rules print; simulation first."""
     out: dict[str, Any] = {}
     if f.get("whatif_trusted"):
+        out["sizing_confidence"] = "high"
         out["sizing_basis"] = (
             f"simulated from the event log of run {f['whatif_run']} on "
             f"{f['whatif_candidates']} configurations; its replay of today's configuration is "
@@ -143,9 +145,11 @@ def sizing_summary(f: dict[str, Any]) -> dict[str, Any]:
             out["mismatch_workers"] = f["whatif_best_workers"]
     elif f.get("executors_needed_max") is not None:
         out["sizing_basis"] = (
-            "AWS's capacity-planning rule: the most executors CloudWatch saw needed, one per "
-            "worker, plus the driver's worker"
+            "a heuristic, lower confidence than a simulation: AWS's capacity-planning rule, "
+            "written for Glue 0.9 and 1.0 (the most executors CloudWatch saw needed, one per "
+            "worker, plus the driver's worker)"
         )
+        out["sizing_confidence"] = "low"
         out["sizing_evidence"] = (
             f"it needed at most {f['executors_needed_max']:.0f} executors "
             f"({f.get('executors_needed_ratio') or 0:.0%} of the "
@@ -160,13 +164,24 @@ def sizing_summary(f: dict[str, Any]) -> dict[str, Any]:
     else:
         out["faster_worker_type"] = f.get("worker_type")
         out["faster_workers"] = f.get("suggested_workers")
-    if "mismatch_evidence" not in out and f.get("heap_peak") is not None:
-        out["mismatch_usd_month"] = f.get("cost_usd_month")
+    if (
+        "mismatch_evidence" not in out
+        and f.get("heap_peak") is not None
+        and f.get("general_purpose_type")
+    ):
+        # memory-optimised workers bill a higher rate for memory this job does not use: the
+        # G type of the same size costs less for the same cores
         out["mismatch_evidence"] = (
-            f"these are large-memory workers, but its JVM heap never passed {f['heap_peak']:.0%}"
+            "these are memory-optimised workers, but its JVM heap never passed "
+            f"{f['heap_peak']:.0%}"
         )
-        out["mismatch_worker_type"] = f.get("previous_worker_type")
-        out["mismatch_workers"] = f.get("workers_at_previous_type")
+        out["mismatch_worker_type"] = f["general_purpose_type"]
+        out["mismatch_workers"] = f.get("number_of_workers")
+        etl, memory = f.get("etl_rate_usd"), f.get("memory_optimized_rate_usd")
+        if etl and memory and memory > etl:
+            share = 1 - etl / memory
+            out["mismatch_usd_month"] = (f.get("cost_usd_month") or 0) * share
+            out["type_change_usd_month"] = out["mismatch_usd_month"]
     if out.get("suggested_workers") is not None or f.get("suggested_workers") is not None:
         workers = out.get("suggested_workers", f.get("suggested_workers"))
         worker_type = out.get("suggested_worker_type") or f.get("worker_type")

@@ -14,7 +14,8 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from advisor.analysis.pricing import DPU_PER_WORKER, lookup_rate, minimum_seconds
+from advisor import facts
+from advisor.analysis.pricing import lookup_rate, minimum_seconds, rate_kind
 from advisor.sparklog.simulate import (
     AppModel,
     build_model,
@@ -24,21 +25,7 @@ from advisor.sparklog.simulate import (
     trust,
 )
 
-# vCPUs and memory (GB) per worker, from AWS Glue's worker-types page
-WORKER_SPECS: dict[str, tuple[int, int]] = {
-    "G.025X": (2, 4),
-    "G.1X": (4, 16),
-    "G.2X": (8, 32),
-    "G.4X": (16, 64),
-    "G.8X": (32, 128),
-    "R.1X": (4, 32),
-    "R.2X": (8, 64),
-    "R.4X": (16, 128),
-    "R.8X": (32, 256),
-}
-# Glue gives the executor JVM 10 GB of a G.1X's 16 GB (20 of 32 on G.2X); the same share is
-# assumed for the other types. Spark's unified memory is (heap - 300 MB) x spark.memory.fraction.
-HEAP_SHARE = 10 / 16
+# Spark's unified memory is (heap - 300 MB) x spark.memory.fraction, shared by the running tasks
 RESERVED_BYTES = 300 * 2**20
 MEMORY_FRACTION = 0.6
 WORKER_COUNTS = (2, 3, 4, 5, 6, 8, 10, 12, 15, 20, 25, 30, 40, 50, 60, 80, 100, 120, 150, 200)
@@ -47,24 +34,26 @@ TRUST_LIMIT = 0.25
 
 
 def allowed_worker_types(glue_version: str | None, command_name: str | None) -> list[str]:
-    """Worker types Glue offers for this job (G.4X/G.8X from 3.0, R.* from 4.0 on Spark ETL;
-    G.025X for streaming only)."""
-    version = float(glue_version) if (glue_version or "").replace(".", "", 1).isdigit() else 0
-    types = ["G.1X", "G.2X"]
-    if version >= 3.0:
-        types += ["G.4X", "G.8X"]
-    if version >= 4.0 and command_name == "glueetl":
-        types += ["R.1X", "R.2X", "R.4X", "R.8X"]
-    if command_name == "gluestreaming" and version >= 3.0:
-        types.insert(0, "G.025X")
-    return types
+    """Worker types Glue offers this job that run Spark executors (from the facts registry)."""
+    return [
+        t
+        for t in facts.allowed_worker_types(glue_version, command_name)
+        if facts.executor_shape(t, glue_version) is not None and t != "Standard"
+    ]
 
 
-def task_memory_bytes(worker_type: str) -> float:
+def executor_cores(worker_type: str | None, glue_version: str | None) -> int | None:
+    shape = facts.executor_shape(worker_type, glue_version)
+    return shape[0] if shape and worker_type != "Standard" else None
+
+
+def task_memory_bytes(worker_type: str, glue_version: str | None = None) -> float:
     """Execution memory one task may use on this worker type (all cores busy)."""
-    vcpu, memory_gb = WORKER_SPECS[worker_type]
-    heap = memory_gb * 2**30 * HEAP_SHARE
-    return (heap - RESERVED_BYTES) * MEMORY_FRACTION / vcpu
+    shape = facts.executor_shape(worker_type, glue_version)
+    if shape is None:
+        return 0.0
+    cores, heap_gb = shape
+    return (heap_gb * 2**30 - RESERVED_BYTES) * MEMORY_FRACTION / cores
 
 
 @dataclass
@@ -115,16 +104,24 @@ class WhatIf:
             usd = round(max(0.0, self.current.usd - candidate.usd) * self.runs_month, 2)
         return dpu, usd
 
+    def cost_of(self, candidate: Candidate) -> float:
+        """What a run costs, in dollars where every candidate is priced (worker types bill at
+        different rates), else in DPU-hours."""
+        if all(c.usd is not None for c in self.candidates):
+            return candidate.usd or 0.0
+        return candidate.dpu_hours
+
     def frontier(self) -> list[Candidate]:
         """Feasible candidates no other feasible one beats on both runtime and cost."""
         feasible = sorted(
-            (c for c in self.candidates if c.feasible), key=lambda c: (c.runtime_s, c.dpu_hours)
+            (c for c in self.candidates if c.feasible),
+            key=lambda c: (c.runtime_s, self.cost_of(c)),
         )
         out, cheapest = [], math.inf
         for candidate in feasible:
-            if candidate.dpu_hours < cheapest - 1e-12:
+            if self.cost_of(candidate) < cheapest - 1e-12:
                 out.append(candidate)
-                cheapest = candidate.dpu_hours
+                cheapest = self.cost_of(candidate)
         return out
 
     def as_dict(self) -> dict[str, Any]:
@@ -157,8 +154,9 @@ def representative_doubts(
     """Reasons the log may not stand for the job's runs as configured today."""
     doubts = []
     worker_type, workers = job.get("worker_type"), job.get("number_of_workers")
-    if worker_type in WORKER_SPECS and workers and not job.get("autoscaling_enabled"):
-        configured = (workers - 1) * WORKER_SPECS[worker_type][0] // model.task_cpus
+    cores = executor_cores(worker_type, job.get("glue_version"))
+    if cores and workers and not job.get("autoscaling_enabled"):
+        configured = (workers - 1) * cores // model.task_cpus
         if configured != model.slots:
             doubts.append(
                 f"the log ran with {model.slots} task slots ({model.executors} executor(s) x "
@@ -175,11 +173,13 @@ def representative_doubts(
     return doubts
 
 
-def _feasibility(model: AppModel, worker_type: str, current_type: str | None) -> tuple[bool, str]:
+def _feasibility(
+    model: AppModel, worker_type: str, current_type: str | None, glue_version: str | None
+) -> tuple[bool, str]:
     peak = model.peak_task_memory_bytes
     if not peak:
         return True, ""
-    available = task_memory_bytes(worker_type)
+    available = task_memory_bytes(worker_type, glue_version)
     if available < peak:
         return False, (
             f"{available / 2**30:.1f} GiB of execution memory per task, below the "
@@ -187,8 +187,8 @@ def _feasibility(model: AppModel, worker_type: str, current_type: str | None) ->
         )
     if (
         model.spilled
-        and current_type in WORKER_SPECS
-        and available < task_memory_bytes(current_type)
+        and executor_cores(current_type, glue_version)
+        and available < task_memory_bytes(current_type or "", glue_version)
     ):
         return False, "the run spilled already, and this has less memory per task"
     return True, ""
@@ -202,7 +202,7 @@ def _price(
     rate: float | None,
     minimum_s: int,
 ) -> tuple[float, float | None]:
-    dpu = DPU_PER_WORKER[worker_type]
+    dpu = facts.dpu_per_worker(worker_type) or 0.0
     if busy_executor_s is None:
         worker_seconds = workers * max(runtime_s, minimum_s)
     else:  # Auto Scaling: the driver's worker throughout, executors while they have work
@@ -226,7 +226,7 @@ def whatif_for_model(
     error = model_error(model)
     trusted, doubts = trust(model, error, TRUST_LIMIT)
     current_type, current_workers = job.get("worker_type"), job.get("number_of_workers")
-    rate_kind = "flex" if (job.get("execution_class") or "").upper() == "FLEX" else "etl"
+    version = job.get("glue_version")
     minimum = minimum_seconds(job.get("glue_version"), job.get("command_name"))
     result = WhatIf(
         job_name=job.get("name"),
@@ -240,7 +240,7 @@ def whatif_for_model(
         sla=sla,
         runs_month=runs_month,
     )
-    if current_type not in WORKER_SPECS or not current_workers or current_workers < 2:
+    if not executor_cores(current_type, version) or not current_workers or current_workers < 2:
         result.doubts.append("the job's current worker type and count are not known")
         result.trusted = False
         return result
@@ -250,7 +250,7 @@ def whatif_for_model(
     cache: dict[tuple[int, int], Any] = {}
 
     def run(worker_type: str, workers: int) -> Any:
-        cores = WORKER_SPECS[worker_type][0]
+        cores = executor_cores(worker_type, version) or 1
         key = ((workers - 1) * cores, cores)
         if key not in cache:
             cache[key] = simulate(model, workers - 1, cores)
@@ -258,16 +258,19 @@ def whatif_for_model(
 
     own = run(current_type, current_workers)
     scale = (median_runtime_s / own.runtime_s) if median_runtime_s and own.runtime_s else 1.0
-    rate_usd = lookup_rate(region, rate_kind).usd
-    types = allowed_worker_types(job.get("glue_version"), job.get("command_name"))
+    region = region or job.get("region")
+    types = allowed_worker_types(version, job.get("command_name"))
     if current_type not in types:
         types.append(current_type)
     for worker_type in types:
-        cores = WORKER_SPECS[worker_type][0]
+        # each worker type is billed on its own price line (R.* at the memory-optimised rate)
+        kind = rate_kind(job.get("command_name"), worker_type, job.get("execution_class"), version)
+        rate_usd = lookup_rate(region, kind).usd
+        cores = executor_cores(worker_type, version) or 1
         counts = [n for n in WORKER_COUNTS if (n - 1) * cores <= 2 * max(needed, cores)]
         if worker_type == current_type and current_workers not in counts:
             counts.append(current_workers)
-        feasible, note = _feasibility(model, worker_type, current_type)
+        feasible, note = _feasibility(model, worker_type, current_type, version)
         for workers in sorted(counts):
             simulation = run(worker_type, workers)
             runtime = simulation.runtime_s * scale
@@ -313,7 +316,11 @@ def _choose(result: WhatIf) -> None:
     ]
 
     def cheapest(options: list[Candidate]) -> Candidate | None:
-        return min(options, key=lambda c: (c.dpu_hours, c.runtime_s, c.workers), default=None)
+        return min(
+            options,
+            key=lambda c: (result.cost_of(c), c.dpu_hours, c.runtime_s, c.workers),
+            default=None,
+        )
 
     result.best = cheapest(allowed)
     result.best_same_type = cheapest([c for c in allowed if c.worker_type == current.worker_type])
