@@ -70,6 +70,19 @@ def open_store(db: str | None) -> Store:
     return Store(load_config(db).db_path)
 
 
+def print_markdown(text: str) -> None:
+    """Prose through rich; fenced code (commands, Terraform, JSON) printed exactly as it is,
+    never wrapped or cut to the terminal's width, so it can be copied and run."""
+    from rich.markdown import Markdown
+
+    for index, part in enumerate(text.split("```")):
+        if index % 2:  # inside a fence: drop the language tag line, keep the code verbatim
+            code = part.split("\n", 1)[1] if "\n" in part else part
+            click.echo(code.rstrip("\n"))
+        elif part.strip():
+            out.print(Markdown(part))
+
+
 def emit_json(value: Any) -> None:
     click.echo(orjson.dumps(value, option=orjson.OPT_INDENT_2).decode())
 
@@ -419,6 +432,29 @@ def _s3_factory(profile: str | None, region: str | None, endpoint_url: str | Non
     return make
 
 
+def _register_fix() -> None:
+    from advisor.fix.cli import fix_cmd
+
+    main.add_command(fix_cmd)
+
+
+_register_fix()
+
+
+@main.command("facts")
+@format_option("text", "json")
+def facts_cmd(fmt):
+    """The Glue facts the advisor relies on (versions, end-of-life dates, worker types,
+    features, limits, rates per region), each with the AWS page it comes from and when it was
+    checked."""
+    from advisor.report.facts_text import facts_document, print_facts
+
+    if fmt == "json":
+        emit_json(facts_document())
+        return
+    print_facts(out)
+
+
 @main.group("rules")
 def rules_group():
     """The rules in rules/*.yaml: list them, show one, run their examples."""
@@ -521,8 +557,8 @@ def recommend_cmd(db, job, since, run_id, fail_on, fmt):
     """What to change on one job, and why: cost, data sources, findings with exact fixes.
 
     Reads what `advisor analyze` stored. Findings come by severity and dollars at stake, each
-    with its evidence, the saving, and an `aws glue update-job` / Terraform snippet built from
-    the job's stored definition. Exit codes: 0 done; 2 unknown job (closest names are shown);
+    with its evidence, the saving, the `advisor fix` command that applies it (reading the job
+    live) and a Terraform snippet. Exit codes: 0 done; 2 unknown job (closest names are shown);
     3 a finding at or above --fail-on.
     """
     from advisor.report.recommend import recommendation, severity_at_least
@@ -539,9 +575,7 @@ def recommend_cmd(db, job, since, run_id, fail_on, fmt):
     elif fmt == "markdown":
         click.echo(render(rec), nl=False)
     else:
-        from rich.markdown import Markdown
-
-        out.print(Markdown(render(rec), code_theme="ansi_dark"))
+        print_markdown(render(rec))
     if fail_on and any(severity_at_least(f["severity"], fail_on) for f in rec["findings"]):
         sys.exit(3)
 

@@ -374,6 +374,22 @@ def m008_daily_costs(db: Database) -> None:
     db["daily_costs"].create_index(["job_name", "day"])
 
 
+@migrations()
+def m009_job_savings(db: Database) -> None:
+    """Each job's saving from the best compatible set of its open findings (never their sum)."""
+    db["job_savings"].create(
+        {
+            "job_name": str,
+            "usd_month": float,
+            "dpu_hours_month": float,
+            "sum_usd_month": float,
+            "finding_ids": str,
+            "excluded_ids": str,
+        },
+        pk="job_name",
+    )
+
+
 _BYTES_READ = (
     "select run_id, sum(value) as bytes_read from run_metrics "
     "where metric = 'glue.driver.aggregate.bytesRead' and stat = 'Sum' group by run_id"
@@ -595,6 +611,28 @@ class Store:
         with self.transaction():
             self.db.execute("delete from job_features")
             self._bulk_upsert("job_features", rows, ("job_name",))
+
+    def save_job_savings(self, savings: list[dict[str, Any]]) -> None:
+        with self.transaction():
+            self.db.execute("delete from job_savings")
+            self._bulk_upsert("job_savings", savings, ("job_name",))
+
+    def job_savings(self, job_name: str | None = None) -> dict[str, dict[str, Any]]:
+        """Each job's combined saving (best compatible set of its open findings)."""
+        where, params = ("where job_name = ?", [job_name]) if job_name else ("", [])
+        rows = self.db.query(f"select * from job_savings {where}", params)
+        return {
+            r["job_name"]: {
+                **r,
+                "finding_ids": orjson.loads(r["finding_ids"] or "[]"),
+                "excluded_ids": orjson.loads(r["excluded_ids"] or "[]"),
+            }
+            for r in rows
+        }
+
+    def fleet_saving_usd_month(self) -> float:
+        row = self.db.execute("select sum(usd_month) from job_savings").fetchone()
+        return float(row[0] or 0)
 
     def save_whatif(self, results: dict[str, dict[str, Any]], as_of: str) -> None:
         rows = [

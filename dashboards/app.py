@@ -244,7 +244,7 @@ def job_page(store: Store, job: str) -> html.Div:
         html.H3(f"Findings ({len(rec['findings'])})"),
     ]
     for finding in rec["findings"]:
-        snippet = finding["remediation"].get("aws_cli")
+        snippet = finding["remediation"].get("fix_command")
         blocks.append(
             dbc.Card(
                 dbc.CardBody(
@@ -268,9 +268,9 @@ def job_page(store: Store, job: str) -> html.Div:
                         ),
                         html.Details(
                             [
-                                html.Summary("AWS CLI and Terraform"),
+                                html.Summary("Fix command and Terraform"),
                                 html.Pre(snippet),
-                                html.Pre(finding["remediation"]["terraform"]),
+                                html.Pre(finding["remediation"].get("terraform") or ""),
                             ]
                         )
                         if snippet

@@ -65,7 +65,8 @@ def kpis(store: Store) -> dict[str, Any]:
         )
     counts = store.open_findings_by_severity()
     out["findings_by_severity"] = {s: n for s, (n, _) in counts.items()}
-    out["savings_usd_month"] = sum(usd for _, usd in counts.values())
+    # per job the best compatible set of fixes, never the sum of overlapping findings
+    out["savings_usd_month"] = store.fleet_saving_usd_month()
     return out
 
 

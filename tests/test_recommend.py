@@ -12,7 +12,7 @@ from click.testing import CliRunner
 
 from advisor.cli import main
 from advisor.collect.importer import import_directory
-from advisor.report.remediation import apply_change, snippets
+from advisor.report.remediation import snippets
 from advisor.store import Store
 from tests.conftest import SAMPLE
 
@@ -83,34 +83,44 @@ def test_a_job_without_metrics_says_what_is_missing(db):
     assert "no CloudWatch metrics (--enable-metrics is off)" in markdown
 
 
-def test_update_job_snippet_carries_the_whole_definition_changed(db):
+def test_findings_point_to_the_live_fix_and_a_complete_terraform_snippet(db):
     rec = recommend_json(db, "marketing_attribution")
     finding = next(f for f in rec["findings"] if f["rule_id"] == "over_provisioned")
-    command = finding["remediation"]["aws_cli"]
-    words = shlex.split(command)
-    assert words[:5] == ["aws", "glue", "update-job", "--job-name", "marketing_attribution"]
-    update = json.loads(words[words.index("--job-update") + 1])
-    assert update["NumberOfWorkers"] == finding["change"]["NumberOfWorkers"] < 40
-    assert "MaxCapacity" not in update  # Glue refuses it beside a worker type
-    assert update["Role"] and update["Command"]["ScriptLocation"] and update["DefaultArguments"]
-    assert f"number_of_workers = {update['NumberOfWorkers']}" in finding["remediation"]["terraform"]
+    remediation = finding["remediation"]
+    # no update-job is built from the stored (redacted, partial) definition
+    assert "aws_cli" not in remediation
+    assert shlex.split(remediation["fix_command"]) == [
+        "advisor",
+        "fix",
+        "marketing_attribution",
+        "--rule",
+        "over_provisioned",
+    ]
+    assert f"number_of_workers = {finding['change']['NumberOfWorkers']}" in remediation["terraform"]
+    assert rec["saving"]["fix_command"] == "advisor fix marketing_attribution"
 
 
-def test_redacted_arguments_are_flagged_in_snippets():
+def test_terraform_removes_max_capacity_and_never_prints_a_stored_secret():
     definition = {
         "Role": "r",
+        "MaxCapacity": 10.0,
+        "DefaultArguments": {"--db-password": "***REDACTED***", "--conf": "spark.a=1", "--x": "1"},
+    }
+    change = {
         "WorkerType": "G.1X",
         "NumberOfWorkers": 10,
-        "MaxCapacity": 10.0,
-        "DefaultArguments": {"--db-password": "***REDACTED***", "--x": "1"},
+        "SparkConf.spark.sql.shuffle.partitions": 400,
     }
-    out = snippets("finance", definition, {"DefaultArguments.--enable-auto-scaling": "true"})
-    assert any("--db-password" in note for note in out["notes"])
-    update = apply_change(definition, {"Timeout": 60})
-    assert update["Timeout"] == 60 and "MaxCapacity" not in update
-    shell = apply_change({"MaxCapacity": 1.0, "Role": "r"}, {"MaxCapacity": 0.0625})
-    assert shell == {"MaxCapacity": 0.0625, "Role": "r"}
-    assert snippets("x", None, {"Timeout": 5})["notes"][0].startswith("the job's definition")
+    hcl = snippets("finance", definition, change, "oom_risk")["terraform"]
+    assert 'worker_type = "G.1X"' in hcl and "number_of_workers = 10" in hcl
+    assert "# remove max_capacity" in hcl
+    assert '"--conf" = "spark.a=1 --conf spark.sql.shuffle.partitions=400"' in hcl
+    assert "REDACTED" not in hcl and "--db-password" not in hcl  # only the keys to change
+    assert "keep the others" in hcl
+    clean = {"Role": "r", "DefaultArguments": {"--x": "1"}}
+    hcl = snippets("j", clean, {"DefaultArguments.--enable-metrics": "true"}, "r")["terraform"]
+    assert '"--x" = "1"' in hcl and '"--enable-metrics" = "true"' in hcl  # the whole map
+    assert snippets("x", None, {"Timeout": 5}, "r")["notes"][-1].startswith("the job's definition")
 
 
 def test_text_and_markdown_show_every_finding(db):
@@ -121,7 +131,12 @@ def test_text_and_markdown_show_every_finding(db):
     for finding in rec["findings"]:
         assert f"[{finding['severity']}] {finding['title']}" in markdown.stdout
         assert finding["title"] in text.stdout
-    assert "```sh" in markdown.stdout and "aws glue update-job" in text.stdout
+    assert "```sh" in markdown.stdout
+    # commands come out whole on one line, however narrow the terminal
+    fix = next(f for f in rec["findings"] if f["remediation"].get("fix_command"))
+    assert fix["remediation"]["fix_command"] in text.stdout.splitlines()
+    for line in fix["remediation"]["terraform"].splitlines():
+        assert line in text.stdout.splitlines()
 
 
 def test_fail_on_exits_3_at_or_above_the_severity(db):

@@ -58,6 +58,8 @@ def test_default_week_is_the_last_full_one_and_totals_are_the_stores(db):
     )
     ranked = [s["usd_month"] for s in report["savings"]]
     assert ranked == sorted(ranked, reverse=True) and ranked
+    # overlapping findings are not added up: the total is the jobs' best compatible sets
+    assert 0 < report["savings_total_usd_month"] <= sum(ranked) + 0.01
 
 
 def test_week_parsing():
@@ -144,6 +146,7 @@ def weekly_report_stub() -> dict:
                 "dpu_hours_month": 2.0,
             }
         ],
+        "savings_total_usd_month": 1.0,
         "new_findings": [],
         "resolved_findings": [],
         "anomalies": [

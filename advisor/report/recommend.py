@@ -14,7 +14,7 @@ import orjson
 
 from advisor.analysis.runstats import FAILED_STATES, SEVERITIES, failure_cause, percentile
 from advisor.jobargs import event_log_path, flag
-from advisor.report.remediation import snippets
+from advisor.report.remediation import fix_command, snippets
 from advisor.store import Store
 from advisor.timeutil import iso, parse_ts
 
@@ -60,6 +60,7 @@ def _weekly(runs: list[dict[str, Any]], start: str, end: str) -> list[dict[str, 
 def _finding(row: dict[str, Any], job: str, definition: dict[str, Any] | None) -> dict[str, Any]:
     change = orjson.loads(row.get("change") or "{}")
     return {
+        "id": row["id"],
         "rule_id": row["rule_id"],
         "problem": row["problem"],
         "severity": row["severity"],
@@ -73,10 +74,24 @@ def _finding(row: dict[str, Any], job: str, definition: dict[str, Any] | None) -
         },
         "change": change,
         "remediation": {
-            **snippets(job, definition, change),
+            **snippets(job, definition, change, row["rule_id"]),
             "rule": orjson.loads(row["remediation"] or "{}"),
         },
         "first_seen": row["first_seen"],
+    }
+
+
+def _saving(row: dict[str, Any] | None, job_name: str) -> dict[str, Any]:
+    """The job's saving: the best compatible set of its findings' fixes, never their sum."""
+    if row is None:
+        return {"usd_month": None, "dpu_hours_month": None, "finding_ids": [], "fix_command": None}
+    return {
+        "usd_month": row["usd_month"],
+        "dpu_hours_month": row["dpu_hours_month"],
+        "sum_of_findings_usd_month": row["sum_usd_month"],
+        "finding_ids": row["finding_ids"],
+        "not_combinable_ids": row["excluded_ids"],
+        "fix_command": fix_command(job_name),
     }
 
 
@@ -137,6 +152,7 @@ def recommendation(
             },
         },
         "analysed_as_of": features.get("as_of"),
+        "saving": _saving(store.job_savings(job_name).get(job_name), job_name),
         "findings": [_finding(r, job_name, definition) for r in store.open_findings(job_name)],
         "whatif": store.stored_whatif(job_name),
         "run": _run(store, run_id, job_name) if run_id else None,

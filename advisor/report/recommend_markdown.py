@@ -89,6 +89,20 @@ def render(rec: dict[str, Any]) -> str:
     if rec["run"]:
         lines += _run_lines(rec["run"])
     findings = rec["findings"]
+    saving = rec.get("saving") or {}
+    if saving.get("usd_month"):
+        combined = len(saving["finding_ids"])
+        lines += [
+            f"**Saving: {_money(saving['usd_month'])} a month** from the best set of fixes that "
+            f"combine ({combined} finding{'s' if combined != 1 else ''}; the findings' own "
+            f"savings add up to {_money(saving['sum_of_findings_usd_month'])} because they "
+            "overlap). Apply every open fix at once with:",
+            "",
+            "```sh",
+            saving["fix_command"],
+            "```",
+            "",
+        ]
     if not findings and rec["analysed_as_of"]:
         lines += ["No open findings.", ""]
     for number, finding in enumerate(findings, 1):
@@ -109,8 +123,10 @@ def render(rec: dict[str, Any]) -> str:
         ]
         lines += [f"- {text}" for text in finding["advice"]] + [""]
         remediation = finding["remediation"]
-        if remediation.get("aws_cli"):
-            lines += ["AWS CLI:", "", "```sh", remediation["aws_cli"], "```", ""]
+        if remediation.get("fix_command"):
+            lines += ["Fix (reads the job live, prints the complete update-job):", ""]
+            lines += ["```sh", remediation["fix_command"], "```", ""]
+        if remediation.get("terraform"):
             lines += ["Terraform:", "", "```hcl", remediation["terraform"], "```", ""]
         lines += [f"> {note}" for note in remediation.get("notes", [])]
         if remediation.get("notes"):

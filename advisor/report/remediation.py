@@ -1,8 +1,9 @@
-"""Turn a finding's `change` (Glue fields to set) into snippets a user can run.
+"""Turn a finding's `change` (Glue fields to set) into what a user runs: the `advisor fix`
+command, and the attributes to set in the job's Terraform resource.
 
-`aws glue update-job` replaces the whole job definition: a field left out is reset to its
-default. So the snippet carries the job's full stored definition with the change applied, and
-warns where a stored value was redacted and must be put back by hand.
+No `aws glue update-job` is built here: UpdateJob replaces the whole definition, and the store
+holds a redacted copy without every field, so a command built from it could delete settings or
+overwrite a password. `advisor fix` reads the job live and builds the complete payload.
 """
 
 from __future__ import annotations
@@ -13,28 +14,8 @@ import shlex
 from typing import Any
 
 from advisor.collect.redact import REDACTED
+from advisor.fix.jobupdate import ARGUMENT_PREFIX, CONF_ARGUMENT, SPARK_CONF_PREFIX, merge_conf
 
-# the JobUpdate fields of Glue's UpdateJob API that a stored definition may hold
-JOB_UPDATE_FIELDS = (
-    "JobMode",
-    "JobRunQueuingEnabled",
-    "Role",
-    "ExecutionProperty",
-    "Command",
-    "DefaultArguments",
-    "NonOverridableArguments",
-    "Connections",
-    "MaxRetries",
-    "Timeout",
-    "MaxCapacity",
-    "WorkerType",
-    "NumberOfWorkers",
-    "SecurityConfiguration",
-    "NotificationProperty",
-    "GlueVersion",
-    "ExecutionClass",
-    "MaintenanceWindow",
-)
 TERRAFORM_ATTRIBUTES = {
     "WorkerType": "worker_type",
     "NumberOfWorkers": "number_of_workers",
@@ -44,92 +25,102 @@ TERRAFORM_ATTRIBUTES = {
     "ExecutionClass": "execution_class",
     "GlueVersion": "glue_version",
 }
+WORKER_FIELDS = ("WorkerType", "NumberOfWorkers")
 
 
-def apply_change(definition: dict[str, Any], change: dict[str, Any]) -> dict[str, Any]:
-    """The JobUpdate: the stored definition's updatable fields with `change` applied."""
-    update = {k: definition[k] for k in JOB_UPDATE_FIELDS if k in definition}
-    for key, value in change.items():
-        if key.startswith("DefaultArguments."):
-            arguments = dict(update.get("DefaultArguments") or {})
-            arguments[key.removeprefix("DefaultArguments.")] = str(value)
-            update["DefaultArguments"] = arguments
-        else:
-            update[key] = value
-    # Glue refuses MaxCapacity beside a worker type and count (GetJob returns both for jobs
-    # with workers), and the other way round
-    if "MaxCapacity" in change:
-        update.pop("WorkerType", None)
-        update.pop("NumberOfWorkers", None)
-    elif "WorkerType" in update or "NumberOfWorkers" in update:
-        update.pop("MaxCapacity", None)
-    return update
+def fix_command(job_name: str, rule_id: str | None = None) -> str:
+    """The `advisor fix` command for one finding (or, without a rule, the whole job)."""
+    command = f"advisor fix {shlex.quote(job_name)}"
+    return command + (f" --rule {shlex.quote(rule_id)}" if rule_id else "")
 
 
-def redacted_fields(update: dict[str, Any]) -> list[str]:
-    found = []
-    for key in ("DefaultArguments", "NonOverridableArguments"):
-        for name, value in (update.get(key) or {}).items():
-            if REDACTED in str(value):
-                found.append(f"{key} {name}")
-    return found
-
-
-def update_job_cli(job_name: str, update: dict[str, Any]) -> str:
-    body = json.dumps(update, sort_keys=True, separators=(",", ":"))
-    return (
-        f"aws glue update-job --job-name {shlex.quote(job_name)} --job-update {shlex.quote(body)}"
-    )
-
-
-def _hcl_string(value: Any) -> str:
+def _hcl(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int | float):
+        return f"{value:g}" if isinstance(value, float) else str(value)
     return json.dumps(str(value))  # a JSON string is a valid HCL string
 
 
+def _arguments(change: dict[str, Any], definition: dict[str, Any]) -> dict[str, Any]:
+    """The job arguments after the change (None: removed), `--conf` merged setting by setting."""
+    stored = dict(definition.get("DefaultArguments") or {})
+    after = dict(stored)
+    for key, value in change.items():
+        if key.startswith(ARGUMENT_PREFIX):
+            after[key.removeprefix(ARGUMENT_PREFIX)] = None if value is None else str(value)
+        elif key.startswith(SPARK_CONF_PREFIX):
+            after[CONF_ARGUMENT] = merge_conf(
+                after.get(CONF_ARGUMENT), key.removeprefix(SPARK_CONF_PREFIX), value
+            )
+    return after
+
+
 def terraform_snippet(job_name: str, change: dict[str, Any], definition: dict[str, Any]) -> str:
-    """The attributes to set in the job's `aws_glue_job` resource (only what changes)."""
+    """The attributes to change in the job's `aws_glue_job` resource, complete: moving to
+    workers removes `max_capacity`, and `default_arguments` is the whole map after the change
+    (unless it holds secrets the advisor never stored: then only the keys to add or change)."""
     label = re.sub(r"[^A-Za-z0-9_]", "_", job_name)
-    lines = [
-        f'# resource "aws_glue_job" for {job_name}: set',
-        f'resource "aws_glue_job" "{label}" {{',
-    ]
+    lines = [f'resource "aws_glue_job" "{label}" {{  # {job_name}: change these attributes']
     for key, value in change.items():
         attribute = TERRAFORM_ATTRIBUTES.get(key)
         if attribute is None:
             continue
-        rendered = value if isinstance(value, int | float) else _hcl_string(value)
-        lines.append(f"  {attribute} = {rendered}")
-    arguments = {
-        k.removeprefix("DefaultArguments."): v
-        for k, v in change.items()
-        if k.startswith("DefaultArguments.")
-    }
-    if arguments:
-        merged = {**(definition.get("DefaultArguments") or {}), **arguments}
-        lines.append("  default_arguments = {")
-        for name, value in sorted(merged.items()):
-            lines.append(f"    {_hcl_string(name)} = {_hcl_string(value)}")
+        if value is None:
+            lines.append(f"  # remove {attribute}")
+        else:
+            lines.append(f"  {attribute} = {_hcl(value)}")
+    if any(change.get(k) is not None for k in WORKER_FIELDS) and (
+        definition.get("MaxCapacity") is not None and "MaxCapacity" not in change
+    ):
+        lines.append(
+            "  # remove max_capacity: Glue refuses it beside worker_type and number_of_workers"
+        )
+    if change.get("MaxCapacity") is not None:
+        lines.append(
+            "  # remove worker_type and number_of_workers: Glue refuses them beside max_capacity"
+        )
+    if "Command.PythonVersion" in change:
+        lines.append(f"  command {{ python_version = {_hcl(change['Command.PythonVersion'])} }}")
+    touched = [k for k in change if k.startswith((ARGUMENT_PREFIX, SPARK_CONF_PREFIX))]
+    if touched:
+        after = _arguments(change, definition)
+        secret = any(REDACTED in str(v) for v in after.values() if v is not None)
+        changed_keys = {
+            CONF_ARGUMENT if k.startswith(SPARK_CONF_PREFIX) else k.removeprefix(ARGUMENT_PREFIX)
+            for k in touched
+        }
+        shown = changed_keys if secret else set(after)
+        lines.append(
+            "  default_arguments = {  # add or change these keys, keep the others as they are"
+            if secret
+            else "  default_arguments = {"
+        )
+        for name in sorted(shown):
+            if after.get(name) is None:
+                lines.append(f"    # remove {_hcl(name)}")
+            else:
+                lines.append(f"    {_hcl(name)} = {_hcl(after[name])}")
         lines.append("  }")
-    lines.append("  # ... the rest of the resource unchanged")
     lines.append("}")
     return "\n".join(lines)
 
 
-def snippets(job_name: str, definition: dict[str, Any] | None, change: dict[str, Any]) -> dict:
-    """CLI and Terraform for one finding, with the notes a user must read first."""
+def snippets(
+    job_name: str, definition: dict[str, Any] | None, change: dict[str, Any], rule_id: str
+) -> dict[str, Any]:
+    """The fix command and Terraform for one finding, with the notes a user must read first."""
     if not change:
         return {}
-    if not definition:
-        return {"notes": ["the job's definition is not in the store: collect it to get a snippet"]}
-    update = apply_change(definition, change)
-    notes = ["update-job replaces the whole definition: this carries the stored one, changed"]
-    hidden = redacted_fields(update)
-    if hidden:
-        notes.append(
-            f"put the real values back for {', '.join(hidden)} (stored redacted as {REDACTED})"
-        )
-    return {
-        "aws_cli": update_job_cli(job_name, update),
-        "terraform": terraform_snippet(job_name, change, definition),
-        "notes": notes,
+    out: dict[str, Any] = {
+        "fix_command": fix_command(job_name, rule_id),
+        "notes": [
+            "advisor fix reads the job live (GetJob) and prints the complete update-job payload: "
+            "nothing the change does not touch is lost"
+        ],
     }
+    if definition:
+        out["terraform"] = terraform_snippet(job_name, change, definition)
+    else:
+        out["notes"].append("the job's definition is not in the store: no Terraform snippet")
+    return out

@@ -139,6 +139,8 @@ def weekly_report(store: Store, monday: date | None = None, top: int = 10) -> di
             "retry_usd": round(_sum(retries, "cost_usd"), 2),
         },
         "savings": _savings(findings),
+        # what the fixes save together: per job the best compatible set, never the findings' sum
+        "savings_total_usd_month": round(store.fleet_saving_usd_month(), 2),
         "new_findings": [_brief(f) for f in findings if (f["first_seen"] or "") >= start_iso],
         "resolved_findings": [_brief(f) for f in store.resolved_findings_since(start_iso)],
         "anomalies": [
@@ -284,7 +286,14 @@ def to_markdown(report: dict[str, Any]) -> str:
         f"{j['failed_runs']} | {j['dpu_hours']:,.1f} | {_money(j['usd'])} |"
         for j in report["top_jobs"]
     ]
-    lines += ["", "## Savings opportunities", ""]
+    lines += [
+        "",
+        "## Savings opportunities",
+        "",
+        f"Together about **{_money(report['savings_total_usd_month'])}/month**: per job, the best "
+        "set of fixes that combine (overlapping findings are not added up).",
+        "",
+    ]
     lines += [
         f"- **{_money(s['usd_month'])}/month** {_md(s['job_name'])}: {_md(s['title'])}. "
         f"{_md(s['fix'])}"

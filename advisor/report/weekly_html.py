@@ -108,8 +108,8 @@ def render(report: dict[str, Any]) -> str:
         ),
         (
             "Savings found",
-            _money(sum(s["usd_month"] for s in report["savings"])),
-            f"{len(report['savings'])} fixes, per month",
+            _money(report["savings_total_usd_month"]),
+            f"per month, from {len(report['savings'])} findings that do not all add up",
         ),
     ]
     card_html = "".join(

@@ -1,0 +1,226 @@
+"""`advisor fix JOB`: print (or write) the complete `aws glue update-job` for a job's findings.
+
+Exit codes: 0 done (or nothing to fix); 1 AWS or file failure; 2 unknown job or rule, job not
+found by GetJob, or a payload that fails validation (never printed as runnable).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shlex
+import sys
+from pathlib import Path
+from typing import Any
+
+import click
+
+from advisor.config import load_config
+from advisor.fix.plan import FixAbort, FixPlan, plan_fix
+from advisor.fix.secrets import has_secrets, mask_argument, mask_field, mask_update, scrub
+from advisor.store import Store
+
+ARGUMENT_MAPS = ("DefaultArguments", "NonOverridableArguments")
+
+
+def payload_json(update: dict[str, Any], *, indent: int | None = None) -> str:
+    if indent is None:
+        return json.dumps(update, separators=(",", ":"))
+    return json.dumps(update, indent=indent)
+
+
+def update_job_command(plan: FixPlan, job_update: str, extra: dict[str, str | None]) -> str:
+    """The full command, shell-quoted, pinned to the region (profile, endpoint) it was read from."""
+    parts = ["aws", "glue", "update-job", "--job-name", plan.job, "--region", plan.region]
+    for flag, value in extra.items():
+        if value:
+            parts += [flag, value]
+    parts += ["--job-update", job_update]
+    return " ".join(shlex.quote(p) for p in parts)
+
+
+def _shown(value: Any) -> str:
+    if value is None:
+        return "(unset)"
+    return value if isinstance(value, str) else json.dumps(value)
+
+
+def change_lines(before: dict[str, Any], after: dict[str, Any]) -> list[str]:
+    """`field: old -> new` for what the payload changes, secrets masked."""
+    lines = []
+    keys = list(after) + [k for k in before if k not in after]
+    for key in keys:
+        old, new = before.get(key), after.get(key)
+        if old == new:
+            continue
+        if key in ARGUMENT_MAPS:
+            old_map, new_map = old or {}, new or {}
+            for name in list(new_map) + [n for n in old_map if n not in new_map]:
+                if old_map.get(name) != new_map.get(name):
+                    was = _shown(mask_argument(name, old_map.get(name)))
+                    now = _shown(mask_argument(name, new_map.get(name)))
+                    lines.append(f"{key} {name}: {was} -> {now}")
+        else:
+            lines.append(f"{key}: {_shown(mask_field(key, old))} -> {_shown(mask_field(key, new))}")
+    return lines
+
+
+def write_private(path: Path, text: str) -> None:
+    """Write `text` to `path` readable by its owner only (an existing file is chmodded first)."""
+    flags = os.O_WRONLY | os.O_CREAT | os.O_TRUNC | getattr(os, "O_NOFOLLOW", 0)
+    fd = os.open(path, flags, 0o600)
+    try:
+        os.fchmod(fd, 0o600)
+        handle = os.fdopen(fd, "w")
+    except BaseException:
+        os.close(fd)
+        raise
+    with handle:
+        handle.write(text)
+
+
+def _summary(plan: FixPlan) -> list[str]:
+    rules = ", ".join(p.rule_id for p in plan.composition.proposals)
+    lines = [f"Fix for {plan.job} ({rules}), from its live definition in {plan.region}:"]
+    lines += [f"  {line}" for line in change_lines(plan.before, plan.after)]
+    kept = [k for k in plan.before if k in plan.after and plan.before[k] == plan.after[k]]
+    if kept:
+        lines.append(f"Kept as they are: {', '.join(kept)}")
+    if plan.notes:
+        lines.append("Notes:")
+        lines += [f"  - {scrub(note, plan.after)}" for note in plan.notes]
+    return lines
+
+
+def _fail(message: str, code: int) -> None:
+    click.echo(f"advisor fix: {message}", err=True)
+    sys.exit(code)
+
+
+@click.command("fix")
+@click.argument("job")
+@click.option(
+    "--rule",
+    "rule_ids",
+    multiple=True,
+    metavar="RULE_ID",
+    help="Only this rule's finding; repeatable (default: every open finding with a change).",
+)
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["text", "json", "shell"]),
+    default="text",
+    show_default=True,
+    help="text: what changes and the command; json: the JobUpdate alone; shell: the command.",
+)
+@click.option(
+    "--out",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Write the payload (json/text) or command (shell) here, mode 0600; stdout summarises.",
+)
+@click.option("--db", envvar="ADVISOR_DB", metavar="PATH", help="SQLite store.")
+@click.option("--region", help="Region of the job (default: where it was collected).")
+@click.option("--profile", help="AWS profile (default: the standard credential chain).")
+@click.option("--endpoint-url", metavar="URL", help="Send GetJob here (moto, LocalStack).")
+def fix_cmd(
+    job: str,
+    rule_ids: tuple[str, ...],
+    fmt: str,
+    out: Path | None,
+    db: str | None,
+    region: str | None,
+    profile: str | None,
+    endpoint_url: str | None,
+) -> None:
+    """Print the complete, validated `aws glue update-job` that applies JOB's open findings.
+
+    UpdateJob replaces the whole job definition, so the payload is built from the job's LIVE
+    definition (GetJob) with the findings' changes applied: nothing else is lost or reset.
+    The advisor itself never calls UpdateJob.
+    """
+    store = Store(load_config(db).db_path)
+    try:
+        plan = plan_fix(
+            store,
+            job,
+            rule_ids=rule_ids,
+            region=region,
+            profile=profile,
+            endpoint_url=endpoint_url,
+        )
+    except FixAbort as exc:
+        _fail(str(exc), exc.exit_code)
+        return
+    finally:
+        store.close()
+
+    if plan is None:
+        scope = f" of rule {', '.join(rule_ids)}" if rule_ids else ""
+        click.echo(f"{job} has no open finding{scope} with a change to apply.")
+        return
+    if plan.problems:
+        click.echo(
+            f"advisor fix: refusing to print a fix for {job}: the JobUpdate fails validation",
+            err=True,
+        )
+        for problem in plan.problems:
+            click.echo(f"  - {problem}", err=True)
+        for note in plan.notes:
+            click.echo(f"  note: {scrub(note, plan.after)}", err=True)
+        sys.exit(2)
+    if not plan.changed:
+        click.echo(f"{job}'s live definition already has every change its findings propose.")
+        return
+
+    extra = {"--profile": profile, "--endpoint-url": endpoint_url}
+    command = update_job_command(plan, payload_json(plan.after), extra)
+    if out is not None:
+        _write_out(plan, out, fmt, command, extra)
+    elif fmt == "json":
+        click.echo(payload_json(plan.after, indent=2))
+        _notes_to_stderr(plan)
+    elif fmt == "shell":
+        click.echo(command)
+        _notes_to_stderr(plan)
+    else:
+        _print_text(plan, command, extra)
+
+
+def _notes_to_stderr(plan: FixPlan) -> None:
+    for note in plan.notes:
+        click.echo(f"note: {scrub(note, plan.after)}", err=True)
+
+
+def _write_out(
+    plan: FixPlan, out: Path, fmt: str, command: str, extra: dict[str, str | None]
+) -> None:
+    text = command + "\n" if fmt == "shell" else payload_json(plan.after, indent=2) + "\n"
+    try:
+        write_private(out, text)
+    except OSError as exc:
+        _fail(f"cannot write {out}: {exc.strerror or exc}", 1)
+    if fmt == "text":
+        for line in _summary(plan):
+            click.echo(line)
+    what = "update-job command" if fmt == "shell" else "JobUpdate"
+    click.echo(f"Wrote the {what} for {plan.job} to {out} (mode 0600; it holds live secrets).")
+    if fmt != "shell":
+        by_file = update_job_command(plan, f"file://{out.resolve()}", extra)
+        click.echo("Run:")
+        click.echo(by_file)
+
+
+def _print_text(plan: FixPlan, command: str, extra: dict[str, str | None]) -> None:
+    for line in _summary(plan):
+        click.echo(line)
+    if has_secrets(plan.after):
+        masked = update_job_command(plan, payload_json(mask_update(plan.after)), extra)
+        click.echo(
+            "The payload holds live secrets, masked below: this command is NOT runnable. "
+            "Get the runnable one with --out FILE (written mode 0600) or --format shell."
+        )
+        click.echo(masked)
+        return
+    click.echo("Run:")
+    click.echo(command)
