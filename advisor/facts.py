@@ -152,6 +152,7 @@ class WorkerType:
     vcpu: int
     memory_gb: float
     disk_gb: float
+    free_disk_gb: float | None
     executors_per_worker: int
     job_types: tuple[str, ...]
     min_version: str | None
@@ -170,6 +171,7 @@ def worker_type(name: str | None) -> WorkerType | None:
         vcpu=int(entry["vcpu"]),
         memory_gb=float(entry["memory_gb"]),
         disk_gb=float(entry["disk_gb"]),
+        free_disk_gb=float(entry["free_disk_gb"]) if entry.get("free_disk_gb") else None,
         executors_per_worker=int(entry["executors_per_worker"]),
         job_types=tuple(entry["job_types"]),
         min_version=entry.get("min_version"),
@@ -274,6 +276,8 @@ def feature_allowed(
     if (command_name or "glueetl") not in entry.get("job_types", SPARK_JOB_TYPES):
         return False
     if not at_least(glue_version, entry.get("min_version")):
+        return False
+    if entry.get("versions") is not None and str(glue_version) not in entry["versions"]:
         return False
     allowed = entry.get("worker_types")
     if worker_type_name and allowed is not None and worker_type_name not in allowed:

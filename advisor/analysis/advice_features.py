@@ -85,11 +85,15 @@ def files_features(f: dict[str, Any]) -> dict[str, Any]:
         source = "the Spark event log's scans"
         read = f.get("eventlog_files_read_bytes")
         mean_mb = read / files / 1e6 if read and files else None
-    return {
+    out = {
         "files_read": files,
         "files_read_source": source if files else None,
         "mean_file_mb": mean_mb,
     }
+    if files and mean_mb and not f.get("target_partitions"):
+        # as many ~128 MB files as the data needs
+        out["target_partitions"] = max(1, math.ceil(files * mean_mb / TARGET_MB_PER_TASK))
+    return out
 
 
 DETERMINISTIC_CAUSES = ("out_of_memory", "container_killed_memory", "disk_full")

@@ -78,6 +78,7 @@ def run_history_features(runs: list[dict[str, Any]], window_days: int) -> dict[s
     ]
     failed = [r for r in runs if r["state"] in FAILED_STATES]
     retries = [r for r in runs if (r["attempt"] or 0) > 0]
+    failed_retries = [r for r in retries if r["state"] in FAILED_STATES]
 
     def dpu(rows: list[dict[str, Any]]) -> float:
         return sum(r["dpu_hours"] or 0 for r in rows)
@@ -117,11 +118,14 @@ def run_history_features(runs: list[dict[str, Any]], window_days: int) -> dict[s
         "cost_usd_month": usd(runs) * month,
         "failed_dpu_hours_month": dpu(failed) * month,
         "failed_usd_month": usd(failed) * month,
-        "retry_dpu_hours_month": dpu(retries) * month,
-        "retry_usd_month": usd(retries) * month,
+        # what retries waste: the attempts that failed again (a retry that succeeds did the work)
+        "retry_dpu_hours_month": dpu(failed_retries) * month,
+        "retry_usd_month": usd(failed_retries) * month,
+        "retry_attempts_usd_month": usd(retries) * month,
+        "retry_share": usd(retries) / usd(runs) if usd(runs) else None,
         # a retry that succeeds did the work that was needed; one that fails again is waste
         "retry_runs_month": len(retries) * month,
-        "failed_retry_runs_month": sum(r["state"] in FAILED_STATES for r in retries) * month,
+        "failed_retry_runs_month": len(failed_retries) * month,
         "top_failure_cause": top_cause,
         "top_failure_cause_usd_month": causes[top_cause] * month if top_cause else None,
         "minimum_excess_dpu_hours_month": excess * month,
@@ -155,6 +159,10 @@ def derived_features(f: dict[str, Any]) -> dict[str, Any]:
         out["python_shell_saving_dpu_hours_month"] = f["dpu_hours_month"] * share
         out["python_shell_saving_usd_month"] = f["cost_usd_month"] * share
     out["minimum_excess_usd_month"] = f["minimum_excess_dpu_hours_month"] * (rate or 0)
+    # a version past end of life runs nothing from now on: no saving to claim from its minimum
+    if not f.get("version_past_end_of_life"):
+        out["legacy_saving_dpu_hours_month"] = f["minimum_excess_dpu_hours_month"]
+        out["legacy_saving_usd_month"] = out["minimum_excess_usd_month"]
     capacity = capacity_dpu(
         {
             "worker_type": f.get("worker_type"),

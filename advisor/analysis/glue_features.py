@@ -161,6 +161,8 @@ def shape_features(job: dict[str, Any]) -> dict[str, Any]:
     shape = facts.executor_shape(worker, version)
     return {
         "worker_disk_gb": info.disk_gb if info else None,
+        # what a job can fill: the disk less what the image uses (AWS's "approximately free")
+        "worker_free_disk_gb": (info.free_disk_gb or info.disk_gb) if info else None,
         "executor_cores": shape[0] if shape else None,
         "executor_heap_gb": shape[1] if shape else None,
         "heap_per_core_gb": shape[1] / shape[0] if shape else None,
@@ -191,7 +193,7 @@ def disk_features(f: dict[str, Any]) -> dict[str, Any]:
     used, workers, disk = (
         f.get("disk_used_gb_max"),
         f.get("number_of_workers"),
-        f.get("worker_disk_gb"),
+        f.get("worker_free_disk_gb"),
     )
     if used is None or not workers:
         return {"disk_used_per_worker_gb": None, "disk_used_fraction": None}

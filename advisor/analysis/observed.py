@@ -200,10 +200,18 @@ def sizing_features(f: dict[str, Any]) -> dict[str, Any]:
         out["heap_peak"] = max(heaps)
     # never the larger of two different measures: the event log's slowest-to-median task ratio
     # when there is one, else Glue's own skewness score
+    parts = []
     if f.get("task_skew_ratio") is not None:
         out["skew_score"] = f["task_skew_ratio"]
+        parts.append(
+            f"the slowest task of stage {f.get('skewed_stage')} took {f['task_skew_ratio']:.1f}x "
+            "the median task of that stage"
+        )
     elif f.get("skewness_max") is not None:
         out["skew_score"] = f["skewness_max"]
+    if f.get("skewness_max") is not None:
+        parts.append(f"Glue's skewness metric peaked at {f['skewness_max']:.1f}")
+    out["skew_summary"] = "; ".join(parts) or None
     smaller = neighbour_type(worker_type, -1)
     if smaller and workers:
         out["previous_worker_type"] = smaller

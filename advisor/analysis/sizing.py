@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from advisor import facts
 from advisor.analysis.whatif import DEFAULT_SLA, WhatIf, whatif_for_model
 from advisor.sparklog.simulate import build_model
 from advisor.store import Store
@@ -107,6 +108,48 @@ def whatif_features(result: WhatIf | None) -> dict[str, Any]:
     return out
 
 
+def smaller_type_features(f: dict[str, Any]) -> dict[str, Any]:
+    """Without a simulation: the next smaller worker type of the same family, where every task
+    keeps the same heap per core (Glue 3.0+ G types), with the same executor cores. Only the
+    driver's worker shrinks, so the saving is that worker's extra DPUs: large for a few big
+    workers, small for many."""
+    big, small, workers = (
+        f.get("worker_type"),
+        f.get("previous_worker_type"),
+        f.get("number_of_workers"),
+    )
+    version = f.get("glue_version")
+    if not (big and small and workers and workers >= 2) or f.get("is_memory_optimized"):
+        return {}
+    per_core_big = facts.heap_per_core_gb(big, version)
+    per_core_small = facts.heap_per_core_gb(small, version)
+    if not per_core_big or not per_core_small or per_core_small < per_core_big * 0.99:
+        return {}
+    dpu_big, dpu_small = facts.dpu_per_worker(big) or 0, facts.dpu_per_worker(small) or 0
+    if not dpu_big or not dpu_small:
+        return {}
+    ratio = dpu_big / dpu_small
+    smaller_workers = int(round((workers - 1) * ratio + 1))
+    share = 1 - smaller_workers * dpu_small / (workers * dpu_big)
+    if share <= 0:
+        return {}
+    driver = f.get("heap_driver_max")
+    return {
+        "type_change_share": share,
+        "mismatch_worker_type": small,
+        "mismatch_workers": smaller_workers,
+        "mismatch_evidence": (
+            f"each task has the same heap per core on {small}, its executors' heap peaked at "
+            f"{f['heap_peak']:.0%}"
+            + (f" and its driver's at {driver:.0%}" if driver is not None else "")
+            + f": only the driver's worker would shrink, {share:.0%} of the DPUs"
+        ),
+        "mismatch_usd_month": (f.get("cost_usd_month") or 0) * share,
+        "type_change_usd_month": (f.get("cost_usd_month") or 0) * share,
+        "type_change_dpu_hours_month": (f.get("dpu_hours_month") or 0) * share,
+    }
+
+
 def sizing_summary(f: dict[str, Any]) -> dict[str, Any]:
     """The suggestion and its evidence, in words the rules print; simulation first."""
     out: dict[str, Any] = {}
@@ -182,6 +225,10 @@ def sizing_summary(f: dict[str, Any]) -> dict[str, Any]:
             share = 1 - etl / memory
             out["mismatch_usd_month"] = (f.get("cost_usd_month") or 0) * share
             out["type_change_usd_month"] = out["mismatch_usd_month"]
+    if f.get("whatif_trusted") and f.get("cost_usd_month"):
+        out["type_change_share"] = (f.get("whatif_type_gain_usd_month") or 0) / f["cost_usd_month"]
+    if "mismatch_evidence" not in out and f.get("heap_peak") is not None:
+        out.update(smaller_type_features(f))
     if out.get("suggested_workers") is not None or f.get("suggested_workers") is not None:
         workers = out.get("suggested_workers", f.get("suggested_workers"))
         worker_type = out.get("suggested_worker_type") or f.get("worker_type")
