@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -160,3 +161,40 @@ def test_a_rule_with_a_change_renders_it_in_some_example(rule):
         if outcome.fired:
             rendered.update(outcome.change)
     assert set(rendered) == set(rule.spec["change"]), rule.id
+
+
+def _features_of(node, found):
+    if isinstance(node, dict):
+        if "feature" in node:
+            found.add(node["feature"])
+        for value in node.values():
+            _features_of(value, found)
+    elif isinstance(node, list):
+        for value in node:
+            _features_of(value, found)
+    return found
+
+
+def test_every_feature_a_rule_reads_is_documented():
+    import string
+
+    docs = (Path(__file__).resolve().parent.parent / "docs" / "features.md").read_text()
+    documented = set(re.findall(r"`([a-z_0-9]+)\*?`", docs))
+    prefixes = {name for name in re.findall(r"`([a-z_0-9]+)_\*`", docs)}
+    missing = set()
+    for rule in RULES:
+        spec = rule.spec
+        used = _features_of(spec["when"], set())
+        texts = [spec["message"], *(a["text"] for a in spec["advice"])]
+        texts += [str(v) for v in (spec.get("change") or {}).values()]
+        for text in texts:
+            used |= {f for _, f, _, _ in string.Formatter().parse(text) if f}
+        for advice in spec["advice"]:
+            _features_of(advice.get("when"), used)
+        used -= set(spec.get("params") or {})
+        missing |= {
+            f"{rule.id}: {name}"
+            for name in used
+            if name not in documented and not any(name.startswith(p + "_") for p in prefixes)
+        }
+    assert not missing, sorted(missing)

@@ -129,7 +129,7 @@ def smaller_type_features(f: dict[str, Any]) -> dict[str, Any]:
     if not dpu_big or not dpu_small:
         return {}
     ratio = dpu_big / dpu_small
-    smaller_workers = int(round((workers - 1) * ratio + 1))
+    smaller_workers = round((workers - 1) * ratio + 1)
     share = 1 - smaller_workers * dpu_small / (workers * dpu_big)
     if share <= 0:
         return {}
