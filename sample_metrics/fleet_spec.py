@@ -88,7 +88,9 @@ class JobSpec:
     workers: int | None = 10
     max_capacity: float | None = None
     execution_class: str | None = "STANDARD"
-    schedule: str = "daily"  # hourly | every4h | daily | weekly | continuous
+    # hourly | every4h | daily | weekly | continuous | stopped (no runs: a Glue version past
+    # end of life cannot start them)
+    schedule: str = "daily"
     hour: int = 2
     runtime_s: float = 900.0
     runtime_sigma: float = 0.12
@@ -410,21 +412,22 @@ def fleet() -> list[JobSpec]:
             max_capacity=10.0,
             runtime_s=240,
             hour=5,
+            schedule="stopped",
             args=spark_args(ui=False),
             metrics=MetricProfile(utilization=0.2),
             problems=("legacy_glue_version",),
-            description="Glue 1.0 job billed the 10-minute minimum for a 4-minute run",
+            description="Glue 1.0 job past end of life (2026-04-01): its runs no longer start",
         ),
         JobSpec(
             "legacy_crm_sync",
             glue_version="2.0",
             workers=4,
-            schedule="every4h",
+            schedule="stopped",
             runtime_s=380,
             metrics_days=3,
             args=spark_args(ui=False),
             problems=("legacy_glue_version",),
-            description="Glue 2.0 (end of support): upgrade to 4.0 or 5.0",
+            description="Glue 2.0 job past end of life (2026-04-01): its runs no longer start",
         ),
         JobSpec(
             "finance_gl_export",

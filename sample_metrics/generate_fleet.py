@@ -57,6 +57,8 @@ def run_id(job: str, when: datetime, attempt: int) -> str:
 
 
 def schedule(spec: JobSpec, start: datetime) -> list[datetime]:
+    if spec.schedule == "stopped":
+        return []
     step = {
         "hourly": timedelta(hours=1),
         "every4h": timedelta(hours=4),
