@@ -394,6 +394,12 @@ _BYTES_READ = (
     "select run_id, sum(value) as bytes_read from run_metrics "
     "where metric = 'glue.driver.aggregate.bytesRead' and stat = 'Sum' group by run_id"
 )
+# executors a run really held on average (Auto Scaling without DPUSeconds is priced from it)
+_EXECUTORS_HELD = (
+    "select run_id, avg(value) as executors_avg from run_metrics where metric = "
+    "'glue.driver.ExecutorAllocationManager.executors.numberAllExecutors' and stat = 'Average' "
+    "group by run_id"
+)
 
 
 def resolve_db_path(explicit: str | os.PathLike[str] | None = None) -> Path:
@@ -708,8 +714,13 @@ class Store:
             "r.number_of_workers, r.max_capacity, r.allocated_capacity, r.execution_class, "
             "coalesce(r.glue_version, j.glue_version) as glue_version, j.command_name, "
             "j.worker_type as job_worker_type, j.execution_class as job_execution_class, "
-            "b.bytes_read from job_runs r left join jobs j on j.name = r.job_name "
-            f"left join ({_BYTES_READ}) b on b.run_id = r.id order by r.job_name, r.started_on"
+            "b.bytes_read, e.executors_avg, coalesce("
+            "json_extract(r.arguments, '$.\"--enable-auto-scaling\"'), "
+            "json_extract(j.default_arguments, '$.\"--enable-auto-scaling\"')) as autoscaling "
+            "from job_runs r left join jobs j on j.name = r.job_name "
+            f"left join ({_BYTES_READ}) b on b.run_id = r.id "
+            f"left join ({_EXECUTORS_HELD}) e on e.run_id = r.id "
+            "order by r.job_name, r.started_on"
         )
 
     def job_default_arguments(self, name: str) -> dict[str, str]:

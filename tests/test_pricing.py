@@ -167,7 +167,31 @@ def test_pricing_once_per_configuration_changes_nothing(analysed_sample_db):
 
     cache: dict = {}
     runs = list(Store(analysed_sample_db).runs_for_costing())
-    assert len(runs) > 7000
+    assert len(runs) > 6000
     for run in runs:
         assert run_cost(run, None, cache) == run_cost(run)
     assert len(cache) < 100  # the sample's configurations, not its runs
+
+
+def test_auto_scaling_without_dpu_seconds_is_priced_from_what_ran():
+    """NumberOfWorkers is the maximum under Auto Scaling (streaming too): without DPUSeconds the
+    executors CloudWatch saw, plus the driver's worker, are what ran; without them the maximum
+    is only an upper bound, and the basis says so."""
+    run = {
+        "region": "us-east-1",
+        "command_name": "gluestreaming",
+        "glue_version": "4.0",
+        "worker_type": "G.1X",
+        "number_of_workers": 10,
+        "execution_time_s": 3600,
+        "autoscaling": "true",
+    }
+    measured = run_cost({**run, "executors_avg": 2.5})
+    assert measured.basis == "autoscaling_executors"
+    assert measured.dpu_hours == pytest.approx(3.5)
+    bound = run_cost(run)
+    assert bound.basis == "autoscaling_upper_bound" and bound.dpu_hours == pytest.approx(10)
+    fixed = run_cost({**run, "autoscaling": None, "executors_avg": 2.5})
+    assert fixed.basis == "capacity_x_time" and fixed.dpu_hours == pytest.approx(10)
+    reported = run_cost({**run, "dpu_seconds": 7200.0, "executors_avg": 2.5})
+    assert reported.basis == "dpu_seconds" and reported.dpu_hours == pytest.approx(2)

@@ -117,11 +117,25 @@ def run_cost(
         if known is None:
             known = rate_cache[key] = _configuration(run, overrides)
         rate, capacity, minimum = known
+    autoscaled = str(run.get("autoscaling") or "").strip().lower() not in ("", "false")
     if run.get("dpu_seconds"):
         # Glue already applied its own rules to DPUSeconds (Auto Scaling, Flex): bill it as is.
         dpu_seconds = float(run["dpu_seconds"])
         basis, minimum_applied = "dpu_seconds", False
         billed_seconds = run.get("execution_time_s")
+    elif autoscaled and run.get("execution_time_s") is not None and capacity:
+        # Auto Scaling bills the workers that ran; NumberOfWorkers is only the maximum. Without
+        # DPUSeconds, CloudWatch's executors (plus the driver's worker) say what ran; without
+        # them the maximum is an upper bound, and says so
+        billed_seconds = max(float(run["execution_time_s"]), minimum)
+        minimum_applied = billed_seconds > float(run["execution_time_s"])
+        per_worker = facts.dpu_per_worker(run.get("worker_type"))
+        held = run.get("executors_avg")
+        if held is not None and per_worker and run.get("number_of_workers"):
+            workers = min(float(run["number_of_workers"]), float(held) + 1)
+            dpu_seconds, basis = billed_seconds * workers * per_worker, "autoscaling_executors"
+        else:
+            dpu_seconds, basis = billed_seconds * capacity, "autoscaling_upper_bound"
     elif run.get("execution_time_s") is not None and capacity:
         billed_seconds = max(float(run["execution_time_s"]), minimum)
         minimum_applied = billed_seconds > float(run["execution_time_s"])
