@@ -358,10 +358,13 @@ def test_text_mode_masks_secrets_and_shows_what_changes(glue, tmp_path, caplog):
     assert "Timeout: 120 -> 240" in out
     assert "DefaultArguments --conf:" in out and "***REDACTED***" in out
     assert "spark.sql.adaptive.enabled=true" in out
-    assert "NOT runnable" in out
     assert "Kept as they are:" in out and "CodeGenConfigurationNodes" in out
-    command = out.strip().splitlines()[-1]
-    assert command.startswith("aws glue update-job --job-name orders-etl --region us-east-1")
+    # text never prints the payload: it goes to a file, then update-job reads the file
+    write, apply = out.strip().splitlines()[-2:]
+    assert shlex.split(write)[:2] == ["advisor", "fix"] and "--out" in shlex.split(write)
+    assert shlex.split(write)[-2:] == ["--", "orders-etl"]
+    assert apply.startswith("aws glue update-job --job-name=orders-etl --region us-east-1")
+    assert apply.endswith("--job-update file://fix-update.json")
 
 
 def test_out_file_holds_the_secret_with_mode_0600(glue, tmp_path, caplog):
@@ -392,24 +395,20 @@ def test_out_file_holds_the_secret_with_mode_0600(glue, tmp_path, caplog):
     assert json.loads(words[words.index("--job-update") + 1]) == expected
 
 
-def test_without_secrets_text_prints_the_whole_runnable_command(glue, tmp_path):
+def test_shell_prints_the_whole_runnable_command_on_one_line(glue, tmp_path):
     spec = full_job("plain-etl", SourceControlDetails=None, NonOverridableArguments=None)
     spec["DefaultArguments"] = {"--TempDir": "s3://tmp/plain/", "--enable-metrics": "true"}
     create(glue, spec)
     db = seed(tmp_path / "a.db", "plain-etl", [("timeout_risk", "high", {"Timeout": 240})])
     expected = payload_of(db, glue, "plain-etl")
 
-    result = run(db, glue, "plain-etl")
-    assert result.exit_code == 0, result.stderr
-    lines = result.stdout.strip().splitlines()
-    assert lines[-2] == "Run:"
-    command = lines[-1]
-    assert len(command) > 500  # one line, never wrapped or cut
-    words = shlex.split(command)
-    assert words[words.index("--job-update") + 1] == json.dumps(expected, separators=(",", ":"))
-
     shell = run(db, glue, "plain-etl", "--format", "shell")
-    assert shell.stdout.strip() == command
+    assert shell.exit_code == 0, shell.stderr
+    command = shell.stdout.strip()
+    assert "\n" not in command and len(command) > 500  # one line, never wrapped or cut
+    words = shlex.split(command)
+    assert words[3] == "--job-name=plain-etl"
+    assert words[words.index("--job-update") + 1] == json.dumps(expected, separators=(",", ":"))
 
 
 def test_rule_filter_applies_only_that_finding(glue, tmp_path):
@@ -765,3 +764,140 @@ def test_merge_conf_keeps_other_settings_and_replaces_the_same_key():
     assert merge_conf("spark.a=1 --conf spark.a=2", "spark.a", "3") == "spark.a=3"
     java = "spark.driver.extraJavaOptions=-Dx=1 -Dy=2"
     assert merge_conf(java, "spark.a", "1") == java + " --conf spark.a=1"
+
+
+# ---- found by attacking the verb ----------------------------------------------------------
+
+
+def _analysed_as(db: str, definition: dict[str, Any]) -> None:
+    """Record the definition the analysis saw (the store's newest job version)."""
+    store = Store(db)
+    store.db["job_versions"].insert(
+        {
+            "name": definition["Name"],
+            "hash": "h",
+            "definition": json.dumps(definition, default=str),
+            "valid_from": "2026-11-01",
+            "first_seen": "2026-11-01",
+            "last_seen": "2026-11-02",
+        },
+        alter=True,
+    )
+    store.close()
+
+
+def test_a_finding_on_a_job_that_changed_since_analysis_is_not_applied(glue, tmp_path):
+    live = create(glue, full_job(WorkerType="G.1X", NumberOfWorkers=4), **EXTRAS)
+    db = seed(
+        tmp_path / "a.db",
+        "orders-etl",
+        [
+            ("over_provisioned", "high", {"WorkerType": "G.2X", "NumberOfWorkers": 12}),
+            ("timeout_risk", "low", {"Timeout": 240}),
+        ],
+    )
+    # the analysis saw 40 x G.2X: cutting to 12 x G.2X would now triple the job's DPUs
+    _analysed_as(db, {**live, "WorkerType": "G.2X", "NumberOfWorkers": 40})
+    payload = payload_of(db, glue, "orders-etl")
+    assert payload["WorkerType"] == "G.1X" and payload["NumberOfWorkers"] == 4
+    assert payload["Timeout"] == 240  # the finding whose field did not move still applies
+    text = run(db, glue, "orders-etl")
+    assert "changed since it was analysed" in text.stdout and "over_provisioned" in text.stdout
+    only_stale = run(db, glue, "orders-etl", "--rule", "over_provisioned")
+    assert only_stale.exit_code == 2 and "advisor analyze" in only_stale.stderr
+
+
+def test_out_refuses_anything_but_a_regular_file(glue, tmp_path):
+    create(glue, full_job(), **EXTRAS)
+    db = seed(tmp_path / "a.db", "orders-etl", [("timeout_risk", "high", {"Timeout": 240})])
+    fifo = tmp_path / "pipe"
+    os.mkfifo(fifo)
+    result = run(db, glue, "orders-etl", "--out", str(fifo))
+    assert result.exit_code == 1 and "not a regular file" in result.stderr
+    target = tmp_path / "fix.json"
+    target.write_text("old")
+    os.link(target, tmp_path / "other-name")
+    linked = run(db, glue, "orders-etl", "--out", str(target))
+    assert linked.exit_code == 1 and "hard links" in linked.stderr
+    assert target.read_text() == "old"
+
+
+def test_a_bad_endpoint_is_one_line_not_a_traceback(glue, tmp_path):
+    create(glue, full_job(), **EXTRAS)
+    db = seed(tmp_path / "a.db", "orders-etl", [("timeout_risk", "high", {"Timeout": 240})])
+    result = CliRunner().invoke(
+        fix_cmd, ["orders-etl", "--db", db, "--endpoint-url", "notaurl", "--region", REGION]
+    )
+    assert result.exit_code == 1 and "Traceback" not in result.output
+    assert "endpoint" in result.stderr
+    assert result.exception is None or isinstance(result.exception, SystemExit)
+
+
+def test_a_name_that_starts_with_a_dash_stays_a_value(glue, tmp_path):
+    create(glue, full_job("-x"), **EXTRAS)
+    db = seed(tmp_path / "a.db", "-x", [("timeout_risk", "high", {"Timeout": 240})])
+    result = CliRunner().invoke(
+        fix_cmd,
+        [
+            "--db",
+            db,
+            "--endpoint-url",
+            glue.endpoint,
+            "--region",
+            REGION,
+            "--format",
+            "shell",
+            "--",
+            "-x",
+        ],
+    )
+    assert result.exit_code == 0, result.stderr
+    assert shlex.split(result.stdout)[3] == "--job-name=-x"
+
+
+def test_a_command_too_long_for_a_shell_goes_to_a_file(glue, tmp_path):
+    spec = full_job()
+    spec["DefaultArguments"] = {f"--big{i}": "v" * 10_000 for i in range(12)}
+    create(glue, spec, **EXTRAS)
+    db = seed(tmp_path / "a.db", "orders-etl", [("timeout_risk", "high", {"Timeout": 240})])
+    result = run(db, glue, "orders-etl", "--format", "shell")
+    assert result.exit_code == 2 and "--out" in result.stderr
+    written = run(db, glue, "orders-etl", "--out", str(tmp_path / "f.json"))
+    assert (
+        written.exit_code == 0 and json.loads((tmp_path / "f.json").read_text())["Timeout"] == 240
+    )
+
+
+def test_a_spark_setting_under_a_non_overridable_conf_is_flagged(glue, tmp_path):
+    spec = full_job()
+    spec["NonOverridableArguments"] = {"--conf": "spark.sql.shuffle.partitions=200"}
+    create(glue, spec, **EXTRAS)
+    db = seed(
+        tmp_path / "a.db",
+        "orders-etl",
+        [("executor_spill", "high", {"SparkConf.spark.sql.shuffle.partitions": 800})],
+    )
+    result = run(db, glue, "orders-etl")
+    assert result.exit_code == 0 and "NonOverridableArgument" in result.stdout
+
+
+def test_a_python_shell_upgrade_sets_the_command_python_version(glue, tmp_path):
+    spec = full_job("shell-job", GlueVersion="1.0", WorkerType=None, NumberOfWorkers=None)
+    spec["Command"] = {"Name": "pythonshell", "ScriptLocation": "s3://b/s.py", "PythonVersion": "3"}
+    spec["MaxCapacity"] = 0.0625
+    spec = {k: v for k, v in spec.items() if v is not None}
+    create(glue, spec, **EXTRAS)
+    db = seed(
+        tmp_path / "a.db",
+        "shell-job",
+        [
+            (
+                "legacy_glue_version",
+                "critical",
+                {"GlueVersion": "3.0", "Command.PythonVersion": "3.9"},
+            )
+        ],
+    )
+    payload = payload_of(db, glue, "shell-job")
+    assert payload["GlueVersion"] == "3.0" and payload["Command"]["PythonVersion"] == "3.9"
+    assert payload["Command"]["ScriptLocation"] == "s3://b/s.py"

@@ -85,3 +85,28 @@ def test_innocent_values_are_untouched():
         "java.lang.OutOfMemoryError: Java heap space",
     ):
         assert redact_text(text) == text
+
+
+@pytest.mark.parametrize(
+    ("text", "secret"),
+    [
+        ('ScramLoginModule required username="svc" password="KafkaPw-LEAK";', "KafkaPw-LEAK"),
+        ("password='single-quoted-LEAK' rest", "single-quoted-LEAK"),
+        ("redis://:RedisPw-LEAK@h:6379", "RedisPw-LEAK"),
+        (
+            "spark.hadoop.fs.azure.account.key.acct.blob.core.windows.net=" + "Ab1" * 29 + "==",
+            "Ab1Ab1Ab1",
+        ),
+        ("spark.es.net.http.auth.pass=EsPass-LEAK", "EsPass-LEAK"),
+        ("Authorization: Basic dXNlcjpwYXNzd29yZA==", "dXNlcjpwYXNzd29yZA"),
+        ("https://hooks.slack.com/services/T000/B000/XXXXSECRET", "XXXXSECRET"),
+    ],
+)
+def test_secrets_found_by_attacking_the_fix_are_redacted(text, secret):
+    assert secret not in redact_text(text)
+
+
+def test_names_that_hold_secrets_but_not_data_keys():
+    assert is_secret_key("--db_pw") and is_secret_key("--kafka.sasl.jaas.config")
+    assert not is_secret_key("--partition_key")
+    assert redact_text("spark.sql.passthrough=true") == "spark.sql.passthrough=true"

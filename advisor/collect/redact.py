@@ -37,6 +37,9 @@ _SECRET_WORDS = {
     "jwt",
     "bearer",
     "cookie",
+    "pw",
+    "jaas",
+    "webhook",
 }
 # "key" is a secret unless it plainly names a data key (partition key, S3 object key ...).
 _KEY_WORDS = {"key", "keys"}
@@ -65,20 +68,24 @@ _SAFE_KEY_QUALIFIERS = {
 _VALUE_PATTERNS: list[tuple[re.Pattern[str], str]] = [
     # user:password@host inside any URL or connection string
     (
-        re.compile(r"(?P<pre>[a-zA-Z][a-zA-Z0-9+.\-]*://[^:/@\s]+:)(?P<secret>[^@\s/]+)(?=@)"),
+        re.compile(r"(?P<pre>[a-zA-Z][a-zA-Z0-9+.\-]*://[^:/@\s]*:)(?P<secret>[^@\s/]+)(?=@)"),
         r"\g<pre>" + REDACTED,
     ),
     # password=..., secret.key: ..., token=... inside conf strings, JDBC URLs and query strings
     (
         re.compile(
-            r"(?P<pre>[\w.\-]*(?:password|passwd|pwd|secret|token|credential|access[._\-]?key"
-            r"|api[._\-]?key|private[._\-]?key)[\w.\-]*\s*[=:]\s*)(?P<secret>[^\s;&,'\"]+)",
+            r"(?P<pre>[\w.\-]*(?:password|passwd|pwd|pass(?![a-z])|pw(?![a-z])|secret|token"
+            r"|credential|access[._\-]?key|account[._\-]?key|api[._\-]?key|private[._\-]?key)"
+            r"[\w.\-]*\s*[=:]\s*)(?P<secret>\"[^\"]*\"|'[^']*'|[^\s;&,'\"]+)",
             re.IGNORECASE,
         ),
         r"\g<pre>" + REDACTED,
     ),
     (re.compile(r"\b(?:AKIA|ASIA|AGPA|AIDA|AROA|ANPA)[A-Z0-9]{16}\b"), REDACTED),
     (re.compile(r"(?i)\bbearer\s+[A-Za-z0-9\-._~+/]+=*"), "Bearer " + REDACTED),
+    (re.compile(r"(?i)\bbasic\s+[A-Za-z0-9+/]{8,}=*"), "Basic " + REDACTED),
+    # incoming-webhook URLs carry their secret in the path
+    (re.compile(r"https://hooks\.slack\.com/services/[A-Za-z0-9/_\-]+"), REDACTED),
     (re.compile(r"\bgh[pousr]_[A-Za-z0-9]{30,}\b"), REDACTED),
     (re.compile(r"\bxox[abposr]-[A-Za-z0-9-]{10,}\b"), REDACTED),
     (

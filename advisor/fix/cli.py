@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import os
 import shlex
+import stat
 import sys
 from pathlib import Path
 from typing import Any
@@ -17,7 +18,7 @@ import click
 
 from advisor.config import load_config
 from advisor.fix.plan import FixAbort, FixPlan, plan_fix
-from advisor.fix.secrets import has_secrets, mask_argument, mask_field, mask_update, scrub
+from advisor.fix.secrets import mask_argument, mask_field, scrub
 from advisor.store import Store
 
 ARGUMENT_MAPS = ("DefaultArguments", "NonOverridableArguments")
@@ -29,9 +30,16 @@ def payload_json(update: dict[str, Any], *, indent: int | None = None) -> str:
     return json.dumps(update, indent=indent)
 
 
+# one argument of a command line is capped at 128 KiB on Linux: past this, only a file works
+MAX_INLINE_BYTES = 100_000
+# the AWS CLI reads a parameter value that starts with these from a file or URL
+CLI_PARAMFILE_PREFIXES = ("file://", "fileb://", "http://", "https://")
+
+
 def update_job_command(plan: FixPlan, job_update: str, extra: dict[str, str | None]) -> str:
-    """The full command, shell-quoted, pinned to the region (profile, endpoint) it was read from."""
-    parts = ["aws", "glue", "update-job", "--job-name", plan.job, "--region", plan.region]
+    """The full command, shell-quoted, pinned to the region (profile, endpoint) it was read from.
+    `--job-name=NAME` in one word, so a name that starts with a dash stays a value."""
+    parts = ["aws", "glue", "update-job", f"--job-name={plan.job}", "--region", plan.region]
     for flag, value in extra.items():
         if value:
             parts += [flag, value]
@@ -66,10 +74,22 @@ def change_lines(before: dict[str, Any], after: dict[str, Any]) -> list[str]:
 
 
 def write_private(path: Path, text: str) -> None:
-    """Write `text` to `path` readable by its owner only (an existing file is chmodded first)."""
-    flags = os.O_WRONLY | os.O_CREAT | os.O_TRUNC | getattr(os, "O_NOFOLLOW", 0)
+    """Write `text` to `path` readable by its owner only (an existing file is chmodded first).
+    Only a regular file with one name is written: never a device, a FIFO (which would block),
+    a symlink or a hard link to some other file."""
+    if path.is_symlink():
+        raise OSError(f"{path} is a symbolic link")
+    if path.exists() and not path.is_file():
+        raise OSError(f"{path} is not a regular file")
+    flags = os.O_WRONLY | os.O_CREAT | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0)
     fd = os.open(path, flags, 0o600)
     try:
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode):
+            raise OSError(f"{path} is not a regular file")
+        if info.st_nlink > 1:
+            raise OSError(f"{path} has other names (hard links): refusing to overwrite it")
+        os.ftruncate(fd, 0)
         os.fchmod(fd, 0o600)
         handle = os.fdopen(fd, "w")
     except BaseException:
@@ -139,7 +159,12 @@ def fix_cmd(
     definition (GetJob) with the findings' changes applied: nothing else is lost or reset.
     The advisor itself never calls UpdateJob.
     """
-    store = Store(load_config(db).db_path)
+    db_path = load_config(db).db_path
+    if not Path(db_path).exists():
+        _fail(f"no store at {db_path}: run `advisor collect` or `advisor import` first", 2)
+    if job.startswith(CLI_PARAMFILE_PREFIXES):
+        _fail(f"the AWS CLI would read the job name {job!r} as a file or URL: use the SDK", 2)
+    store = Store(db_path)
     try:
         plan = plan_fix(
             store,
@@ -175,6 +200,12 @@ def fix_cmd(
 
     extra = {"--profile": profile, "--endpoint-url": endpoint_url}
     command = update_job_command(plan, payload_json(plan.after), extra)
+    if out is None and fmt == "shell" and len(command.encode()) > MAX_INLINE_BYTES:
+        _fail(
+            f"the update-job command would be {len(command.encode()):,} bytes, too long for one "
+            "command line: use --out FILE (then --job-update file://FILE)",
+            2,
+        )
     if out is not None:
         _write_out(plan, out, fmt, command, extra)
     elif fmt == "json":
@@ -212,15 +243,21 @@ def _write_out(
 
 
 def _print_text(plan: FixPlan, command: str, extra: dict[str, str | None]) -> None:
+    """What changes, and how to apply it. The payload itself is never printed here: it carries
+    every live argument, and a secret the masking does not recognise must not reach a terminal
+    or a log. --out writes it (mode 0600); --format json|shell print it for scripts."""
     for line in _summary(plan):
         click.echo(line)
-    if has_secrets(plan.after):
-        masked = update_job_command(plan, payload_json(mask_update(plan.after)), extra)
-        click.echo(
-            "The payload holds live secrets, masked below: this command is NOT runnable. "
-            "Get the runnable one with --out FILE (written mode 0600) or --format shell."
-        )
-        click.echo(masked)
-        return
-    click.echo("Run:")
-    click.echo(command)
+    file_name = "fix-update.json"
+    options = ["--region", plan.region]
+    for flag, value in extra.items():
+        if value:
+            options += [flag, value]
+    for rule in sorted({p.rule_id for p in plan.composition.proposals}):
+        options += ["--rule", rule]
+    options += ["--out", file_name]
+    # a name that starts with a dash must come after `--`, or it reads as an option
+    again = ["advisor", "fix", *options, "--", plan.job]
+    click.echo("Apply it (the JobUpdate holds the job's live arguments, so it goes to a file):")
+    click.echo(" ".join(shlex.quote(p) for p in again))
+    click.echo(update_job_command(plan, f"file://{file_name}", extra))

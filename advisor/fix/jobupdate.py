@@ -24,6 +24,7 @@ from advisor.fix import glue_rules
 
 ARGUMENT_PREFIX = "DefaultArguments."
 SPARK_CONF_PREFIX = "SparkConf."
+COMMAND_PREFIX = "Command."
 CONF_ARGUMENT = "--conf"
 CAPACITY_FIELDS = ("WorkerType", "NumberOfWorkers")
 LEGACY_CAPACITY_FIELDS = ("MaxCapacity", "AllocatedCapacity")
@@ -81,6 +82,20 @@ def apply_changes(
             _set_argument(new, key.removeprefix(ARGUMENT_PREFIX), value, notes)
         elif key.startswith(SPARK_CONF_PREFIX):
             _set_spark_conf(new, key.removeprefix(SPARK_CONF_PREFIX), value)
+            if CONF_ARGUMENT in (new.get("NonOverridableArguments") or {}):
+                notes.append(
+                    f"{CONF_ARGUMENT} is also a NonOverridableArgument, which overrides the "
+                    f"default one: {key.removeprefix(SPARK_CONF_PREFIX)} set here has no effect "
+                    "until it is set there"
+                )
+        elif key.startswith(COMMAND_PREFIX):
+            command = dict(new.get("Command") or {})
+            member = key.removeprefix(COMMAND_PREFIX)
+            if value is None:
+                command.pop(member, None)
+            else:
+                command[member] = str(value)
+            new["Command"] = command
         elif key not in members:
             raise ChangeError(f"{key} is not a JobUpdate field")
         elif value is None:

@@ -83,6 +83,8 @@ def fetch_job(
         raise LiveError(f"cannot reach the Glue endpoint: {exc}", 1) from None
     except BotoCoreError as exc:
         raise LiveError(f"GetJob failed: {exc}", 1) from None
+    except ValueError as exc:  # botocore's check of --endpoint-url / AWS_ENDPOINT_URL
+        raise LiveError(f"cannot use the endpoint: {exc}", 1) from None
 
 
 @contextmanager

@@ -6,8 +6,19 @@ import logging
 from dataclasses import dataclass, field
 from typing import Any
 
-from advisor.fix.compose import Composition, compose, open_proposals
-from advisor.fix.jobupdate import ChangeError, apply_changes, job_to_update
+from advisor.collect.redact import REDACTED
+from advisor.fix.compose import SIZING_FIELDS, Composition, Proposal, compose, open_proposals
+from advisor.fix.jobupdate import (
+    ARGUMENT_PREFIX,
+    COMMAND_PREFIX,
+    CONF_ARGUMENT,
+    SPARK_CONF_PREFIX,
+    ChangeError,
+    apply_changes,
+    conf_key,
+    job_to_update,
+    parse_conf,
+)
 from advisor.fix.live import LiveError, fetch_job, resolve_region
 from advisor.fix.validate import validate
 from advisor.store import Store
@@ -45,6 +56,52 @@ def job_known(store: Store, job: str) -> bool:
     return row is not None
 
 
+def _setting(definition: dict[str, Any], key: str) -> Any:
+    """The value a change key reads in a Job definition (None: not set)."""
+    if key.startswith(ARGUMENT_PREFIX):
+        return (definition.get("DefaultArguments") or {}).get(key.removeprefix(ARGUMENT_PREFIX))
+    if key.startswith(SPARK_CONF_PREFIX):
+        conf = (definition.get("DefaultArguments") or {}).get(CONF_ARGUMENT)
+        wanted = key.removeprefix(SPARK_CONF_PREFIX)
+        return next((s for s in parse_conf(conf or "") if conf_key(s) == wanted), None)
+    if key.startswith(COMMAND_PREFIX):
+        return (definition.get("Command") or {}).get(key.removeprefix(COMMAND_PREFIX))
+    return definition.get(key)
+
+
+def fresh_proposals(
+    proposals: list[Proposal], analysed: dict[str, Any], live: dict[str, Any]
+) -> tuple[list[Proposal], list[str]]:
+    """The proposals whose fields still hold what the analysis saw. A finding computed on
+    20 x G.2X says nothing about a job that is now 4 x G.1X: applying it could raise the cost
+    it claims to cut. A field stored redacted cannot be compared and is trusted."""
+    fresh, stale = [], []
+    for proposal in proposals:
+        keys = set(proposal.change)
+        if keys & set(SIZING_FIELDS):
+            keys |= set(SIZING_FIELDS)  # a size is the worker type and count together
+        moved = [
+            key
+            for key in sorted(keys)
+            if analysed
+            and REDACTED not in str(_setting(analysed, key))
+            and _setting(analysed, key) != _setting(live, key)
+        ]
+        if moved:
+            stale.append(
+                f"{proposal.rule_id}: "
+                + ", ".join(
+                    f"{k} was {_setting(analysed, k)!r}, is {_setting(live, k)!r}"
+                    if not k.startswith(ARGUMENT_PREFIX)
+                    else f"{k} changed"
+                    for k in moved
+                )
+            )
+        else:
+            fresh.append(proposal)
+    return fresh, stale
+
+
 def plan_fix(
     store: Store,
     job: str,
@@ -74,9 +131,6 @@ def plan_fix(
     proposals = open_proposals(store, job, rule_ids)
     if not proposals:
         return None
-    composition = compose(proposals)
-    log.info("fix %s: %d findings, %d fields", job, len(proposals), len(composition.change))
-
     stored = store.job(job) or {}
     try:
         where = resolve_region(region, stored.get("region"), profile)
@@ -84,8 +138,19 @@ def plan_fix(
     except LiveError as exc:
         raise FixAbort(str(exc), exc.exit_code) from None
 
+    proposals, stale = fresh_proposals(proposals, store.latest_definition(job) or {}, live)
+    if not proposals:
+        raise FixAbort(
+            f"{job} changed since it was analysed ({'; '.join(stale)}): run `advisor collect` "
+            "and `advisor analyze` again before fixing it",
+            2,
+        )
+    composition = compose(proposals)
+    log.info("fix %s: %d findings, %d fields", job, len(proposals), len(composition.change))
     before = job_to_update(live)
-    notes = list(composition.notes)
+    notes = list(composition.notes) + [
+        f"skipped, the job changed since it was analysed: {line}" for line in stale
+    ]
     try:
         after = apply_changes(before, composition.change, notes)
     except ChangeError as exc:

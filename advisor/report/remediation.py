@@ -29,9 +29,12 @@ WORKER_FIELDS = ("WorkerType", "NumberOfWorkers")
 
 
 def fix_command(job_name: str, rule_id: str | None = None) -> str:
-    """The `advisor fix` command for one finding (or, without a rule, the whole job)."""
-    command = f"advisor fix {shlex.quote(job_name)}"
-    return command + (f" --rule {shlex.quote(rule_id)}" if rule_id else "")
+    """The `advisor fix` command for one finding (or, without a rule, the whole job); a name
+    that starts with a dash goes after `--`, so it is not read as an option."""
+    rule = f" --rule {shlex.quote(rule_id)}" if rule_id else ""
+    if job_name.startswith("-"):
+        return f"advisor fix{rule} -- {shlex.quote(job_name)}"
+    return f"advisor fix {shlex.quote(job_name)}{rule}"
 
 
 def _hcl(value: Any) -> str:
@@ -61,7 +64,8 @@ def terraform_snippet(job_name: str, change: dict[str, Any], definition: dict[st
     workers removes `max_capacity`, and `default_arguments` is the whole map after the change
     (unless it holds secrets the advisor never stored: then only the keys to add or change)."""
     label = re.sub(r"[^A-Za-z0-9_]", "_", job_name)
-    lines = [f'resource "aws_glue_job" "{label}" {{  # {job_name}: change these attributes']
+    title = re.sub(r"[\x00-\x1f\x7f]", "?", job_name)  # a name must not end the comment
+    lines = [f'resource "aws_glue_job" "{label}" {{  # {title}: change these attributes']
     for key, value in change.items():
         attribute = TERRAFORM_ATTRIBUTES.get(key)
         if attribute is None:
