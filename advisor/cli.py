@@ -342,7 +342,8 @@ def _print_costs(rows: list[dict], title: str, fmt: str) -> None:
     out.print(cost_table(rows, title))
     if any(r["unpriced_runs"] for r in rows):
         out.print(
-            "* some runs have no dollar figure: their rate is unknown (set it under "
+            "Unpriced runs have no dollar figure: the facts registry has no rate for their "
+            "region and price line (set one under "
             "\\[rates.<region>] in advisor.toml)."
         )
 

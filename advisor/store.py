@@ -375,6 +375,13 @@ def m008_daily_costs(db: Database) -> None:
 
 
 @migrations()
+def m010_unpriced_runs(db: Database) -> None:
+    """Runs at an unknown rate, counted per job and day, so no output shows them as $0.00."""
+    if "unpriced_runs" not in db["daily_costs"].columns_dict:
+        db["daily_costs"].add_column("unpriced_runs", int)
+
+
+@migrations()
 def m009_job_savings(db: Database) -> None:
     """Each job's saving from the best compatible set of its open findings (never their sum)."""
     db["job_savings"].create(
@@ -907,11 +914,17 @@ class Store:
     def cost_between_days(self, first_day: str, last_day: str) -> dict[str, float]:
         row = self.db.execute(
             "select coalesce(sum(usd), 0), coalesce(sum(dpu_hours), 0), "
-            "coalesce(sum(failed_usd), 0), count(distinct day) from daily_costs "
-            "where day >= ? and day <= ?",
+            "coalesce(sum(failed_usd), 0), count(distinct day), coalesce(sum(unpriced_runs), 0), "
+            "coalesce(sum(runs), 0) from daily_costs where day >= ? and day <= ?",
             [first_day, last_day],
         ).fetchone()
-        return {"usd": row[0], "dpu_hours": row[1], "failed_usd": row[2], "days": row[3]}
+        return {
+            "usd": row[0] if row[4] < row[5] or not row[5] else None,
+            "dpu_hours": row[1],
+            "failed_usd": row[2],
+            "days": row[3],
+            "unpriced_runs": row[4],
+        }
 
     def weekly_cost_by_job(self, newest_day: str, weeks: int) -> list[dict[str, Any]]:
         """Per job, dollars and runs in each of the last `weeks` 7-day slices up to
@@ -919,7 +932,8 @@ class Store:
         return list(
             self.db.query(
                 "select job_name, ? - 1 - cast((julianday(?) - julianday(day)) / 7 as integer) "
-                "as week, sum(usd) as usd, sum(runs) as runs from daily_costs "
+                "as week, sum(usd) as usd, sum(runs) as runs, "
+                "coalesce(sum(unpriced_runs), 0) as unpriced_runs from daily_costs "
                 "where day > date(?, ?) group by job_name, week",
                 [weeks, newest_day, newest_day, f"-{7 * weeks} days"],
             )

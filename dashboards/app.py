@@ -14,6 +14,7 @@ import pandas as pd
 from dash import Dash, Input, Output, State, dash_table, dcc, html, no_update
 
 from advisor.analysis.whatif import figure as whatif_figure
+from advisor.report.labels import money
 from advisor.report.recommend import recommendation
 from advisor.store import Store
 from dashboards import data, figures
@@ -27,8 +28,8 @@ SEVERITY_COLOURS = {
 }
 
 
-def _money(value: float | None) -> str:
-    return "—" if value is None else f"${value:,.2f}"
+def _money(value: float | None, unpriced_runs: int = 0) -> str:
+    return money(value, unpriced_runs)
 
 
 def _change(value: float | None) -> str:
@@ -77,13 +78,13 @@ def overview(store: Store) -> html.Div:
                 [
                     _card(
                         "Cost, last 7 days",
-                        _money(k.get("week_usd")),
+                        _money(k.get("week_usd"), k.get("week_unpriced_runs", 0)),
                         _change(k.get("week_change")),
                         "kpi-week",
                     ),
                     _card(
                         "Cost, last 30 days",
-                        _money(k.get("month_usd")),
+                        _money(k.get("month_usd"), k.get("month_unpriced_runs", 0)),
                         f"{k.get('month_dpu_hours', 0):,.1f} DPU-hours; "
                         f"{_change(k.get('month_change'))}",
                         "kpi-month",
@@ -147,6 +148,7 @@ JOB_COLUMNS = [
     ("type", "type", "text"),
     ("workers", "workers", "text"),
     ("cost_last_7d", "cost, last 7 days ($)", "numeric"),
+    ("unpriced_runs_7d", "unpriced runs, 7 days", "numeric"),
     ("trend", "8 weeks", "text"),
     ("runs_28d", "runs, 28 days", "numeric"),
     ("failure_rate", "failure rate", "numeric"),

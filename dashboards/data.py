@@ -57,8 +57,10 @@ def kpis(store: Store) -> dict[str, Any]:
             days=store.cost_between_days("0000", newest)["days"],
             newest_day=newest,
             week_usd=week["usd"],
+            week_unpriced_runs=week["unpriced_runs"],
             week_change=_change(week["usd"], last_week["usd"]),
             month_usd=month["usd"],
+            month_unpriced_runs=month["unpriced_runs"],
             month_change=_change(month["usd"], last_month["usd"]),
             month_dpu_hours=month["dpu_hours"],
             month_failed_usd=month["failed_usd"],
@@ -70,8 +72,8 @@ def kpis(store: Store) -> dict[str, Any]:
     return out
 
 
-def _change(now: float, before: float) -> float | None:
-    return float(now / before - 1) if before else None
+def _change(now: float | None, before: float | None) -> float | None:
+    return float(now / before - 1) if now is not None and before else None
 
 
 def findings(store: Store, include_resolved: bool = True) -> pd.DataFrame:
@@ -89,19 +91,21 @@ def jobs_table(store: Store) -> list[dict[str, Any]]:
     features = store.all_job_features()
     open_findings = findings(store, include_resolved=False)
     worst: dict[str, tuple[int, str]] = {}
-    saving: dict[str, float] = {}
+    # each job's saving is the best compatible set of its fixes, never the findings' sum
+    saving = {job: row["usd_month"] or 0.0 for job, row in store.job_savings().items()}
     if not open_findings.empty:
         for row in open_findings.itertuples():
             rank = SEVERITY_RANK[row.severity]
             if rank > worst.get(row.job_name, (-1, ""))[0]:
                 worst[row.job_name] = (rank, f"{row.severity}: {row.title}")
-            money = 0.0 if pd.isna(row.savings_usd_month) else float(row.savings_usd_month)
-            saving[row.job_name] = saving.get(row.job_name, 0.0) + money
     weekly: dict[str, list[float]] = {}
     runs: dict[str, int] = {}
+    unpriced: dict[str, tuple[int, int]] = {}  # newest week: (unpriced runs, runs)
     newest = store.newest_cost_day()
     for row in store.weekly_cost_by_job(newest, 8) if newest else []:
         weekly.setdefault(row["job_name"], [0.0] * 8)[row["week"]] = row["usd"]
+        if row["week"] == 7:
+            unpriced[row["job_name"]] = (row["unpriced_runs"], row["runs"])
         if row["week"] >= 4:  # the last four weeks
             runs[row["job_name"]] = runs.get(row["job_name"], 0) + row["runs"]
     last_week = {job: values[-1] for job, values in weekly.items()}
@@ -119,7 +123,11 @@ def jobs_table(store: Store) -> list[dict[str, Any]]:
                 "job": name,
                 "type": job_type(job.get("command_name")),
                 "workers": workers,
-                "cost_last_7d": round(last_week.get(name, 0.0), 2),
+                # a job whose runs all lack a rate has no dollar figure, not $0.00
+                "cost_last_7d": None
+                if unpriced.get(name, (0, 0))[0] and unpriced[name][0] == unpriced[name][1]
+                else round(last_week.get(name, 0.0), 2),
+                "unpriced_runs_7d": unpriced.get(name, (0, 0))[0],
                 "trend": sparkline(weekly.get(name, [0.0] * 8)),
                 "runs_28d": runs.get(name, 0),
                 "failure_rate": round(f["failure_rate"], 4)
@@ -131,7 +139,7 @@ def jobs_table(store: Store) -> list[dict[str, Any]]:
                 "saving_month": round(saving.get(name, 0.0), 2),
             }
         )
-    return sorted(out, key=lambda r: -r["cost_last_7d"])
+    return sorted(out, key=lambda r: -(r["cost_last_7d"] or 0))
 
 
 def _minutes(seconds: float | None) -> float | None:

@@ -17,6 +17,7 @@ from advisor.report.weekly import last_full_week, parse_week, weekly_report
 from advisor.report.weekly_html import render
 from advisor.store import Store
 from tests.browser import chrome, console_errors, requested_urls  # noqa: F401 (fixture)
+from tests.conftest import SAMPLE
 
 
 @pytest.fixture(scope="module")
@@ -109,9 +110,10 @@ def weekly_report_stub() -> dict:
         "failed_runs": 0,
         "dpu_hours": 1.0,
         "usd": 0.44,
+        "unpriced_runs": 0,
         "weekly_usd": [0.44] * 8,
     }
-    group = {"runs": 1, "dpu_hours": 1.0, "usd": 0.44}
+    group = {"runs": 1, "dpu_hours": 1.0, "usd": 0.44, "unpriced_runs": 0}
     return {
         "week": "2026-W47",
         "start": "2026-11-16T00:00:00.000+00:00",
@@ -133,7 +135,15 @@ def weekly_report_stub() -> dict:
         "by_job_type": [{"job_type": "Spark", **group}],
         "by_worker_type": [{"worker_type": "G.1X", **group}],
         "by_execution_class": [{"execution_class": "STANDARD", **group}],
-        "failures": {"usd": 0, "dpu_hours": 0, "by_cause": {}, "retry_runs": 0, "retry_usd": 0},
+        "failures": {
+            "usd": 0,
+            "unpriced_runs": 0,
+            "dpu_hours": 0,
+            "by_cause": {},
+            "retry_runs": 0,
+            "retry_usd": 0,
+            "retry_unpriced_runs": 0,
+        },
         "savings": [
             {
                 "job_name": evil,
@@ -217,3 +227,42 @@ def test_daily_costs_add_up_to_the_runs(db):
     assert store.db.execute(
         "select sum(failed_usd), sum(failed_runs) from daily_costs"
     ).fetchone() == (pytest.approx(failed[0]), failed[1])
+
+
+def test_runs_at_an_unknown_rate_are_unpriced_never_zero_dollars(tmp_path):
+    """A region the facts registry has no rate for: every output names the runs unpriced,
+    with their count, and none shows $0.00 for them."""
+    from advisor.analysis.findings import analyze
+    from advisor.collect.importer import import_directory
+    from advisor.report.weekly import to_csv, to_markdown, weekly_report
+    from advisor.report.weekly_html import render
+    from advisor.store import Store
+
+    store = Store(tmp_path / "u.db")
+    import_directory(store, SAMPLE, region="xx-nowhere-1")
+    analyze(store)
+    report = weekly_report(store)
+    assert report["totals"]["usd"] is None
+    assert report["totals"]["unpriced_runs"] == report["totals"]["runs"] > 0
+    markdown = to_markdown(report)
+    assert f"unpriced ({report['totals']['runs']:,} runs)" in markdown
+    html = render(report)
+    assert "$0.00" not in markdown and "$0.00" not in html
+    rows = list(csv.DictReader(io.StringIO(to_csv(report))))
+    assert rows and all(r["usd"] == "" and int(r["unpriced_runs"]) == int(r["runs"]) for r in rows)
+    store.close()
+
+
+def test_the_dashboard_shows_unpriced_runs_not_zero_dollars(tmp_path):
+    from advisor.analysis.findings import analyze
+    from advisor.collect.importer import import_directory
+    from dashboards import data
+
+    store = Store(tmp_path / "u.db")
+    import_directory(store, SAMPLE, region="xx-nowhere-1")
+    analyze(store)
+    kpis = data.kpis(store)
+    assert kpis["week_usd"] is None and kpis["week_unpriced_runs"] > 0
+    ran = [r for r in data.jobs_table(store) if r["unpriced_runs_7d"]]
+    assert ran and all(r["cost_last_7d"] is None for r in ran)
+    store.close()

@@ -37,7 +37,7 @@ class RunAnomaly:
     score: float
     ratio: float  # the run's runtime over the job's median
     reasons: list[str]
-    extra_usd: float
+    extra_usd: float | None
 
 
 def robust_z(values: list[float]) -> list[float]:
@@ -120,7 +120,8 @@ def _explain(
                 round(score, 4),
                 run["execution_time_s"] / typical,
                 reasons,
-                max(0.0, (run["cost_usd"] or 0) - typical_cost),
+                # a run at an unknown rate has no dollar figure, not $0.00
+                None if run["cost_usd"] is None else max(0.0, run["cost_usd"] - typical_cost),
             )
         )
     return out

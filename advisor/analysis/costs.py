@@ -52,7 +52,7 @@ def compute_run_costs(
             )
         )
         if run["started_on"]:
-            _add_to_day(daily, run, cost.dpu_hours or 0.0, cost.cost_usd or 0.0)
+            _add_to_day(daily, run, cost.dpu_hours or 0.0, cost.cost_usd)
         if keep is not None:
             run["dpu_hours"], run["cost_usd"] = cost.dpu_hours, cost.cost_usd
             run["minimum_applied"] = int(cost.minimum_applied)
@@ -73,6 +73,7 @@ def compute_run_costs(
                 "dpu_hours": dpu,
                 "usd": usd,
                 "failed_usd": failed_usd,
+                "unpriced_runs": int(unpriced),
             }
             for (day, job, job_type, worker_type, execution_class), (
                 runs,
@@ -80,13 +81,16 @@ def compute_run_costs(
                 dpu,
                 usd,
                 failed_usd,
+                unpriced,
             ) in daily.items()
         ]
     )
     return len(values)
 
 
-def _add_to_day(daily: dict[tuple, list[float]], run: dict[str, Any], dpu: float, usd: float):
+def _add_to_day(
+    daily: dict[tuple, list[float]], run: dict[str, Any], dpu: float, usd: float | None
+) -> None:
     key = (
         run["started_on"][:10],
         run["job_name"],
@@ -96,10 +100,11 @@ def _add_to_day(daily: dict[tuple, list[float]], run: dict[str, Any], dpu: float
     )
     sums = daily.get(key)
     if sums is None:
-        sums = daily[key] = [0, 0, 0.0, 0.0, 0.0]
+        sums = daily[key] = [0, 0, 0.0, 0.0, 0.0, 0]
     failed = run["state"] in FAILED_STATES
     sums[0] += 1
     sums[1] += failed
     sums[2] += dpu
-    sums[3] += usd
-    sums[4] += usd if failed else 0.0
+    sums[3] += usd or 0.0
+    sums[4] += (usd or 0.0) if failed else 0.0
+    sums[5] += usd is None

@@ -252,7 +252,7 @@ def history_features(
         recent = [a for a in anomalies if a.started_on >= window_start and a.ratio > 1]
         features: dict[str, Any] = {
             "anomalous_runs_month": len(recent) * month,
-            "anomaly_extra_usd_month": sum(a.extra_usd for a in recent) * month,
+            "anomaly_extra_usd_month": sum(a.extra_usd or 0 for a in recent) * month,
         }
         if recent:
             worst = max(recent, key=lambda a: a.ratio)

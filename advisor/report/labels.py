@@ -11,6 +11,23 @@ JOB_TYPES = {
 _BARS = "▁▂▃▄▅▆▇█"
 
 
+def priced_usd(rows: list[dict], key: str = "cost_usd") -> float | None:
+    """Dollars of the rows with a known rate; None when none of them has one (unpriced is not
+    $0.00)."""
+    known = [r[key] for r in rows if r[key] is not None]
+    if rows and not known:
+        return None
+    return round(sum(known), 2)
+
+
+def money(value: float | None, unpriced_runs: int = 0) -> str:
+    """Dollars as every output prints them; runs at an unknown rate are named, never $0.00."""
+    if value is None:
+        return f"unpriced ({unpriced_runs:,} runs)" if unpriced_runs else "unpriced"
+    text = f"${value:,.2f}"
+    return f"{text} + {unpriced_runs:,} unpriced runs" if unpriced_runs else text
+
+
 def job_type(command_name: str | None) -> str:
     return JOB_TYPES.get(command_name or "", command_name or "unknown")
 

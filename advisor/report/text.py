@@ -7,6 +7,8 @@ from typing import Any
 
 from rich.table import Table
 
+from advisor.report.labels import money
+
 
 def _money(value: float | None) -> str:
     return "—" if value is None else f"${value:,.2f}"
@@ -40,7 +42,7 @@ def cost_table(rows: Sequence[dict[str, Any]], title: str) -> Table:
             if r["number_of_workers"]
             else (r["worker_type"] or "—")
         )
-        cost = _money(r["cost_usd"]) + ("*" if r["unpriced_runs"] else "")
+        cost = money(r["cost_usd"], r["unpriced_runs"])
         table.add_row(
             r["job_name"],
             JOB_TYPES.get(r["command_name"], r["command_name"] or "?"),
@@ -52,7 +54,9 @@ def cost_table(rows: Sequence[dict[str, Any]], title: str) -> Table:
             f"{100 * (r['dpu_hours'] or 0) / total_dpu:.1f}%",
         )
     dpu = sum(r["dpu_hours"] or 0 for r in rows)
-    usd = sum(r["cost_usd"] or 0 for r in rows)
+    priced = [r["cost_usd"] for r in rows if r["cost_usd"] is not None]
+    usd = sum(priced) if priced or not rows else None
+    unpriced = sum(r["unpriced_runs"] or 0 for r in rows)
     table.add_section()
     table.add_row(
         "total",
@@ -61,7 +65,7 @@ def cost_table(rows: Sequence[dict[str, Any]], title: str) -> Table:
         f"{sum(r['runs'] for r in rows):,}",
         f"{sum(r['failed_runs'] for r in rows):,}",
         f"{dpu:,.1f}",
-        _money(usd),
+        money(usd, unpriced),
         "100%",
     )
     return table

@@ -17,7 +17,7 @@ import orjson
 
 from advisor.analysis.runstats import FAILED_STATES, failure_cause
 from advisor.jobargs import event_log_path, flag
-from advisor.report.labels import job_type
+from advisor.report.labels import job_type, money, priced_usd
 from advisor.store import Store
 from advisor.timeutil import parse_ts
 
@@ -59,6 +59,24 @@ def _sum(rows: list[dict[str, Any]], key: str) -> float:
     return round(sum(r[key] or 0 for r in rows), 4)
 
 
+def _ratio(now: float | None, before: float | None) -> float | None:
+    return now / before - 1 if now is not None and before else None
+
+
+def _savings_total(store: Store, findings: list[dict[str, Any]]) -> float | None:
+    """What the fixes save together; None (no dollar figure) when findings exist but none
+    could be priced, so an unknown rate never reads as $0.00."""
+    total = store.fleet_saving_usd_month()
+    if not total and findings and not any(f["savings_usd_month"] for f in findings):
+        has_dpu = any(f["savings_dpu_hours_month"] for f in findings)
+        return None if has_dpu else 0.0
+    return round(total, 2)
+
+
+def _unpriced(rows: list[dict[str, Any]]) -> int:
+    return sum(1 for r in rows if r["cost_usd"] is None)
+
+
 def _group(rows: list[dict[str, Any]], key: str) -> list[dict[str, Any]]:
     groups: dict[str, list[dict[str, Any]]] = defaultdict(list)
     for row in rows:
@@ -68,11 +86,12 @@ def _group(rows: list[dict[str, Any]], key: str) -> list[dict[str, Any]]:
             key: name,
             "runs": len(members),
             "dpu_hours": _sum(members, "dpu_hours"),
-            "usd": round(_sum(members, "cost_usd"), 2),
+            "usd": priced_usd(members),
+            "unpriced_runs": _unpriced(members),
         }
         for name, members in groups.items()
     ]
-    return sorted(out, key=lambda g: (-g["usd"], -g["dpu_hours"], str(g[key])))
+    return sorted(out, key=lambda g: (-(g["usd"] or 0), -g["dpu_hours"], str(g[key])))
 
 
 def weekly_report(store: Store, monday: date | None = None, top: int = 10) -> dict[str, Any]:
@@ -86,17 +105,24 @@ def weekly_report(store: Store, monday: date | None = None, top: int = 10) -> di
         index = (parse_ts(row["started_on"]).date() - first).days // 7
         weeks[index].append(row)
     this, previous, before = weeks[-1], weeks[-2], weeks[-5:-1]
-    usd = round(_sum(this, "cost_usd"), 2)
-    previous_usd = round(_sum(previous, "cost_usd"), 2)
-    average_usd = round(sum(_sum(w, "cost_usd") for w in before) / len(before), 2)
+    usd = priced_usd(this)
+    previous_usd = priced_usd(previous)
+    priced_weeks = [u for u in (priced_usd(w) for w in before) if u is not None]
+    average_usd = round(sum(priced_weeks) / len(priced_weeks), 2) if priced_weeks else None
     by_job = _by_job(this, weeks, store)
     failed = [r for r in this if r["state"] in FAILED_STATES]
-    causes = defaultdict(lambda: {"runs": 0, "usd": 0.0, "dpu_hours": 0.0})
+    by_cause: dict[str, list[dict[str, Any]]] = defaultdict(list)
     for row in failed:
-        cause = causes[failure_cause(row["error_message"], row["state"])]
-        cause["runs"] += 1
-        cause["usd"] = round(cause["usd"] + (row["cost_usd"] or 0), 2)
-        cause["dpu_hours"] = round(cause["dpu_hours"] + (row["dpu_hours"] or 0), 4)
+        by_cause[failure_cause(row["error_message"], row["state"])].append(row)
+    causes = {
+        cause: {
+            "runs": len(rows_of),
+            "usd": priced_usd(rows_of),
+            "unpriced_runs": _unpriced(rows_of),
+            "dpu_hours": _sum(rows_of, "dpu_hours"),
+        }
+        for cause, rows_of in by_cause.items()
+    }
     retries = [r for r in this if (r["attempt"] or 0) > 0]
     start_iso = _iso(monday)
     findings = store.open_findings()
@@ -110,15 +136,16 @@ def weekly_report(store: Store, monday: date | None = None, top: int = 10) -> di
             "runs": len(this),
             "failed_runs": len(failed),
             "previous_week_usd": previous_usd,
-            "change_vs_previous": (usd / previous_usd - 1) if previous_usd else None,
+            "change_vs_previous": _ratio(usd, previous_usd),
             "four_week_average_usd": average_usd,
-            "change_vs_average": (usd / average_usd - 1) if average_usd else None,
+            "change_vs_average": _ratio(usd, average_usd),
             "unpriced_runs": sum(1 for r in this if r["cost_usd"] is None),
         },
         "weekly": [
             {
                 "week": week_label(first + timedelta(weeks=i)),
-                "usd": round(_sum(w, "cost_usd"), 2),
+                "usd": priced_usd(w),
+                "unpriced_runs": _unpriced(w),
                 "dpu_hours": _sum(w, "dpu_hours"),
             }
             for i, w in enumerate(weeks)
@@ -132,15 +159,17 @@ def weekly_report(store: Store, monday: date | None = None, top: int = 10) -> di
         "by_worker_type": _group(this, "worker_type"),
         "by_execution_class": _group(this, "execution_class"),
         "failures": {
-            "usd": round(_sum(failed, "cost_usd"), 2),
+            "usd": priced_usd(failed),
+            "unpriced_runs": _unpriced(failed),
             "dpu_hours": _sum(failed, "dpu_hours"),
-            "by_cause": dict(sorted(causes.items(), key=lambda kv: -kv[1]["usd"])),
+            "by_cause": dict(sorted(causes.items(), key=lambda kv: -(kv[1]["usd"] or 0))),
             "retry_runs": len(retries),
-            "retry_usd": round(_sum(retries, "cost_usd"), 2),
+            "retry_usd": priced_usd(retries),
+            "retry_unpriced_runs": _unpriced(retries),
         },
         "savings": _savings(findings),
         # what the fixes save together: per job the best compatible set, never the findings' sum
-        "savings_total_usd_month": round(store.fleet_saving_usd_month(), 2),
+        "savings_total_usd_month": _savings_total(store, findings),
         "new_findings": [_brief(f) for f in findings if (f["first_seen"] or "") >= start_iso],
         "resolved_findings": [_brief(f) for f in store.resolved_findings_since(start_iso)],
         "anomalies": [
@@ -238,6 +267,7 @@ CSV_FIELDS = (
     "failed_runs",
     "dpu_hours",
     "usd",
+    "unpriced_runs",
 )
 
 
@@ -253,10 +283,6 @@ def to_csv(report: dict[str, Any]) -> str:
     return buffer.getvalue()
 
 
-def _money(value: float | None) -> str:
-    return "—" if value is None else f"${value:,.2f}"
-
-
 def _change(value: float | None) -> str:
     return "—" if value is None else f"{value:+.0%}"
 
@@ -270,11 +296,13 @@ def to_markdown(report: dict[str, Any]) -> str:
     lines = [
         f"# Glue cost report, {report['week']}",
         "",
-        f"**{_money(totals['usd'])}** and **{totals['dpu_hours']:,.1f} DPU-hours** over "
+        f"**{money(totals['usd'], totals['unpriced_runs'])}** and "
+        f"**{totals['dpu_hours']:,.1f} DPU-hours** over "
         f"{totals['runs']:,} runs ({_change(totals['change_vs_previous'])} on the week before, "
         f"{_change(totals['change_vs_average'])} on the 4-week average of "
-        f"{_money(totals['four_week_average_usd'])}). Failed runs burned "
-        f"{_money(failures['usd'])}; retries {_money(failures['retry_usd'])}.",
+        f"{money(totals['four_week_average_usd'])}). Failed runs burned "
+        f"{money(failures['usd'], failures['unpriced_runs'])}; retries "
+        f"{money(failures['retry_usd'], failures['retry_unpriced_runs'])}.",
         "",
         "## Top jobs",
         "",
@@ -283,25 +311,25 @@ def to_markdown(report: dict[str, Any]) -> str:
     ]
     lines += [
         f"| {_md(j['job_name'])} | {_md(j['job_type'])} | {_md(j['workers'])} | {j['runs']} | "
-        f"{j['failed_runs']} | {j['dpu_hours']:,.1f} | {_money(j['usd'])} |"
+        f"{j['failed_runs']} | {j['dpu_hours']:,.1f} | {money(j['usd'], j['unpriced_runs'])} |"
         for j in report["top_jobs"]
     ]
     lines += [
         "",
         "## Savings opportunities",
         "",
-        f"Together about **{_money(report['savings_total_usd_month'])}/month**: per job, the best "
+        f"Together about **{money(report['savings_total_usd_month'])}/month**: per job, the best "
         "set of fixes that combine (overlapping findings are not added up).",
         "",
     ]
     lines += [
-        f"- **{_money(s['usd_month'])}/month** {_md(s['job_name'])}: {_md(s['title'])}. "
+        f"- **{money(s['usd_month'])}/month** {_md(s['job_name'])}: {_md(s['title'])}. "
         f"{_md(s['fix'])}"
         for s in report["savings"][:15]
     ] or ["- none with a dollar figure"]
     lines += ["", "## Money burned by failed runs", ""]
     lines += [
-        f"- {cause}: {_money(v['usd'])} ({v['runs']} runs)"
+        f"- {cause}: {money(v['usd'], v['unpriced_runs'])} ({v['runs']} runs)"
         for cause, v in failures["by_cause"].items()
     ] or ["- no failed runs"]
     lines += [
@@ -321,7 +349,7 @@ def to_markdown(report: dict[str, Any]) -> str:
     lines += ["", "## Anomalous runs", ""]
     lines += [
         f"- {_md(a['job_name'])} {a['run_id']}: {a['ratio']:.1f}x its median "
-        f"({_md('; '.join(a['reasons']))}), {_money(a['extra_usd'])} extra"
+        f"({_md('; '.join(a['reasons']))}), {money(a['extra_usd'])} extra"
         for a in report["anomalies"]
     ] or ["- none"]
     lines += ["", "## Coverage", ""]

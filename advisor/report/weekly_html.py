@@ -10,6 +10,8 @@ from typing import Any
 import plotly.graph_objects as go
 from plotly.offline import get_plotlyjs
 
+from advisor.report.labels import money
+
 STYLE = """
 body{font-family:system-ui,-apple-system,Segoe UI,Roboto,sans-serif;margin:2rem auto;
 max-width:1100px;color:#1d2733;padding:0 1rem}
@@ -26,8 +28,12 @@ td.n,th.n{text-align:right;font-variant-numeric:tabular-nums}
 """
 
 
-def _money(value: float | None) -> str:
-    return "—" if value is None else f"${value:,.2f}"
+def _data_usd(value: float | None) -> str:
+    return "" if value is None else f"{value:.2f}"
+
+
+def _money(value: float | None, unpriced_runs: int = 0) -> str:
+    return escape(money(value, unpriced_runs))
 
 
 def _change(value: float | None) -> str:
@@ -80,7 +86,10 @@ def render(report: dict[str, Any]) -> str:
     trend = go.Figure(
         go.Bar(x=[w["week"] for w in weekly], y=[w["usd"] for w in weekly], name="cost")
     )
-    trend.add_hline(y=t["four_week_average_usd"], line_dash="dot", annotation_text="4-week average")
+    if t["four_week_average_usd"] is not None:
+        trend.add_hline(
+            y=t["four_week_average_usd"], line_dash="dot", annotation_text="4-week average"
+        )
     trend.update_layout(title="Cost per week (USD)")
     kinds = report["by_worker_type"]
     workers = go.Figure(
@@ -90,7 +99,8 @@ def render(report: dict[str, Any]) -> str:
     cards = [
         (
             "Cost",
-            f'<span id="total-usd" data-usd="{t["usd"]:.2f}">{_money(t["usd"])}</span>',
+            f'<span id="total-usd" data-usd="{_data_usd(t["usd"])}">'
+            f"{_money(t['usd'], t['unpriced_runs'])}</span>",
             f"{_change(t['change_vs_previous'])} on the week before, "
             f"{_change(t['change_vs_average'])} on the 4-week average "
             f"({_money(t['four_week_average_usd'])})",
@@ -103,8 +113,8 @@ def render(report: dict[str, Any]) -> str:
         ),
         (
             "Burned by failures",
-            f'<span id="failed-usd">{_money(failures["usd"])}</span>',
-            f"retries {_money(failures['retry_usd'])}",
+            f'<span id="failed-usd">{_money(failures["usd"], failures["unpriced_runs"])}</span>',
+            f"retries {_money(failures['retry_usd'], failures['retry_unpriced_runs'])}",
         ),
         (
             "Savings found",
@@ -138,7 +148,7 @@ def render(report: dict[str, Any]) -> str:
                 f"{j['runs']:,}",
                 f"{j['failed_runs']:,}",
                 f"{j['dpu_hours']:,.1f}",
-                _money(j["usd"]),
+                _money(j["usd"], j["unpriced_runs"]),
                 sparkline_svg(j["weekly_usd"]),
             ]
             for j in report["top_jobs"]
@@ -150,7 +160,12 @@ def render(report: dict[str, Any]) -> str:
         return _table(
             [(title, False), ("runs", True), ("DPU-hours", True), ("cost", True)],
             [
-                [escape(str(g[key])), f"{g['runs']:,}", f"{g['dpu_hours']:,.1f}", _money(g["usd"])]
+                [
+                    escape(str(g[key])),
+                    f"{g['runs']:,}",
+                    f"{g['dpu_hours']:,.1f}",
+                    _money(g["usd"], g["unpriced_runs"]),
+                ]
                 for g in report[f"by_{key}"]
             ],
             table_id,
@@ -159,7 +174,12 @@ def render(report: dict[str, Any]) -> str:
     causes = _table(
         [("root cause", False), ("failed runs", True), ("DPU-hours", True), ("cost", True)],
         [
-            [escape(c), f"{v['runs']:,}", f"{v['dpu_hours']:,.1f}", _money(v["usd"])]
+            [
+                escape(c),
+                f"{v['runs']:,}",
+                f"{v['dpu_hours']:,.1f}",
+                _money(v["usd"], v["unpriced_runs"]),
+            ]
             for c, v in failures["by_cause"].items()
         ],
         "failure-causes",
