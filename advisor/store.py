@@ -721,9 +721,10 @@ class Store:
             "r.number_of_workers, r.max_capacity, r.allocated_capacity, r.execution_class, "
             "coalesce(r.glue_version, j.glue_version) as glue_version, j.command_name, "
             "j.worker_type as job_worker_type, j.execution_class as job_execution_class, "
-            "b.bytes_read, e.executors_avg, coalesce("
-            "json_extract(r.arguments, '$.\"--enable-auto-scaling\"'), "
-            "json_extract(j.default_arguments, '$.\"--enable-auto-scaling\"')) as autoscaling "
+            "b.bytes_read, e.executors_avg, "
+            # the run's own Auto Scaling argument, parsed only where the text mentions it
+            "case when instr(r.arguments, '--enable-auto-scaling') > 0 then "
+            "json_extract(r.arguments, '$.\"--enable-auto-scaling\"') end as autoscaling "
             "from job_runs r left join jobs j on j.name = r.job_name "
             f"left join ({_BYTES_READ}) b on b.run_id = r.id "
             f"left join ({_EXECUTORS_HELD}) e on e.run_id = r.id "

@@ -198,3 +198,56 @@ def test_every_feature_a_rule_reads_is_documented():
             if name not in documented and not any(name.startswith(p + "_") for p in prefixes)
         }
     assert not missing, sorted(missing)
+
+
+def test_every_rule_renders_on_a_job_that_only_the_run_history_describes():
+    """A job without CloudWatch or event logs, failing for memory, disk and timeouts: every
+    rule that fires on it must render (found by the fleet benchmark: oom_risk fired on
+    failures alone and its message named a heap peak that did not exist)."""
+    from advisor.analysis.features import NOT_OBSERVED, definition_features, derive
+    from advisor.analysis.sizing import sizing_summary, whatif_features
+
+    job = {
+        "name": "bare",
+        "command_name": "glueetl",
+        "glue_version": "4.0",
+        "worker_type": "G.1X",
+        "number_of_workers": 10,
+        "region": "us-east-1",
+        "timeout_min": 60,
+        "default_arguments": "{}",
+    }
+    features = {**definition_features(job, "2026-11-30"), **NOT_OBSERVED}
+    features.update(
+        runs_month=30,
+        failed_runs_month=9,
+        failure_rate=0.3,
+        timeout_runs_month=1,
+        failed_usd_month=5.0,
+        failed_dpu_hours_month=11.0,
+        cost_usd_month=20.0,
+        dpu_hours_month=45.0,
+        top_failure_cause="out_of_memory",
+        top_failure_cause_usd_month=4.0,
+        memory_failures_executor=5,
+        memory_failures_driver=1,
+        retry_usd_month=2.0,
+        retry_dpu_hours_month=4.5,
+        retry_attempts_usd_month=3.0,
+        retry_share=0.15,
+        retry_runs_month=6,
+        failed_retry_runs_month=4,
+        runtime_p50_s=600,
+        runtime_p99_s=900,
+        minimum_excess_dpu_hours_month=0.0,
+        timeout_usd_month=1.0,
+    )
+    derive(features)
+    features.update(whatif_features(None))
+    features.update(sizing_summary(features))
+    fired = []
+    for rule in RULES:
+        outcome = rule.evaluate(features)  # raises RuleError on a text that cannot render
+        if outcome.fired:
+            fired.append(rule.id)
+    assert {"oom_risk", "failed_run_waste", "retry_waste", "timeout_risk"} <= set(fired)

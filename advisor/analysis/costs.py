@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from typing import Any
 
+import orjson
+
 from advisor.analysis.pricing import run_cost
 from advisor.analysis.runstats import FAILED_STATES
 from advisor.store import Store
@@ -33,8 +35,15 @@ def compute_run_costs(
     first: the shape of Store.run_history(), so features need not read the runs again)."""
     values = []
     rates: dict[tuple, Any] = {}  # pricing worked out once per run configuration
+    # a job's own Auto Scaling argument, for runs that do not set theirs
+    job_autoscaling = {
+        job["name"]: orjson.loads(job.get("default_arguments") or "{}").get("--enable-auto-scaling")
+        for job in store.jobs()
+    }
     daily: dict[tuple, list[float]] = {}
     for run in store.runs_for_costing():
+        if run["autoscaling"] is None:
+            run["autoscaling"] = job_autoscaling.get(run["job_name"])
         cost = run_cost(run, overrides, rates)
         values.append(
             (

@@ -176,6 +176,22 @@ def derived_features(f: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
+def derive(f: dict[str, Any]) -> dict[str, Any]:
+    """Everything computed from a job's base features (definition, history, observations),
+    before the what-if; in place, and returned."""
+    for step in (
+        derived_features,
+        disk_features,
+        sizing_features,
+        memory_features,
+        files_features,
+        failure_features,
+        conf_fixes,
+    ):
+        f.update(step(f))
+    return f
+
+
 def job_features(
     store: Store,
     *,
@@ -212,13 +228,7 @@ def job_features(
             **observed.get(job["name"], NOT_OBSERVED),
             **history.get(job["name"], {}),
         }
-        f.update(derived_features(f))
-        f.update(disk_features(f))
-        f.update(sizing_features(f))
-        f.update(memory_features(f))
-        f.update(files_features(f))
-        f.update(failure_features(f))
-        f.update(conf_fixes(f))
+        derive(f)
         app = apps.get(job["name"])
         simulated = (
             job_whatif(store, f, app, job_sla(config, job["name"]))

@@ -196,8 +196,8 @@ def sizing_features(f: dict[str, Any]) -> dict[str, Any]:
         ratio = (facts.dpu_per_worker(bigger) or 1.0) / (facts.dpu_per_worker(worker_type) or 1.0)
         out["workers_at_next_type"] = max(2, math.ceil(workers / ratio))
     heaps = [h for h in (f.get("heap_executor_max"), f.get("heap_driver_max")) if h is not None]
-    if heaps:
-        out["heap_peak"] = max(heaps)
+    # always present (None: no heap metrics), so a rule firing on failures alone can name it
+    out["heap_peak"] = max(heaps) if heaps else None
     # never the larger of two different measures: the event log's slowest-to-median task ratio
     # when there is one, else Glue's own skewness score
     parts = []

@@ -65,11 +65,12 @@ _SAFE_KEY_QUALIFIERS = {
     "foreign",
 }
 
-_VALUE_PATTERNS: list[tuple[re.Pattern[str], str]] = [
+_VALUE_PATTERNS: list[tuple[re.Pattern[str], str, tuple[str, ...] | int]] = [
     # user:password@host inside any URL or connection string
     (
         re.compile(r"(?P<pre>[a-zA-Z][a-zA-Z0-9+.\-]*://[^:/@\s]*:)(?P<secret>[^@\s/]+)(?=@)"),
         r"\g<pre>" + REDACTED,
+        ("@",),
     ),
     # password=..., secret.key: ..., token=... inside conf strings, JDBC URLs and query strings
     (
@@ -80,20 +81,30 @@ _VALUE_PATTERNS: list[tuple[re.Pattern[str], str]] = [
             re.IGNORECASE,
         ),
         r"\g<pre>" + REDACTED,
+        ("pass", "pw", "secret", "token", "credential", "key"),
     ),
-    (re.compile(r"\b(?:AKIA|ASIA|AGPA|AIDA|AROA|ANPA)[A-Z0-9]{16}\b"), REDACTED),
-    (re.compile(r"(?i)\bbearer\s+[A-Za-z0-9\-._~+/]+=*"), "Bearer " + REDACTED),
-    (re.compile(r"(?i)\bbasic\s+[A-Za-z0-9+/]{8,}=*"), "Basic " + REDACTED),
+    (
+        re.compile(r"\b(?:AKIA|ASIA|AGPA|AIDA|AROA|ANPA)[A-Z0-9]{16}\b"),
+        REDACTED,
+        ("akia", "asia", "agpa", "aida", "aroa", "anpa"),
+    ),
+    (re.compile(r"(?i)\bbearer\s+[A-Za-z0-9\-._~+/]+=*"), "Bearer " + REDACTED, ("bearer",)),
+    (re.compile(r"(?i)\bbasic\s+[A-Za-z0-9+/]{8,}=*"), "Basic " + REDACTED, ("basic",)),
     # incoming-webhook URLs carry their secret in the path
-    (re.compile(r"https://hooks\.slack\.com/services/[A-Za-z0-9/_\-]+"), REDACTED),
-    (re.compile(r"\bgh[pousr]_[A-Za-z0-9]{30,}\b"), REDACTED),
-    (re.compile(r"\bxox[abposr]-[A-Za-z0-9-]{10,}\b"), REDACTED),
+    (
+        re.compile(r"https://hooks\.slack\.com/services/[A-Za-z0-9/_\-]+"),
+        REDACTED,
+        ("hooks.slack",),
+    ),
+    (re.compile(r"\bgh[pousr]_[A-Za-z0-9]{30,}\b"), REDACTED, ("gh",)),
+    (re.compile(r"\bxox[abposr]-[A-Za-z0-9-]{10,}\b"), REDACTED, ("xox",)),
     (
         re.compile(
             r"-----BEGIN [A-Z ]*PRIVATE KEY-----.*?(?:-----END [A-Z ]*PRIVATE KEY-----|$)",
             re.DOTALL,
         ),
         REDACTED,
+        ("private key",),
     ),
     # 40-character AWS secret access keys: mixed case and digits, standing alone
     (
@@ -102,6 +113,7 @@ _VALUE_PATTERNS: list[tuple[re.Pattern[str], str]] = [
             r"(?=[A-Za-z0-9/+]*[0-9])[A-Za-z0-9/+]{40}(?![A-Za-z0-9/+=])"
         ),
         REDACTED,
+        40,
     ),
 ]
 
@@ -128,8 +140,17 @@ def redact_text(text: str | None) -> str | None:
     """Mask secrets that appear inside free text (argument values, error messages)."""
     if not text:
         return text
-    for pattern, replacement in _VALUE_PATTERNS:
+    lowered = text.lower()
+    for pattern, replacement, gate in _VALUE_PATTERNS:
+        # each pattern runs only where it could match: most values hold no secret at all,
+        # and a million runs' arguments pass through here on import
+        if isinstance(gate, int):
+            if len(text) < gate:
+                continue
+        elif not any(word in lowered for word in gate):
+            continue
         text = pattern.sub(replacement, text)
+        lowered = text.lower()
     return text
 
 

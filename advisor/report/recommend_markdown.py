@@ -128,9 +128,8 @@ def render(rec: dict[str, Any]) -> str:
             lines += ["```sh", remediation["fix_command"], "```", ""]
         if remediation.get("terraform"):
             lines += ["Terraform:", "", "```hcl", remediation["terraform"], "```", ""]
-        lines += [f"> {note}" for note in remediation.get("notes", [])]
-        if remediation.get("notes"):
-            lines.append("")
+        for note in remediation.get("notes", []):  # one quote each, or markdown runs them together
+            lines += [f"> {note}", ""]
         evidence = [(k, v) for k, v in finding["evidence"].items() if v is not None]
         if evidence:
             lines += ["| evidence | value |", "| --- | --- |"]
