@@ -69,26 +69,21 @@ class VersionStatus:
 
 
 def version_status(glue_version: str | None, today: date | str | None = None) -> VersionStatus:
-    info = version(glue_version)
-    if info is None:
-        return VersionStatus("unknown", None, None)
-    day = _as_date(today) if today is not None else date.today()
-    eol, eos = info.get("end_of_life"), info.get("end_of_support")
-    if eol and day >= _as_date(eol):
-        return VersionStatus("end_of_life", eos, eol)
-    if eos and day >= _as_date(eos):
-        return VersionStatus("end_of_support", eos, eol)
-    return VersionStatus("supported", eos, eol)
+    return _status(version(glue_version), today)
 
 
 def python_shell_status(
     python_version: str | None, today: date | str | None = None
 ) -> VersionStatus:
-    runtime = registry()["python_shell"]["runtimes"].get(str(python_version))
-    if runtime is None:
+    return _status(registry()["python_shell"]["runtimes"].get(str(python_version)), today)
+
+
+def _status(entry: dict[str, Any] | None, today: date | str | None) -> VersionStatus:
+    """Where an entry with end_of_support / end_of_life dates stands on `today`."""
+    if entry is None:
         return VersionStatus("unknown", None, None)
     day = _as_date(today) if today is not None else date.today()
-    eos, eol = runtime.get("end_of_support"), runtime.get("end_of_life")
+    eos, eol = entry.get("end_of_support"), entry.get("end_of_life")
     if eol and day >= _as_date(eol):
         return VersionStatus("end_of_life", eos, eol)
     if eos and day >= _as_date(eos):

@@ -401,11 +401,15 @@ _BYTES_READ = (
     "select run_id, sum(value) as bytes_read from run_metrics "
     "where metric = 'glue.driver.aggregate.bytesRead' and stat = 'Sum' group by run_id"
 )
-# executors a run really held on average (Auto Scaling without DPUSeconds is priced from it)
-_EXECUTORS_HELD = (
-    "select run_id, avg(value) as executors_avg from run_metrics where metric = "
+# bytes read, and the executors a run really held on average (Auto Scaling without DPUSeconds
+# is priced from it), in one pass over run_metrics
+_RUN_METRIC_FACTS = (
+    "select run_id, sum(case when metric = 'glue.driver.aggregate.bytesRead' and stat = 'Sum' "
+    "then value end) as bytes_read, avg(case when metric = "
     "'glue.driver.ExecutorAllocationManager.executors.numberAllExecutors' and stat = 'Average' "
-    "group by run_id"
+    "then value end) as executors_avg from run_metrics where metric in "
+    "('glue.driver.aggregate.bytesRead', "
+    "'glue.driver.ExecutorAllocationManager.executors.numberAllExecutors') group by run_id"
 )
 
 
@@ -721,13 +725,12 @@ class Store:
             "r.number_of_workers, r.max_capacity, r.allocated_capacity, r.execution_class, "
             "coalesce(r.glue_version, j.glue_version) as glue_version, j.command_name, "
             "j.worker_type as job_worker_type, j.execution_class as job_execution_class, "
-            "b.bytes_read, e.executors_avg, "
+            "b.bytes_read, b.executors_avg, "
             # the run's own Auto Scaling argument, parsed only where the text mentions it
             "case when instr(r.arguments, '--enable-auto-scaling') > 0 then "
             "json_extract(r.arguments, '$.\"--enable-auto-scaling\"') end as autoscaling "
             "from job_runs r left join jobs j on j.name = r.job_name "
-            f"left join ({_BYTES_READ}) b on b.run_id = r.id "
-            f"left join ({_EXECUTORS_HELD}) e on e.run_id = r.id "
+            f"left join ({_RUN_METRIC_FACTS}) b on b.run_id = r.id "
             "order by r.job_name, r.started_on"
         )
 
