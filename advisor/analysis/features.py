@@ -38,6 +38,7 @@ from advisor.store import Store
 from advisor.timeutil import iso, parse_ts
 
 WINDOW_DAYS = 30
+MIN_SLOWDOWN = 1.5  # a slow run reported as a runtime anomaly takes at least this x its median
 # a job neither CloudWatch nor an event log saw: every observed feature present, unknown
 NOT_OBSERVED = {**metric_features([], None), **eventlog_features(None, [])}
 
@@ -258,8 +259,10 @@ def history_features(
         anomalies_by_job[anomaly.job_name].append(anomaly)
     for job, runs in runs_by_job.items():
         anomalies = anomalies_by_job[job]
-        # slow runs only: a run much faster than usual costs nothing (it stays in run_anomalies)
-        recent = [a for a in anomalies if a.started_on >= window_start and a.ratio > 1]
+        # slow runs only, and slow enough to matter: a run much faster than usual costs nothing,
+        # and one a few tenths over its median is within a job's ordinary spread (both stay
+        # in run_anomalies)
+        recent = [a for a in anomalies if a.started_on >= window_start and a.ratio >= MIN_SLOWDOWN]
         features: dict[str, Any] = {
             "anomalous_runs_month": len(recent) * month,
             "anomaly_extra_usd_month": sum(a.extra_usd or 0 for a in recent) * month,
