@@ -16,6 +16,7 @@ from typing import Any
 import click
 import orjson
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import (
     BarColumn,
     DownloadColumn,
@@ -407,7 +408,7 @@ def eventlog_summarize_cmd(paths, profile, region, endpoint_url, fmt):
             on_bytes=lambda n: bar.advance(task, n),
         )
     if not summaries:
-        console.print(f"no Spark event logs found in {', '.join(paths)}")
+        console.print(f"no Spark event logs found in {escape(', '.join(paths))}")
         sys.exit(1)
     if fmt == "json":
         emit_json(summaries)
@@ -517,9 +518,9 @@ def rules_test_cmd():
         except RuleError as exc:
             problems = [str(exc)]
         status = "[green]ok[/]" if not problems else "[red]FAILED[/]"
-        out.print(f"{status} {path.stem}")
+        out.print(f"{status} {escape(path.stem)}")
         for problem in problems:
-            out.print(f"    {problem}")
+            out.print(f"    {escape(str(problem))}")
         failed += bool(problems)
     sys.exit(1 if failed else 0)
 
@@ -533,7 +534,9 @@ def known_job_or_exit(store: Store, job: str) -> None:
         return
     close = difflib.get_close_matches(job, names, n=5, cutoff=0.4)
     hint = f" Did you mean: {', '.join(close)}?" if close else ""
-    console.print(f"[red]no job named {job!r} in {store.path}.[/]{hint}")
+    console.print(
+        f"[red]no job named {escape(repr(job))} in {escape(str(store.path))}.[/]{escape(hint)}"
+    )
     sys.exit(2)
 
 
@@ -611,7 +614,7 @@ def report_cmd(db, week, out_path, fmt):
     except ValueError as exc:
         raise click.BadParameter(str(exc), param_hint="--week") from exc
     except LookupError as exc:
-        console.print(f"[red]{exc}[/]")
+        console.print(f"[red]{escape(str(exc))}[/]")
         sys.exit(1)
     if fmt == "html":
         from advisor.report.weekly_html import render

@@ -89,3 +89,54 @@ def test_every_verb_has_help_and_is_in_the_readme(verb):
         command = command.commands[part]
     assert len(command.help or "") > 20
     assert f"advisor {' '.join(verb)}" in (ROOT / "README.md").read_text()
+
+
+def test_a_job_name_that_is_rich_markup_is_printed_not_parsed(tmp_path):
+    """`etl[/bold]` is a valid Glue job name; printing it as markup crashed analyze and costs."""
+    name = "etl[/bold][red]x"
+    root = tmp_path / "fleet"
+    (root / "job-runs").mkdir(parents=True)
+    job = {
+        "Name": name,
+        "Role": "arn:aws:iam::123456789012:role/r",
+        "Command": {"Name": "glueetl", "ScriptLocation": "s3://b/s.py"},
+        "GlueVersion": "4.0",
+        "WorkerType": "G.1X",
+        "NumberOfWorkers": 2,
+        "Timeout": 60,
+    }
+    (root / "jobs.json").write_text(json.dumps({"Jobs": [job]}))
+    runs = [
+        {
+            "Id": f"jr_{i:064x}",
+            "Attempt": 0,
+            "JobName": name,
+            "StartedOn": f"2026-11-{i + 1:02d}T01:00:00+00:00",
+            "CompletedOn": f"2026-11-{i + 1:02d}T01:10:00+00:00",
+            "JobRunState": "FAILED" if i % 3 == 0 else "SUCCEEDED",
+            "ErrorMessage": "java.lang.OutOfMemoryError: Java heap space [/bold]",
+            "ExecutionTime": 600,
+            "WorkerType": "G.1X",
+            "NumberOfWorkers": 2,
+            "GlueVersion": "4.0",
+        }
+        for i in range(12)
+    ]
+    (root / "job-runs" / "x.json").write_text(json.dumps({"JobRuns": runs}))
+    db = str(tmp_path / "a.db")
+    runner = CliRunner()
+    for args in (
+        ["import", str(root), "--db", db],
+        ["analyze", "--db", db],
+        ["costs", "--db", db, "--since", "all"],
+        ["errors", "--db", db],
+        ["recommend", name, "--db", db],
+        ["recommend", "etl[/nope]", "--db", db],
+    ):
+        result = runner.invoke(main, args)
+        assert result.exception is None or isinstance(result.exception, SystemExit), (
+            args,
+            result.output,
+        )
+        assert "MarkupError" not in result.output
+    assert name in runner.invoke(main, ["costs", "--db", db, "--since", "all"]).output

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from rich.console import Group
+from rich.markup import escape
 from rich.table import Table
 
 
@@ -74,7 +75,7 @@ def summary_renderable(s: dict[str, Any], top_stages: int = 8) -> Group:
     if s["problems"]:
         rows.append(("skipped", ", ".join(f"{k} {v}" for k, v in s["problems"].items())))
     for label, value in rows:
-        head.add_row(label, value)
+        head.add_row(label, escape(str(value)))
     stages = Table(title=f"Top {top_stages} stages by executor run time", title_justify="left")
     for name in (
         "stage",
@@ -92,7 +93,7 @@ def summary_renderable(s: dict[str, Any], top_stages: int = 8) -> Group:
     ranked = sorted(s["stage_list"], key=lambda r: r["executor_run_time_ms"] or 0, reverse=True)
     for r in ranked[:top_stages]:
         stages.add_row(
-            f"{r['stage_id']}.{r['attempt']} {(r['name'] or '')[:24]}",
+            escape(f"{r['stage_id']}.{r['attempt']} {(r['name'] or '')[:24]}"),
             f"{r['tasks']:,}",
             str(r["failed_tasks"]),
             _ms(r["executor_run_time_ms"]),

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+from rich.markup import escape
 from rich.table import Table
 
 from advisor.report.labels import money
@@ -44,9 +45,9 @@ def cost_table(rows: Sequence[dict[str, Any]], title: str) -> Table:
         )
         cost = money(r["cost_usd"], r["unpriced_runs"])
         table.add_row(
-            r["job_name"],
-            JOB_TYPES.get(r["command_name"], r["command_name"] or "?"),
-            workers,
+            escape(r["job_name"]),
+            escape(JOB_TYPES.get(r["command_name"], r["command_name"] or "?")),
+            escape(workers),
             f"{r['runs']:,}",
             f"{r['failed_runs']:,}",
             f"{r['dpu_hours'] or 0:,.1f}",
@@ -76,7 +77,9 @@ def errors_table(rows: Sequence[dict[str, Any]]) -> Table:
     for name in ("source", "item", "reason", "recorded"):
         table.add_column(name, overflow="fold")
     for r in rows:
-        table.add_row(r["source"], r["item"], r["reason"], r["recorded_at"])
+        table.add_row(
+            *(escape(str(r[k] or "")) for k in ("source", "item", "reason", "recorded_at"))
+        )
     return table
 
 
@@ -101,9 +104,9 @@ def findings_table(rows: Sequence[dict[str, Any]], title: str) -> Table:
     for r in rows:
         saving = _money(r["savings_usd_month"]) if r["savings_usd_month"] else "—"
         table.add_row(
-            f"[{SEVERITY_STYLE.get(r['severity'], '')}]{r['severity']}[/]",
-            r["job_name"],
-            r["title"],
+            f"[{SEVERITY_STYLE.get(r['severity'], '')}]{escape(r['severity'])}[/]",
+            escape(r["job_name"]),
+            escape(r["title"]),
             saving,
         )
     return table
@@ -124,8 +127,8 @@ def whatif_table(result: dict[str, Any]) -> Table:
             f", {_money(saving)} a month less." if saving else "."
         )
     table = Table(
-        title=f"What-if: {result['job_name']}",
-        caption=caption,
+        title=f"What-if: {escape(str(result['job_name']))}",
+        caption=escape(caption),
         title_justify="left",
         caption_justify="left",
     )
@@ -139,11 +142,11 @@ def whatif_table(result: dict[str, Any]) -> Table:
         picks = (("now", current), ("pick", best if result["trusted"] else None))
         marks = [m for m, c in picks if c == row]
         table.add_row(
-            row["label"] + (f"  <- {', '.join(marks)}" if marks else ""),
+            escape(row["label"] + (f"  <- {', '.join(marks)}" if marks else "")),
             f"{row['runtime_s'] / 60:.1f} min",
             f"{row['dpu_hours']:.2f}",
             _money(row["usd"]),
             f"{row['slot_utilization']:.0%}",
-            row["note"] or "",
+            escape(row["note"] or ""),
         )
     return table
