@@ -14,7 +14,7 @@ import pandas as pd
 from dash import Dash, Input, Output, State, dash_table, dcc, html, no_update
 
 from advisor.analysis.whatif import figure as whatif_figure
-from advisor.report.labels import money
+from advisor.report.labels import csv_safe, money
 from advisor.report.recommend import recommendation
 from advisor.store import Store
 from dashboards import data, figures
@@ -446,7 +446,7 @@ def create_app(db_path: str | Path) -> Dash:
     )
     def export(_clicks: int, *values: list[str] | None) -> Any:
         buffer = io.StringIO()
-        filtered(values).to_csv(buffer, index=False)
+        filtered(values).map(csv_safe).to_csv(buffer, index=False)
         return {"content": buffer.getvalue(), "filename": "glue-advisor-findings.csv"}
 
     return app

@@ -266,3 +266,23 @@ def test_the_dashboard_shows_unpriced_runs_not_zero_dollars(tmp_path):
     ran = [r for r in data.jobs_table(store) if r["unpriced_runs_7d"]]
     assert ran and all(r["cost_last_7d"] is None for r in ran)
     store.close()
+
+
+def test_csv_cells_that_would_start_a_formula_are_neutralised():
+    from advisor.report.labels import csv_safe
+    from advisor.report.weekly import to_csv
+
+    report = weekly_report_stub()
+    for row in report["jobs"]:
+        row["job_name"] = '=HYPERLINK("http://evil","x")'
+        row["workers"] = "@SUM(A1)"
+    rows = list(csv.DictReader(io.StringIO(to_csv(report))))
+    assert rows[0]["job_name"].startswith("'=") and rows[0]["workers"].startswith("'@")
+    assert [csv_safe(v) for v in ("-x", "+x", "\tx", "\rx", "ok", -1)] == [
+        "'-x",
+        "'+x",
+        "'\tx",
+        "'\rx",
+        "ok",
+        -1,
+    ]

@@ -28,6 +28,18 @@ def money(value: float | None, unpriced_runs: int = 0) -> str:
     return f"{text} + {unpriced_runs:,} unpriced runs" if unpriced_runs else text
 
 
+# a spreadsheet runs a cell that starts with one of these as a formula (OWASP CSV injection)
+_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def csv_safe(value: object) -> object:
+    """A CSV cell a spreadsheet shows as text: a string that could start a formula gets a
+    leading apostrophe. Numbers pass as they are (a negative number is not text)."""
+    if isinstance(value, str) and value.startswith(_FORMULA_STARTS):
+        return "'" + value
+    return value
+
+
 def job_type(command_name: str | None) -> str:
     return JOB_TYPES.get(command_name or "", command_name or "unknown")
 

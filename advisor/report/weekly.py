@@ -17,7 +17,7 @@ import orjson
 
 from advisor.analysis.runstats import FAILED_STATES, failure_cause
 from advisor.jobargs import event_log_path, flag
-from advisor.report.labels import job_type, money, priced_usd
+from advisor.report.labels import csv_safe, job_type, money, priced_usd
 from advisor.store import Store
 from advisor.timeutil import parse_ts
 
@@ -279,7 +279,7 @@ def to_csv(report: dict[str, Any]) -> str:
     )
     writer.writeheader()
     for row in report["jobs"]:
-        writer.writerow({**row, "week": report["week"]})
+        writer.writerow({k: csv_safe(v) for k, v in {**row, "week": report["week"]}.items()})
     return buffer.getvalue()
 
 
