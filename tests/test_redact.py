@@ -110,3 +110,23 @@ def test_names_that_hold_secrets_but_not_data_keys():
     assert is_secret_key("--db_pw") and is_secret_key("--kafka.sasl.jaas.config")
     assert not is_secret_key("--partition_key")
     assert redact_text("spark.sql.passthrough=true") == "spark.sql.passthrough=true"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        '--connection_options {"password":"p-LEAK","user":"u"}',
+        "{'password': 'p-LEAK'}",
+        'secret.key="p-LEAK"',
+        "jdbc:oracle:thin:scott/p-LEAK@db.example.com:1521/orcl",
+        "https://b.s3.amazonaws.com/k?X-Amz-Signature=p-LEAK&X-Amz-Date=20261130",
+    ],
+)
+def test_quoted_repr_oracle_and_signed_url_secrets_are_redacted(text):
+    assert "p-LEAK" not in redact_text(text)
+
+
+def test_short_secret_argument_names():
+    for name in ("--user-pw", "--snowflake_pw", "--pat", "--sig"):
+        assert is_secret_key(name), name
+    assert not is_secret_key("--pattern") and not is_secret_key("--signal_path")

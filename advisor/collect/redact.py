@@ -40,6 +40,8 @@ _SECRET_WORDS = {
     "pw",
     "jaas",
     "webhook",
+    "pat",
+    "sig",
 }
 # "key" is a secret unless it plainly names a data key (partition key, S3 object key ...).
 _KEY_WORDS = {"key", "keys"}
@@ -76,12 +78,20 @@ _VALUE_PATTERNS: list[tuple[re.Pattern[str], str, tuple[str, ...] | int]] = [
     (
         re.compile(
             r"(?P<pre>[\w.\-]*(?:password|passwd|pwd|pass(?![a-z])|pw(?![a-z])|secret|token"
-            r"|credential|access[._\-]?key|account[._\-]?key|api[._\-]?key|private[._\-]?key)"
-            r"[\w.\-]*\s*[=:]\s*)(?P<secret>\"[^\"]*\"|'[^']*'|[^\s;&,'\"]+)",
+            r"|credential|signature|sig(?![a-z])|access[._\-]?key|account[._\-]?key"
+            r"|api[._\-]?key|private[._\-]?key)"
+            # the key may be quoted (JSON, Python repr): "password": "p", 'password': 'p'
+            r"[\w.\-]*[\"']?\s*[=:]\s*)(?P<secret>\"[^\"]*\"|'[^']*'|[^\s;&,'\"}]+)",
             re.IGNORECASE,
         ),
         r"\g<pre>" + REDACTED,
-        ("pass", "pw", "secret", "token", "credential", "key"),
+        ("pass", "pw", "secret", "token", "credential", "key", "sig"),
+    ),
+    # Oracle thin URLs carry user/password@host
+    (
+        re.compile(r"(?i)(?P<pre>jdbc:oracle:[a-z]+:[\w.$-]+/)(?P<secret>[^@\s]+)(?=@)"),
+        r"\g<pre>" + REDACTED,
+        ("jdbc:oracle",),
     ),
     (
         re.compile(r"\b(?:AKIA|ASIA|AGPA|AIDA|AROA|ANPA)[A-Z0-9]{16}\b"),
