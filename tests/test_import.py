@@ -143,3 +143,42 @@ def test_planted_secrets_never_reach_the_store(imported):
             + (SAMPLE / "job-runs" / "finance_gl_export.json").read_text()
         )
         assert secret not in dump
+
+
+def test_numbers_sqlite_cannot_hold_are_one_reported_problem_each(tmp_path):
+    """NumberOfWorkers 1e300, Timeout 2^63, a negative ExecutionTime: each record is skipped
+    and reported (exit 4); the good records are imported. Before, the first aborted the
+    whole import with a traceback."""
+    root = tmp_path / "hostile"
+    (root / "job-runs").mkdir(parents=True)
+    good_job = {"Name": "good", "Role": "r", "Command": {"Name": "glueetl"}, "NumberOfWorkers": 2}
+    jobs = [
+        {**good_job, "Name": "huge", "NumberOfWorkers": 1e300},
+        {**good_job, "Name": "forever", "Timeout": 2**63},
+        good_job,
+    ]
+    (root / "jobs.json").write_text(json.dumps({"Jobs": jobs}))
+
+    def run(i, **extra):
+        return {
+            "Id": f"jr_{i}",
+            "JobName": "good",
+            "JobRunState": "SUCCEEDED",
+            "StartedOn": "2026-11-01T00:00:00+00:00",
+            "ExecutionTime": 600,
+            **extra,
+        }
+
+    runs = [run(1, NumberOfWorkers=2**63), run(2, ExecutionTime=-5), run(3, DPUSeconds=3.0)]
+    (root / "job-runs" / "good.json").write_text(json.dumps({"JobRuns": runs}))
+    db = tmp_path / "a.db"
+    result = CliRunner().invoke(main, ["import", str(root), "--db", str(db)])
+    assert result.exit_code == 4, result.output
+    assert result.exception is None or isinstance(result.exception, SystemExit)
+    store = Store(db)
+    assert [j["name"] for j in store.jobs()] == ["good"]
+    assert {r["id"] for r in store.db["job_runs"].rows} == {"jr_3"}
+    reasons = " ".join(r["reason"] for r in store.db["ingest_errors"].rows)
+    assert "out of range" in reasons and "huge" in reasons and "forever" in reasons
+    assert "jr_1" in reasons and "jr_2" in reasons
+    store.close()

@@ -6,6 +6,7 @@ same run stored from `aws glue get-job-runs` output are the same row.
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 from advisor.collect.redact import redact_arguments, redact_text
@@ -40,22 +41,34 @@ class RecordError(ValueError):
     """A record that cannot be stored; the message says which field is wrong."""
 
 
+# every number Glue reports here is a count, a size or a duration: none is negative, and
+# SQLite stores integers in 64 bits
+_MAX_INT = 2**63 - 1
+
+
 def _number(value: Any, cast: type[int] | type[float]) -> Any:
     if value is None:
         return None
     if isinstance(value, bool) or not isinstance(value, int | float | str):
         raise TypeError(f"expected a number, got {value!r:.40}")
-    return cast(value)
+    number = float(value) if cast is float else value
+    if isinstance(number, float) and not math.isfinite(number):
+        raise ValueError(f"expected a finite number, got {value!r:.40}")
+    result = cast(number)
+    if not 0 <= result <= _MAX_INT:
+        raise ValueError(f"number out of range: {value!r:.40}")
+    return result
 
 
 def _int(value: Any) -> int | None:
-    if value is None or type(value) is int:  # the common case, a million times on a big import
+    # the common case first, a million times on a big import
+    if value is None or (type(value) is int and 0 <= value <= _MAX_INT):
         return value
     return _number(value, int)
 
 
 def _float(value: Any) -> float | None:
-    if value is None or type(value) is float:
+    if value is None or (type(value) is float and 0 <= value <= _MAX_INT):
         return value
     return _number(value, float)
 
