@@ -99,7 +99,20 @@ def progress() -> Progress:
     )
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+VERBOSITY_FLAGS = ("-q", "--quiet", "-v", "-vv", "-vvv", "--verbose")
+
+
+class AdvisorGroup(click.Group):
+    """-q and -v work after the verb too (`advisor collect -q`), as people type them."""
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        end = args.index("--") if "--" in args else len(args)
+        hoisted = [a for a in args[:end] if a in VERBOSITY_FLAGS]
+        rest = [a for a in args[:end] if a not in VERBOSITY_FLAGS] + args[end:]
+        return super().parse_args(ctx, hoisted + rest)
+
+
+@click.group(cls=AdvisorGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="advisor")
 @click.option("-v", "--verbose", count=True, help="More logging (-vv for debug).")
 @click.option("-q", "--quiet", is_flag=True, help="Only errors.")

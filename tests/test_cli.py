@@ -140,3 +140,14 @@ def test_a_job_name_that_is_rich_markup_is_printed_not_parsed(tmp_path):
         )
         assert "MarkupError" not in result.output
     assert name in runner.invoke(main, ["costs", "--db", db, "--since", "all"]).output
+
+
+def test_quiet_and_verbose_work_after_the_verb_too(demo_db):
+    """The README's cron line runs `advisor collect -q`: -q and -v are accepted on either side."""
+    db, _ = demo_db
+    before = CliRunner().invoke(main, ["-q", "costs", "--db", str(db), "--format", "json"])
+    after = CliRunner().invoke(main, ["costs", "-q", "--db", str(db), "--format", "json"])
+    assert before.exit_code == after.exit_code == 0
+    assert json.loads(before.stdout) == json.loads(after.stdout)
+    verbose = CliRunner().invoke(main, ["errors", "--db", str(db), "-v"])
+    assert verbose.exit_code in (0, 4)
