@@ -354,6 +354,11 @@ def _print_costs(rows: list[dict], title: str, fmt: str) -> None:
         )
         return
     out.print(cost_table(rows, title))
+    if any(r.get("unconfirmed_runs") for r in rows):
+        out.print(
+            "~ priced at a rate not confirmed on an AWS page (`advisor facts` shows which); "
+            "set your own under \\[rates.<region>] in advisor.toml."
+        )
     if any(r["unpriced_runs"] for r in rows):
         out.print(
             "Unpriced runs have no dollar figure: the facts registry has no rate for their "

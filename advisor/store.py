@@ -1074,7 +1074,9 @@ class Store:
                 "sum(case when r.state in ('FAILED','TIMEOUT','ERROR') then 1 else 0 end) "
                 "  as failed_runs, "
                 "sum(c.dpu_hours) as dpu_hours, sum(c.cost_usd) as cost_usd, "
-                "sum(case when c.cost_usd is null then 1 else 0 end) as unpriced_runs "
+                "sum(case when c.cost_usd is null then 1 else 0 end) as unpriced_runs, "
+                "sum(case when c.cost_usd is not null and c.rate_confirmed = 0 then 1 else 0 end) "
+                "  as unconfirmed_runs "
                 f"from run_costs c join job_runs r on r.id = c.run_id "
                 f"left join jobs j on j.name = c.job_name {clause} "
                 "group by c.job_name order by dpu_hours desc",

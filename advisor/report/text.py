@@ -43,7 +43,8 @@ def cost_table(rows: Sequence[dict[str, Any]], title: str) -> Table:
             if r["number_of_workers"]
             else (r["worker_type"] or "—")
         )
-        cost = money(r["cost_usd"], r["unpriced_runs"])
+        # dollars at a rate AWS's pages did not confirm are marked (advisor facts lists them)
+        cost = money(r["cost_usd"], r["unpriced_runs"]) + ("~" if r.get("unconfirmed_runs") else "")
         table.add_row(
             escape(r["job_name"]),
             escape(JOB_TYPES.get(r["command_name"], r["command_name"] or "?")),
