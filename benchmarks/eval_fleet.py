@@ -955,53 +955,6 @@ PROBLEMS: list[Maker] = [
 # ---- writing the fleet ---------------------------------------------------------------------
 
 
-def schedule_times(spec: JobSpec, start: datetime, end: datetime) -> list[datetime]:
-    """generate_fleet.schedule with the window as arguments."""
-    step = {"hourly": timedelta(hours=1), "every4h": timedelta(hours=4),
-            "daily": timedelta(days=1), "continuous": timedelta(days=1),
-            "weekly": timedelta(days=7)}[spec.schedule]  # fmt: skip
-    t = start.replace(hour=0, minute=0, second=0, microsecond=0)
-    if spec.schedule == "hourly":
-        t = t.replace(minute=5)
-    elif spec.schedule == "every4h":
-        t = t.replace(minute=15)
-    elif spec.schedule in ("daily", "weekly"):
-        t = t.replace(hour=spec.hour)
-        if spec.schedule == "weekly":
-            t += timedelta(days=(6 - t.weekday()) % 7)
-    times = []
-    while t < end:
-        if t >= start:
-            times.append(t)
-        t += step
-    return times
-
-
-def runs_for(
-    spec: JobSpec, rng: random.Random, start: datetime, end: datetime
-) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
-    """generate_fleet.runs_for over [start, end): runs newest first, and the planted anomalies."""
-    runs, anomalies = [], []
-    anomaly_dates = {(start + timedelta(days=d)).date() for d in spec.anomaly_days}
-    for started in schedule_times(spec, start, end):
-        started += timedelta(seconds=rng.randint(0, 90))
-        anomaly = started.date() in anomaly_dates
-        run = gf.make_run(spec, rng, started, 0, None, anomaly)
-        runs.append(run)
-        if anomaly:
-            anomalies.append({"job": spec.name, "run_id": run["Id"], "runtime_factor": 4.0})
-        attempt = 0
-        while run["JobRunState"] == "FAILED" and attempt < spec.max_retries:
-            attempt += 1
-            retry_start = datetime.fromisoformat(run["CompletedOn"]) + timedelta(
-                seconds=rng.randint(30, 90)
-            )
-            run = gf.make_run(spec, rng, retry_start, attempt, run["Id"], False)
-            runs.append(run)
-    runs.sort(key=lambda r: r["StartedOn"], reverse=True)
-    return runs, anomalies
-
-
 def _name(rng: random.Random, taken: set[str]) -> str:
     while True:
         name = f"{rng.choice(NOUNS)}_{rng.choice(VERBS)}_{rng.randint(100, 999)}"
@@ -1042,7 +995,7 @@ def generate(out: Path, seed: int = DEFAULT_SEED, jobs: int = 100, days: int = 3
         spec = planted.spec
         rng = random.Random(f"eval:{seed}:{spec.name}:runs")
         definitions.append(gf.job_definition(spec, start))
-        runs, anomalies = runs_for(spec, rng, start, end)
+        runs, anomalies = gf.runs_for(spec, rng, start, end)
         all_anomalies += anomalies
         total_runs += len(runs)
         (out / "job-runs" / f"{spec.name}.json").write_text(

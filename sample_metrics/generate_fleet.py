@@ -56,7 +56,7 @@ def run_id(job: str, when: datetime, attempt: int) -> str:
     return f"jr_{digest}"
 
 
-def schedule(spec: JobSpec, start: datetime) -> list[datetime]:
+def schedule(spec: JobSpec, start: datetime, end: datetime = FLEET_END) -> list[datetime]:
     if spec.schedule == "stopped":
         return []
     step = {
@@ -76,7 +76,7 @@ def schedule(spec: JobSpec, start: datetime) -> list[datetime]:
         if spec.schedule == "weekly":  # Sundays
             first += timedelta(days=(6 - first.weekday()) % 7)
     times, t = [], first
-    while t < FLEET_END:
+    while t < end:
         if t >= start:
             times.append(t)
         t += step
@@ -201,10 +201,13 @@ def make_run(
     return run
 
 
-def runs_for(spec: JobSpec, rng: random.Random, start: datetime) -> tuple[list[dict], list[dict]]:
+def runs_for(
+    spec: JobSpec, rng: random.Random, start: datetime, end: datetime = FLEET_END
+) -> tuple[list[dict], list[dict]]:
+    """The runs of [start, end), newest first (as GetJobRuns returns them), and the anomalies."""
     runs, anomalies = [], []
     anomaly_dates = {(start + timedelta(days=d)).date() for d in spec.anomaly_days}
-    for started in schedule(spec, start):
+    for started in schedule(spec, start, end):
         started += timedelta(seconds=rng.randint(0, 90))
         anomaly = started.date() in anomaly_dates
         run = make_run(spec, rng, started, 0, None, anomaly)
