@@ -182,3 +182,29 @@ def test_numbers_sqlite_cannot_hold_are_one_reported_problem_each(tmp_path):
     assert "out of range" in reasons and "huge" in reasons and "forever" in reasons
     assert "jr_1" in reasons and "jr_2" in reasons
     store.close()
+
+
+def test_fifos_and_links_out_of_the_folder_are_reported_not_read(tmp_path):
+    """A FIFO named *.json blocked the import for ever; an event-log folder that is a link out
+    of the import folder was walked (it read /etc). Both are reported and skipped."""
+    import os
+
+    root = tmp_path / "fleet"
+    shutil.copytree(SAMPLE, root, ignore=shutil.ignore_patterns("eventlogs"))
+    os.mkfifo(root / "job-runs" / "zz_pipe.json")
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    (outside / "secret.json").write_text('{"JobRuns": []}')
+    (root / "job-runs" / "zz_link.json").symlink_to(outside / "secret.json")
+    (root / "eventlogs").mkdir()
+    run_id = json.loads((root / "job-runs" / "orders_daily_etl.json").read_text())
+    first = (run_id[0] if isinstance(run_id, list) else run_id)["JobRuns"][0]["Id"]
+    (root / "eventlogs" / first).symlink_to(outside, target_is_directory=True)
+    store = Store(tmp_path / "a.db")
+    report = import_directory(store, root)
+    reasons = {e["item"]: e["reason"] for e in report.errors}
+    assert "not a regular file" in reasons["job-runs/zz_pipe.json"]
+    assert "out of the import folder" in reasons["job-runs/zz_link.json"]
+    assert "out of the import folder" in reasons[f"eventlogs/{first}"]
+    assert report.runs > 6000 and report.eventlog_files == 0
+    store.close()

@@ -14,7 +14,8 @@ import functools
 import logging
 import multiprocessing
 import os
-from collections.abc import Callable, Iterator
+import stat as file_mode
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -108,6 +109,7 @@ class Importer:
     def run(self) -> ImportReport:
         if not self.root.is_dir():
             raise FileNotFoundError(f"{self.root} is not a directory")
+        self._root_real = self.root.resolve()
         self._import_jobs()
         for path, parsed in self._parsed_runs_files():
             self.on_progress(self._rel(path))
@@ -118,19 +120,46 @@ class Importer:
                 self._store_runs(path, *parsed)
         run_jobs = self.store.run_job_map()
         metrics_root = self.root / "metrics"
-        for run_dir in sorted(p for p in metrics_root.glob("*") if p.is_dir()):
+        for run_dir in self._usable(sorted(p for p in metrics_root.glob("*") if p.is_dir())):
             if run_dir.name not in run_jobs:
                 self._error(
                     self._rel(run_dir),
                     f"metrics for run {run_dir.name}, which no job-runs file contains",
                 )
                 continue
-            for path in sorted(run_dir.glob("*.json")):
+            for path in self._usable(sorted(run_dir.glob("*.json"))):
                 self._guarded(path, lambda p, rd=run_dir: self._import_metric(p, rd.name, run_jobs))
         self._import_eventlogs(run_jobs)
         return self.report
 
     # ---- helpers -------------------------------------------------------------------------
+
+    def _unusable(self, path: Path) -> str | None:
+        """Why a path in the import folder must not be read: a link that leads out of the
+        folder (an import reads what it was given, not /etc), or something that is not a
+        regular file or folder (a FIFO named *.json would block the import for ever)."""
+        try:
+            target = path.resolve()
+            inside = target == self._root_real or self._root_real in target.parents
+            if not inside:
+                return "a link that leads out of the import folder: not followed"
+            mode = target.stat().st_mode
+        except OSError as exc:
+            return f"cannot read: {exc.strerror or exc}"
+        if not (file_mode.S_ISREG(mode) or file_mode.S_ISDIR(mode)):
+            return "not a regular file: not read"
+        return None
+
+    def _usable(self, paths: Iterable[Path]) -> list[Path]:
+        """The paths that may be read; each other one is reported, once."""
+        kept = []
+        for path in paths:
+            reason = self._unusable(path)
+            if reason is None:
+                kept.append(path)
+            else:
+                self._error(self._rel(path), reason)
+        return kept
 
     def _rel(self, path: Path) -> str:
         return str(path.relative_to(self.root))
@@ -158,7 +187,8 @@ class Importer:
                 "jobs.json", "missing: job definitions are unknown, runs are still imported"
             )
             return
-        self._guarded(path, self._import_jobs_file)
+        if self._usable([path]):
+            self._guarded(path, self._import_jobs_file)
 
     def _import_jobs_file(self, path: Path) -> None:
         rows = []
@@ -178,7 +208,7 @@ class Importer:
     def _parsed_runs_files(self) -> Iterator[tuple[Path, _ParsedRuns | str]]:
         """Each job-runs file parsed into rows, in name order; in worker processes when there
         is enough to parse (a million runs parse in about half the time on two cores)."""
-        files = sorted((self.root / "job-runs").glob("*.json"))
+        files = self._usable(sorted((self.root / "job-runs").glob("*.json")))
         total = sum(path.stat().st_size for path in files)
         workers = self.workers
         if workers is None:
@@ -237,14 +267,16 @@ class Importer:
     def _import_eventlogs(self, run_jobs: dict[str, str]) -> None:
         root = self.root / "eventlogs"
         rows = []
-        for run_dir in sorted(p for p in root.glob("*") if p.is_dir()):
+        run_dirs = self._usable(sorted(p for p in root.glob("*") if p.is_dir()))
+        for run_dir in run_dirs:
             if run_dir.name not in run_jobs:
                 self._error(
                     self._rel(run_dir),
                     f"event logs for run {run_dir.name}, which no job-runs file contains",
                 )
                 continue
-            for path in sorted(p for p in run_dir.rglob("*") if p.is_file()):
+            files = self._usable(sorted(p for p in run_dir.rglob("*") if not p.is_dir()))
+            for path in files:
                 rows.append(
                     {
                         "run_id": run_dir.name,
@@ -256,7 +288,7 @@ class Importer:
         with self.store.transaction():
             self.store.upsert_eventlog_locations(rows)
         self.report.eventlog_files += len(rows)
-        for run_dir in sorted(p for p in root.glob("*") if p.is_dir() and p.name in run_jobs):
+        for run_dir in (d for d in run_dirs if d.name in run_jobs):
             self._reduce_eventlogs(run_dir)
         self.report.eventlog_apps += relink(self.store)
 
