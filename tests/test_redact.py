@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from advisor.collect.redact import REDACTED, is_secret_key, redact_arguments, redact_text
@@ -130,3 +132,38 @@ def test_short_secret_argument_names():
     for name in ("--user-pw", "--snowflake_pw", "--pat", "--sig"):
         assert is_secret_key(name), name
     assert not is_secret_key("--pattern") and not is_secret_key("--signal_path")
+
+
+def test_event_log_facts_are_redacted_at_the_door_into_the_store():
+    """Spark properties and failure messages in an event log were stored verbatim."""
+    from advisor.sparklog.link import fact_rows
+
+    summary = {
+        "app_id": "app-1",
+        "source": "s3://b/app-1",
+        "app_name": "job password=AppName-LEAK",
+        "complete": True,
+        "data_loss": False,
+        "failure_reasons": {"exception": 1},
+        "failure_examples": ["java.sql.SQLException: jdbc:postgresql://u:Fail-LEAK@h/db refused"],
+        "data_loss_reasons": [],
+        "properties": {
+            "spark.glue.--db_password": "Glue-LEAK",
+            "spark.hadoop.fs.s3a.secret.key": "S3a-LEAK",
+            "spark.sql.shuffle.partitions": "200",
+        },
+        "glue": {"--db_password": "Glue2-LEAK"},
+        "problems": {},
+        "stage_list": [{"stage_id": 1, "parent_ids": [], "failure_reason": "token=Stage-LEAK"}],
+        "executor_list": [{"executor_id": "1", "removed_reason": "password='Exec-LEAK'"}],
+        "sql_executions": [{"execution_id": 1, "description": "secret=Sql-LEAK"}],
+    }
+    from advisor.store import SPARK_TABLES
+
+    rows = fact_rows(summary, "jr_1", "job", "import_folder")
+    stored = {
+        table: [{k: r.get(k) for k in columns} for r in rows[table]]
+        for table, (columns, _pk) in SPARK_TABLES.items()
+    }  # what Store.replace_spark_app writes
+    assert "LEAK" not in json.dumps(stored)
+    assert json.loads(rows["spark_apps"][0]["properties"])["spark.sql.shuffle.partitions"] == "200"

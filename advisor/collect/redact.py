@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
+from typing import Any
 
 REDACTED = "***REDACTED***"
 
@@ -162,6 +163,21 @@ def redact_text(text: str | None) -> str | None:
         text = pattern.sub(replacement, text)
         lowered = text.lower()
     return text
+
+
+def redact_value(value: Any) -> Any:
+    """Any JSON-shaped value made safe to store: under a key that names a secret the whole
+    value is hidden, and every string is searched for secret-looking text."""
+    if isinstance(value, Mapping):
+        return {
+            k: REDACTED if isinstance(k, str) and is_secret_key(k) else redact_value(v)
+            for k, v in value.items()
+        }
+    if isinstance(value, list | tuple):
+        return [redact_value(v) for v in value]
+    if isinstance(value, str):
+        return redact_text(value)
+    return value
 
 
 def redact_arguments(arguments: Mapping[str, str] | None) -> dict[str, str]:

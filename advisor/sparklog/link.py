@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from advisor.collect.redact import redact_value
 from advisor.store import Store, to_json
 from advisor.timeutil import iso
 
@@ -56,10 +57,14 @@ def fact_rows(
         "glue",
         "problems",
     ):
-        app[field] = to_json(summary[field])
+        # the door into the store: Spark properties carry passwords (spark.glue.--db_password,
+        # fs.s3a.secret.key) and failure messages quote connection strings
+        app[field] = to_json(redact_value(summary[field]))
+    for field in ("app_name",):
+        app[field] = redact_value(app.get(field))
     stages = [
         {
-            **row,
+            **redact_value(row),
             **key,
             "parent_ids": to_json(row["parent_ids"]),
             "task_ms_profile": to_json(row.get("task_ms_profile") or []),
@@ -69,8 +74,8 @@ def fact_rows(
     return {
         "spark_apps": [app],
         "spark_stages": stages,
-        "spark_executors": [{**row, **key} for row in summary["executor_list"]],
-        "spark_sql": [{**row, **key} for row in summary["sql_executions"]],
+        "spark_executors": [{**redact_value(row), **key} for row in summary["executor_list"]],
+        "spark_sql": [{**redact_value(row), **key} for row in summary["sql_executions"]],
     }
 
 
