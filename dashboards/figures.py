@@ -8,6 +8,8 @@ import orjson
 import pandas as pd
 import plotly.graph_objects as go
 
+from advisor.report.labels import plain
+
 STATE_COLOURS = {
     "SUCCEEDED": "#2b6cb0",
     "FAILED": "#c53030",
@@ -30,7 +32,7 @@ def _layout(fig: go.Figure, title: str, height: int = 340) -> go.Figure:
 
 def empty(title: str, why: str) -> go.Figure:
     fig = go.Figure()
-    fig.add_annotation(text=why, showarrow=False, x=0.5, y=0.5, xref="paper", yref="paper")
+    fig.add_annotation(text=plain(why), showarrow=False, x=0.5, y=0.5, xref="paper", yref="paper")
     fig.update_xaxes(visible=False)
     fig.update_yaxes(visible=False)
     return _layout(fig, title, 240)
@@ -44,7 +46,7 @@ def stacked_cost(series: pd.DataFrame, label: str) -> go.Figure:
     order = series.groupby("group")["usd"].sum().sort_values(ascending=False).index
     for group in order:
         part = series[series["group"] == group]
-        fig.add_trace(go.Bar(x=part["day"], y=part["usd"], name=str(group)))
+        fig.add_trace(go.Bar(x=part["day"], y=part["usd"], name=plain(group)))
     fig.update_layout(barmode="stack", yaxis_title="USD", xaxis_title=None)
     return _layout(fig, f"Cost per day by {label}")
 
@@ -65,13 +67,13 @@ def runs_over_time(runs: pd.DataFrame, versions: list[dict[str, Any]]) -> go.Fig
     )
     for state, part in runs.groupby("state"):
         colour = STATE_COLOURS.get(state, "#4a5568")
-        text = part["id"]
+        text = part["id"].map(plain)
         fig.add_trace(
             go.Scatter(
                 x=part["started_on"],
                 y=part["execution_time_s"] / 60,
                 mode="markers",
-                name=str(state),
+                name=plain(state),
                 marker={"color": colour, "size": 6},
                 text=text,
                 hovertemplate="%{text}<br>%{y:.1f} min<extra></extra>",
@@ -84,7 +86,7 @@ def runs_over_time(runs: pd.DataFrame, versions: list[dict[str, Any]]) -> go.Fig
                 x=part["started_on"],
                 y=part["cost_usd"],
                 mode="markers",
-                name=str(state),
+                name=plain(state),
                 showlegend=False,
                 marker={"color": colour, "size": 6},
                 text=text,
@@ -95,7 +97,9 @@ def runs_over_time(runs: pd.DataFrame, versions: list[dict[str, Any]]) -> go.Fig
         )
     anomalies = runs[runs["anomaly"].notna()]
     if not anomalies.empty:
-        reasons = anomalies["anomaly_reasons"].map(lambda r: "; ".join(orjson.loads(r or "[]")))
+        reasons = anomalies["anomaly_reasons"].map(
+            lambda r: plain("; ".join(orjson.loads(r or "[]")))
+        )
         fig.add_trace(
             go.Scatter(
                 x=anomalies["started_on"],
@@ -137,7 +141,7 @@ def cloudwatch_panel(
                 x=rows["started_on"],
                 y=values,
                 mode="lines+markers",
-                name=str(name).rsplit(".", 1)[-1],
+                name=plain(str(name).rsplit(".", 1)[-1]),
             )
         )
     if percent:

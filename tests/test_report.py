@@ -286,3 +286,41 @@ def test_csv_cells_that_would_start_a_formula_are_neutralised():
         "ok",
         -1,
     ]
+
+
+def test_chart_labels_show_tags_instead_of_following_them():
+    """plotly renders <a href> and <b> in trace names and hover text: a job name holding a
+    link became a live link in the dashboard's legend."""
+    import pandas as pd
+
+    from dashboards import figures
+
+    evil = '<a href="https://evil.example">click</a>'
+    series = pd.DataFrame({"day": ["2026-11-01"], "group": [evil], "usd": [1.0]})
+    fig = figures.stacked_cost(series, "job")
+    assert fig.data[0].name == '&lt;a href="https://evil.example"&gt;click&lt;/a&gt;'
+    runs = pd.DataFrame(
+        {
+            "id": [evil],
+            "state": [evil],
+            "started_on": ["2026-11-01T00:00:00+00:00"],
+            "execution_time_s": [60.0],
+            "cost_usd": [1.0],
+            "anomaly": [None],
+            "anomaly_reasons": [None],
+        }
+    )
+    fig = figures.runs_over_time(runs, [])
+    assert all("<a " not in (t.name or "") for t in fig.data)
+    assert all("<a " not in str(list(t.text or [])) for t in fig.data)
+
+
+def test_markdown_outputs_carry_no_raw_html_or_links_from_data():
+    from advisor.report.weekly import to_markdown
+
+    page = to_markdown(weekly_report_stub())
+    assert "<img" not in page and "&lt;img src=x onerror=alert(1)&gt;" in page
+    from advisor.report.labels import md_text
+
+    assert md_text("[x](http://evil)") == "\\[x\\](http://evil)"
+    assert md_text("a\nb|c") == "a b\\|c"

@@ -345,6 +345,8 @@ def figure(result: dict[str, Any]) -> Any:
     every candidate (grey when infeasible), the frontier, today's configuration and the pick."""
     import plotly.graph_objects as go
 
+    from advisor.report.labels import plain
+
     def cost(c: dict[str, Any]) -> float:
         return c["usd"] if c["usd"] is not None else c["dpu_hours"]
 
@@ -390,7 +392,7 @@ def figure(result: dict[str, Any]) -> Any:
                 )
             )
     fig.update_layout(
-        title=f"What-if: {result['job_name'] or result['app_id']}",
+        title=f"What-if: {plain(result['job_name'] or result['app_id'])}",
         xaxis_title="runtime per run (minutes)",
         yaxis_title="cost per run (USD)",
         template="plotly_white",

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import html
+
 JOB_TYPES = {
     "glueetl": "Spark",
     "gluestreaming": "Spark streaming",
@@ -38,6 +40,20 @@ def csv_safe(value: object) -> object:
     if isinstance(value, str) and value.startswith(_FORMULA_STARTS):
         return "'" + value
     return value
+
+
+def plain(value: object) -> str:
+    """Text for a plotly label or hover: plotly renders a subset of HTML there (<a href>, <b>),
+    so a job name or message holding tags must be shown, not followed."""
+    return html.escape(str(value), quote=False)
+
+
+def md_text(value: object) -> str:
+    """Data inside markdown: no raw HTML, no link or image syntax, no table break, one line."""
+    text = html.escape(str(value), quote=False)
+    for char in ("\\", "[", "]", "|", "`", "*", "_"):
+        text = text.replace(char, "\\" + char)
+    return " ".join(text.splitlines())
 
 
 def job_type(command_name: str | None) -> str:

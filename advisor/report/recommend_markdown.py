@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from advisor.report.labels import job_type, sparkline
+from advisor.report.labels import job_type, md_text, sparkline
 
 
 def _money(value: float | None) -> str:
@@ -17,8 +17,8 @@ def _cell(value: Any) -> str:
     elif value is None:
         text = "—"
     else:
-        text = str(value)
-    return text.replace("|", "\\|").replace("\n", " ")
+        return md_text(value)
+    return text
 
 
 def _workers(job: dict[str, Any]) -> str:
@@ -55,7 +55,7 @@ def render(rec: dict[str, Any]) -> str:
         "no earlier window to compare" if change is None else f"{change:+.0%} on the window before"
     )
     lines = [
-        f"# {job['name']}",
+        f"# {md_text(job['name'])}",
         "",
         f"{job_type(job['type'])} job on Glue "
         f"{job['glue_version'] or '?'}, {_workers(job)}, {job['execution_class']}, Auto Scaling "
@@ -118,7 +118,7 @@ def render(rec: dict[str, Any]) -> str:
                 else ""
             ),
             "",
-            finding["message"],
+            md_text(finding["message"]),
             "",
         ]
         lines += [f"- {text}" for text in finding["advice"]] + [""]

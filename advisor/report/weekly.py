@@ -17,7 +17,7 @@ import orjson
 
 from advisor.analysis.runstats import FAILED_STATES, failure_cause
 from advisor.jobargs import event_log_path, flag
-from advisor.report.labels import csv_safe, job_type, money, priced_usd
+from advisor.report.labels import csv_safe, job_type, md_text, money, priced_usd
 from advisor.store import Store
 from advisor.timeutil import parse_ts
 
@@ -288,7 +288,7 @@ def _change(value: float | None) -> str:
 
 
 def _md(text: Any) -> str:
-    return str(text).replace("|", "\\|").replace("\n", " ")
+    return md_text(text)
 
 
 def to_markdown(report: dict[str, Any]) -> str:
