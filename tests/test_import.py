@@ -12,7 +12,9 @@ from click.testing import CliRunner
 from advisor.cli import main
 from advisor.collect.importer import import_directory
 from advisor.store import Store
-from tests.conftest import SAMPLE, snapshot
+from tests.conftest import ROOT, SAMPLE, snapshot
+
+ROOT_FIXTURES = ROOT / "tests" / "fixtures" / "spark-events"
 
 MANIFEST = yaml.safe_load((SAMPLE / "MANIFEST.yaml").read_text())
 
@@ -207,4 +209,28 @@ def test_fifos_and_links_out_of_the_folder_are_reported_not_read(tmp_path):
     assert "out of the import folder" in reasons["job-runs/zz_link.json"]
     assert "out of the import folder" in reasons[f"eventlogs/{first}"]
     assert report.runs > 6000 and report.eventlog_files == 0
+    store.close()
+
+
+def test_a_damaged_event_log_is_reported_and_the_rest_reduced(tmp_path):
+    """A log with broken lines was stored as if whole, exit 0 and nothing in `advisor errors`."""
+    root = tmp_path / "fleet"
+    shutil.copytree(SAMPLE, root, ignore=shutil.ignore_patterns("eventlogs", "metrics"))
+    doc = json.loads((root / "job-runs" / "orders_daily_etl.json").read_text())
+    run = (doc[0] if isinstance(doc, list) else doc)["JobRuns"][0]["Id"]
+    log_dir = root / "eventlogs" / run
+    log_dir.mkdir(parents=True)
+    original = (ROOT_FIXTURES / "sparklint" / "event_log_1").read_text().splitlines()
+    damaged = [
+        *original[:20],
+        '{"Event": "SparkListenerTaskEnd", "Stage ID": 0, broken',
+        *original[20:],
+    ]
+    (log_dir / "app-1").write_text("\n".join(damaged) + "\n")
+    result = CliRunner().invoke(main, ["import", str(root), "--db", str(tmp_path / "a.db")])
+    assert result.exit_code == 4, result.output
+    store = Store(tmp_path / "a.db")
+    reasons = {r["item"]: r["reason"] for r in store.db["ingest_errors"].rows}
+    assert any("damaged event log" in v and k.startswith("eventlogs/") for k, v in reasons.items())
+    assert store.db["spark_apps"].count == 1  # what could be read is kept
     store.close()

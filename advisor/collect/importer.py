@@ -162,7 +162,12 @@ class Importer:
         return kept
 
     def _rel(self, path: Path) -> str:
-        return str(path.relative_to(self.root))
+        for base in (self.root, self.root.resolve()):
+            try:
+                return str(path.relative_to(base))
+            except ValueError:
+                continue
+        return str(path)
 
     def _error(self, item: str, reason: str) -> None:
         log.warning("skipped %s: %s", item, reason)
@@ -298,7 +303,11 @@ class Importer:
             self.on_progress(self._rel(Path(log.location)))
             try:
                 linked = reduce_into_store(
-                    self.store, log, at=self.observed_at, folder_run_id=run_dir.name
+                    self.store,
+                    log,
+                    at=self.observed_at,
+                    folder_run_id=run_dir.name,
+                    on_problem=lambda where, reason: self._error(self._rel(Path(where)), reason),
                 )
             except OSError as exc:
                 self._error(self._rel(Path(log.location)), f"cannot read: {exc}")

@@ -48,10 +48,15 @@ def reduce_into_store(
     s3: Any = None,
     folder_run_id: str | None = None,
     on_bytes: Callable[[int], None] | None = None,
+    on_problem: Callable[[str, str], None] | None = None,
 ) -> str | None:
-    """Reduce one log (unless already done at this size), link it and store its facts."""
+    """Reduce one log (unless already done at this size), link it and store its facts;
+    `on_problem(location, reason)` hears of a damaged log (what could be read is kept)."""
     if already_reduced(store, log.location, log.size):
         return None
     summary = summarize(reduce_log(log, s3=s3, on_bytes=on_bytes))
     summary["source"] = log.location
+    if summary["problems"] and on_problem is not None:
+        skipped = ", ".join(f"{what} {count}" for what, count in summary["problems"].items())
+        on_problem(log.location, f"damaged event log ({skipped}): the rest was reduced")
     return store_summary(store, summary, size=log.size, at=at, folder_run_id=folder_run_id)
