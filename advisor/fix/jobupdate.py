@@ -215,10 +215,7 @@ def _follow_capacity(
             notes.append(f"{worker} has no worker count: set NumberOfWorkers by hand")
             update["WorkerType"] = new_type
             return
-        workers = glue_rules.workers_for(capacity, new_type, command)
-        update.update(WorkerType=new_type, NumberOfWorkers=workers)
-        for key in LEGACY_CAPACITY_FIELDS:
-            update.pop(key, None)
+        workers = _move_to_workers(update, capacity, new_type, command)
         notes.append(
             f"Glue {version} does not offer {worker} workers: {count or capacity:g} x {worker} "
             f"on Glue {old_version} becomes {workers} x {new_type} (the same DPUs, vCPUs "
@@ -240,14 +237,23 @@ def _follow_capacity(
     if new_type is None:
         notes.append(f"Glue {version} offers no worker type for this job: set one by hand")
         return
-    workers = glue_rules.workers_for(float(capacity), new_type, command)
-    update.update(WorkerType=new_type, NumberOfWorkers=workers)
-    for key in LEGACY_CAPACITY_FIELDS:
-        update.pop(key, None)
+    workers = _move_to_workers(update, float(capacity), new_type, command)
     notes.append(
         f"Glue {version} refuses MaxCapacity for Spark jobs: MaxCapacity {float(capacity):g} "
         f"DPUs becomes {workers} x {new_type} (the same DPUs; one executor per worker)"
     )
+
+
+def _move_to_workers(
+    update: dict[str, Any], capacity_dpu: float, worker_type: str, command: str | None
+) -> int:
+    """Size the job with `worker_type` workers holding `capacity_dpu` DPUs in all, dropping
+    the capacity fields Glue refuses beside workers; returns the worker count."""
+    workers = glue_rules.workers_for(capacity_dpu, worker_type, command)
+    update.update(WorkerType=worker_type, NumberOfWorkers=workers)
+    for key in LEGACY_CAPACITY_FIELDS:
+        update.pop(key, None)
+    return workers
 
 
 def _follow_python(

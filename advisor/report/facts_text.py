@@ -39,6 +39,13 @@ def _cell(value: Any) -> str:
     return str(value)
 
 
+def _table(title: str, *columns: str) -> Table:
+    table = Table(title=title, title_justify="left")
+    for name in columns:
+        table.add_column(name)
+    return table
+
+
 def print_facts(console: Console) -> None:
     registry = facts.registry()
     sources = registry["sources"]
@@ -46,8 +53,8 @@ def print_facts(console: Console) -> None:
     def cite(key: str) -> str:
         return f"[{list(sources).index(key) + 1}]" if key in sources else "?"
 
-    versions = Table(title="Glue versions", title_justify="left")
-    for name in (
+    versions = _table(
+        "Glue versions",
         "version",
         "Spark",
         "Python",
@@ -57,8 +64,7 @@ def print_facts(console: Console) -> None:
         "min billed s",
         "default timeout min",
         "source",
-    ):
-        versions.add_column(name)
+    )
     for name, v in registry["versions"].items():
         versions.add_row(
             name,
@@ -76,8 +82,8 @@ def print_facts(console: Console) -> None:
         f"default for new jobs: {registry['default_version']['value']}; "
         f"auto resolves to {registry['auto_version']['resolves_to']}"
     )
-    workers = Table(title="Worker types", title_justify="left")
-    for name in (
+    workers = _table(
+        "Worker types",
         "type",
         "DPU",
         "vCPU",
@@ -87,8 +93,7 @@ def print_facts(console: Console) -> None:
         "job types",
         "versions",
         "source",
-    ):
-        workers.add_column(name)
+    )
     for name, w in registry["worker_types"].items():
         shapes = "; ".join(f"{s['from']}+: {s['cores']}/{s['heap_gb']}" for s in w["executor"])
         allowed = ", ".join(w["versions"]) if w.get("versions") else f"{w.get('min_version')}+"
@@ -104,9 +109,7 @@ def print_facts(console: Console) -> None:
             cite(w["source"]),
         )
     console.print(workers)
-    features = Table(title="Execution classes and features", title_justify="left")
-    for name in ("feature", "facts", "source"):
-        features.add_column(name)
+    features = _table("Execution classes and features", "feature", "facts", "source")
     for name, entry in registry["features"].items():
         detail = "; ".join(f"{k}: {_cell(v)}" for k, v in entry.items() if k != "source")
         features.add_row(name, detail, cite(entry["source"]))
@@ -117,11 +120,8 @@ def print_facts(console: Console) -> None:
         cite(limits["source"]),
     )
     console.print(features)
-    rates = Table(title="Rates (USD per DPU-hour; * = not confirmed)", title_justify="left")
     kinds = sorted({k for region in registry["rates"].values() for k in region})
-    rates.add_column("region")
-    for kind in kinds:
-        rates.add_column(kind)
+    rates = _table("Rates (USD per DPU-hour; * = not confirmed)", "region", *kinds)
     for region, entries in registry["rates"].items():
         row = [region]
         for kind in kinds:
