@@ -6,22 +6,40 @@ collector or an import twice leaves the store unchanged.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import os
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import orjson
 from sqlite_utils import Database
 from sqlite_utils.db import NotFoundError
 from sqlite_utils.migrations import Migrations
 
+from advisor.collect.redact import redact_text
+
+T = TypeVar("T")
 DEFAULT_DB_PATH = "advisor.db"
 TERMINAL_STATES = ("SUCCEEDED", "FAILED", "TIMEOUT", "ERROR", "STOPPED", "EXPIRED")
 
 migrations = Migrations("glue-advisor")
+# how long a writer waits for another one to finish its transaction; the longest one, costing
+# a million runs, takes well under a minute
+BUSY_TIMEOUT_MS = 120_000
+
+
+def _writes(method: Callable[..., T]) -> Callable[..., T]:
+    """A store method that writes: it runs in a transaction of its own, or in the caller's."""
+
+    @functools.wraps(method)
+    def in_transaction(self: Store, *args: Any, **kwargs: Any) -> T:
+        with self.transaction():
+            return method(self, *args, **kwargs)
+
+    return in_transaction
 
 
 @migrations()
@@ -438,22 +456,45 @@ class Store:
             self.path = resolve_db_path(path)
             self.path.parent.mkdir(parents=True, exist_ok=True)
             self.db = Database(self.path)
+        # Several writers share one store (two imports, an import and an analyze, cron and a
+        # user): no statement opens a transaction behind our back, every write transaction
+        # takes the write lock first (BEGIN IMMEDIATE) and waits for it up to BUSY_TIMEOUT_MS
+        self.db.conn.isolation_level = None
+        self.db.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+        if not memory:
             self.db.enable_wal()
             # WAL + NORMAL: a crash of the process loses nothing committed; only a power cut can
             # drop the last transactions, which a re-run collects again
             self.db.execute("PRAGMA synchronous = NORMAL")
-        self.db.execute("PRAGMA busy_timeout = 10000")
         self._columns: dict[str, set[str]] = {}
-        migrations.apply(self.db)
+        if migrations.pending(self.db):
+            with self.transaction():  # two first users of a new store migrate it once
+                migrations.apply(self.db)
 
     def close(self) -> None:
         self.db.close()
 
     @contextmanager
     def transaction(self) -> Iterator[Store]:
-        """All writes inside commit together or not at all (a crash loses no half-pages)."""
-        with self.db.atomic():
+        """All writes inside commit together or not at all (a crash loses no half-pages).
+
+        The outermost one starts with BEGIN IMMEDIATE: a transaction that reads and then
+        writes would otherwise fail at once with "database is locked" when another writer
+        committed in between, whatever the busy timeout; nested ones are savepoints.
+        """
+        conn = self.db.conn
+        if conn.in_transaction:
+            with self.db.atomic():
+                yield self
+            return
+        conn.execute("BEGIN IMMEDIATE")
+        try:
             yield self
+        except BaseException:
+            if conn.in_transaction:
+                conn.execute("ROLLBACK")
+            raise
+        conn.execute("COMMIT")
 
     # ---- writers -------------------------------------------------------------------------
 
@@ -468,6 +509,7 @@ class Store:
             columns = list(rows[0])
             self._bulk_upsert_values(table, columns, ([r[c] for c in columns] for r in rows), pk)
 
+    @_writes
     def _bulk_upsert_values(
         self, table: str, columns: list[str], values: Iterable[Sequence[Any]], pk: tuple[str, ...]
     ) -> None:
@@ -490,15 +532,18 @@ class Store:
         )
         self.db.conn.executemany(sql, values)
 
+    @_writes
     def upsert_jobs(self, rows: Iterable[dict[str, Any]]) -> None:
         self.db["jobs"].upsert_all(rows, pk="name")
 
+    @_writes
     def insert_job_stub(self, name: str, region: str | None) -> None:
         """A job seen only through its runs; a real definition replaces it later."""
         self.db["jobs"].insert(
             {"name": name, "region": region, "definition_known": 0}, pk="name", ignore=True
         )
 
+    @_writes
     def record_job_version(
         self, name: str, definition: dict[str, Any], valid_from: str | None, seen_at: str
     ) -> None:
@@ -527,11 +572,39 @@ class Store:
         self._bulk_upsert("job_runs", rows, ("id",))
         return len(rows)
 
+    def forget_runs_seen(self) -> None:
+        """Start a new census for runs_seen_before (one per import)."""
+        self.db.conn.execute("drop table if exists temp.session_runs")
+
+    def runs_seen_before(
+        self, item: str, runs: Iterable[tuple[str, int]]
+    ) -> list[tuple[str, str, bool]]:
+        """Of these (run id, digest) pairs read from `item`, those an earlier item read through
+        this connection also held: (run id, that item, whether the two copies differ). Kept
+        in temporary tables, so a million runs cost disk pages, not memory."""
+        conn = self.db.conn
+        conn.execute(
+            "create temp table if not exists session_runs "
+            "(id text primary key, item text, digest integer)"
+        )
+        conn.execute("create temp table if not exists item_runs (id text primary key, digest)")
+        conn.execute("delete from item_runs")
+        conn.executemany("insert or replace into item_runs values (?, ?)", runs)
+        clashes = conn.execute(
+            "select i.id, s.item, s.digest != i.digest from item_runs i "
+            "join session_runs s on s.id = i.id order by i.id"
+        ).fetchall()
+        conn.execute(
+            "insert or ignore into session_runs select id, ?, digest from item_runs", [item]
+        )
+        return [(run_id, other, bool(differs)) for run_id, other, differs in clashes]
+
     def upsert_metrics(self, rows: Iterable[dict[str, Any]]) -> int:
         rows = list(rows)
         self._bulk_upsert("run_metrics", rows, ("run_id", "metric", "dims", "stat", "ts"))
         return len(rows)
 
+    @_writes
     def upsert_eventlog_locations(self, rows: Iterable[dict[str, Any]]) -> None:
         self.db["eventlog_locations"].upsert_all(rows, pk=("run_id", "path"))
 
@@ -545,21 +618,24 @@ class Store:
             ("source", "key"),
         )
 
+    @_writes
     def record_error(
         self, source: str, item: str, reason: str, detail: str = "", *, at: str
     ) -> dict[str, str]:
-        """Record what was skipped and why; the same problem seen again is one row."""
+        """Record what was skipped and why; the same problem seen again is one row. A reason
+        may quote what it read, so everything stored here is redacted first."""
         row = {
             "id": stable_hash([source, item, reason]),
             "source": source,
-            "item": item,
-            "reason": reason,
-            "detail": detail[:2000],
+            "item": redact_text(item) or "",
+            "reason": redact_text(reason) or "",
+            "detail": redact_text(detail[:2000]) or "",
             "recorded_at": at,
         }
         self.db["ingest_errors"].upsert(row, pk="id")
         return row
 
+    @_writes
     def replace_spark_app(self, run_id: str, app_id: str, rows: dict[str, list[dict]]) -> None:
         """Store one application's facts, replacing any earlier reduction of it."""
         for table, (columns, _pk) in SPARK_TABLES.items():
@@ -570,6 +646,7 @@ class Store:
             if records:
                 self.db[table].insert_all(records, batch_size=500)
 
+    @_writes
     def link_spark_app(self, app_id: str, run_id: str, how: str, job_name: str | None) -> None:
         for table in SPARK_TABLES:
             self.db.execute(
@@ -580,6 +657,7 @@ class Store:
             [how, job_name, run_id, app_id],
         )
 
+    @_writes
     def resolve_error(self, source: str, item: str, reason: str) -> None:
         self.db.execute(
             "delete from ingest_errors where id = ?", [stable_hash([source, item, reason])]

@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
+from pathlib import Path
+
 from advisor.config import load_config
 from advisor.store import Store, migrations, stable_hash
+from tests.conftest import snapshot
 
 
 def test_schema_is_migrated_once_and_in_wal_mode(tmp_path):
@@ -63,3 +68,30 @@ def test_db_path_precedence(tmp_path, monkeypatch):
     monkeypatch.setenv("ADVISOR_DB", "from-env.db")
     assert str(load_config().db_path) == "from-env.db"
     assert str(load_config("from-flag.db").db_path) == "from-flag.db"
+
+
+def _advisor(*args: str) -> subprocess.Popen:
+    return subprocess.Popen(
+        [sys.executable, "-m", "advisor", *args, "-q"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+
+
+def test_writers_at_once_all_succeed_and_the_store_equals_a_serial_run(tmp_path):
+    """Two imports and an analyze started together into a new store (so they also race to
+    create it): none fails with "database is locked", and the store they leave, once analysed,
+    is the store of one import and one analyze."""
+    sample = str(Path(__file__).parents[1] / "sample_metrics")
+    together, serial = str(tmp_path / "together.db"), str(tmp_path / "serial.db")
+    writers = [_advisor("import", sample, "--db", together) for _ in range(2)]
+    writers.append(_advisor("analyze", "--db", together))
+    outputs = [(w.wait(timeout=300), w.stdout.read()) for w in writers]
+    for code, output in outputs:
+        assert code == 0, output
+        assert "locked" not in output and "Traceback" not in output
+    for args in (("import", sample, "--db", serial), ("analyze", "--db", serial)):
+        assert _advisor(*args).wait(timeout=300) == 0
+    assert _advisor("analyze", "--db", together).wait(timeout=300) == 0
+    assert snapshot(Store(together)) == snapshot(Store(serial))
