@@ -5,6 +5,8 @@ from __future__ import annotations
 import re
 from datetime import UTC, datetime, timedelta
 
+from advisor.describe import described
+
 _SINCE = re.compile(r"^\s*(\d+)\s*([smhdw])\s*$")
 _UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
 
@@ -13,17 +15,21 @@ def parse_ts(value: datetime | str | float | int | None) -> datetime | None:
     """Accept boto3 datetimes, AWS CLI ISO 8601 strings (with offset) and epoch seconds."""
     if value is None or value == "":
         return None
-    if isinstance(value, datetime):
-        dt = value
-    elif isinstance(value, int | float) and not isinstance(value, bool):
-        dt = datetime.fromtimestamp(float(value), tz=UTC)
-    elif not isinstance(value, str):
-        raise TypeError(f"not a timestamp: {value!r:.40}")
-    else:
-        dt = datetime.fromisoformat(value.strip())  # Python 3.11+ reads a trailing Z
-    if dt.tzinfo is None:
-        dt = dt.replace(tzinfo=UTC)
-    return dt.astimezone(UTC)
+    try:
+        if isinstance(value, datetime):
+            dt = value
+        elif isinstance(value, int | float) and not isinstance(value, bool):
+            dt = datetime.fromtimestamp(float(value), tz=UTC)
+        elif not isinstance(value, str):
+            raise TypeError(f"not a timestamp: {described(value)}")
+        else:
+            dt = datetime.fromisoformat(value.strip())  # Python 3.11+ reads a trailing Z
+        if dt.tzinfo is None:
+            dt = dt.replace(tzinfo=UTC)
+        return dt.astimezone(UTC)
+    except (OverflowError, OSError, ValueError):
+        # the message of fromisoformat quotes the text, which may be anything
+        raise ValueError(f"not a timestamp AWS could write: {described(value)}") from None
 
 
 def iso(value: datetime | str | float | int | None) -> str | None:

@@ -234,3 +234,165 @@ def test_a_damaged_event_log_is_reported_and_the_rest_reduced(tmp_path):
     assert any("damaged event log" in v and k.startswith("eventlogs/") for k, v in reasons.items())
     assert store.db["spark_apps"].count == 1  # what could be read is kept
     store.close()
+
+
+def _minimal_fleet(root, runs_files, jobs=None):
+    (root / "job-runs").mkdir(parents=True)
+    jobs = jobs or [{"Name": "good", "Role": "r", "Command": {"Name": "glueetl"}}]
+    (root / "jobs.json").write_text(json.dumps({"Jobs": jobs}))
+    for name, runs in runs_files.items():
+        (root / "job-runs" / name).write_text(json.dumps({"JobRuns": runs}))
+
+
+def _run(i, **extra):
+    return {
+        "Id": f"jr_{i}",
+        "JobName": "good",
+        "JobRunState": "SUCCEEDED",
+        "StartedOn": "2026-11-01T00:00:00+00:00",
+        "CompletedOn": "2026-11-01T00:10:00+00:00",
+        "ExecutionTime": 600,
+        **extra,
+    }
+
+
+def _import(root, db):
+    result = CliRunner().invoke(main, ["import", str(root), "--db", str(db)])
+    assert result.exception is None or isinstance(result.exception, SystemExit), result.output
+    store = Store(db)
+    errors = {r["item"]: r["reason"] for r in store.db["ingest_errors"].rows}
+    return result, store, errors
+
+
+def test_silent_cases_are_reported_and_the_rest_kept(tmp_path):
+    """Accepted silently before: a run id in two files with other details, CompletedOn before
+    StartedOn, timestamps no clock can hold, a wrong-typed field. Each is now reported (exit 4),
+    the rest imported, and no error quotes the raw value it rejected."""
+    root = tmp_path / "fleet"
+    _minimal_fleet(
+        root,
+        {
+            "a.json": [_run(1), _run(2)],
+            "b.json": [
+                _run(1, JobRunState="FAILED"),  # the same run id, other details
+                _run(3, CompletedOn="2026-10-31T00:00:00+00:00"),
+                _run(4, StartedOn=1e300),
+                _run(5, StartedOn="9999-12-31T23:59:59-05:00"),
+                _run(6, NumberOfWorkers="password=hunter2hunter2"),
+                _run(7, Arguments=["--db_password", "hunter2hunter2"]),
+                _run(8),
+            ],
+        },
+    )
+    result, store, errors = _import(root, tmp_path / "a.db")
+    assert result.exit_code == 4, result.output
+    assert {r["id"] for r in store.db["job_runs"].rows} == {"jr_1", "jr_2", "jr_8"}
+    assert store.db["job_runs"].get("jr_1")["state"] == "FAILED"  # the later file's copy
+    assert "also in job-runs/a.json" in errors["job-runs/b.json"]
+    assert "other details" in errors["job-runs/b.json"]
+    assert "CompletedOn is before StartedOn" in errors["job-runs/b.json#JobRuns[1]"]
+    for index in (2, 3):
+        assert "not a timestamp" in errors[f"job-runs/b.json#JobRuns[{index}]"]
+    assert "expected a number, got text" in errors["job-runs/b.json#JobRuns[4]"]
+    assert "expected an object, got a list" in errors["job-runs/b.json#JobRuns[5]"]
+    assert "hunter2" not in result.output
+    assert not any("hunter2" in reason for reason in errors.values())
+    store.close()
+
+
+def test_identical_copies_of_runs_are_stored_once_and_reported(tmp_path):
+    root = tmp_path / "fleet"
+    _minimal_fleet(root, {"a.json": [_run(1)], "b.json": [_run(1), _run(2)]})
+    result, store, errors = _import(root, tmp_path / "a.db")
+    assert result.exit_code == 4
+    assert store.db["job_runs"].count == 2
+    assert "the copies are the same and stored once" in errors["job-runs/b.json"]
+    store.close()
+    again, store, _ = _import(root, tmp_path / "a.db")  # a second import is still one census
+    assert again.exit_code == 4 and store.db["job_runs"].count == 2
+    store.close()
+
+
+def test_bad_metric_files_and_points_are_reported_and_the_rest_kept(tmp_path):
+    root = tmp_path / "fleet"
+    _minimal_fleet(root, {"a.json": [_run(1)]})
+    metrics = root / "metrics" / "jr_1"
+    metrics.mkdir(parents=True)
+    name = "glue.driver.jvm.heap.usage"
+    points = [
+        {"Timestamp": "2026-11-01T00:01:00+00:00", "Maximum": 1.0, "Average": 1.0},
+        {"Timestamp": None, "Maximum": 2.0},
+        {"Maximum": 3.0},
+        {"Timestamp": 1e300, "Maximum": 4.0},
+        "not a point",
+    ]
+    (metrics / f"{name}.json").write_text(json.dumps({"Label": name, "Datapoints": points}))
+    (metrics / "labelled.json").write_text(json.dumps({"Label": 42, "Datapoints": points}))
+    result, store, errors = _import(root, tmp_path / "a.db")
+    assert result.exit_code == 4
+    assert {r["ts"] for r in store.db["run_metrics"].rows} == {"2026-11-01T00:01:00.000+00:00"}
+    assert "4 of 5 datapoints have no usable Timestamp" in errors[f"metrics/jr_1/{name}.json"]
+    assert "Label should be the metric's name" in errors["metrics/jr_1/labelled.json"]
+    store.close()
+
+
+def test_a_json_file_over_the_limit_is_refused_before_it_is_read(tmp_path):
+    """A 2 GB sparse job-runs file took 4.3 GB before it was refused: the size is checked
+    first, with a message that says how to split the file."""
+    root = tmp_path / "fleet"
+    _minimal_fleet(root, {"a.json": [_run(1)]})
+    with open(root / "job-runs" / "huge.json", "wb") as sparse:
+        sparse.truncate(2 * 2**30)  # no disk used
+    result, store, errors = _import(root, tmp_path / "a.db")
+    assert result.exit_code == 4
+    assert "MiB an import reads from one file" in errors["job-runs/huge.json"]
+    assert "--max-items" in errors["job-runs/huge.json"]
+    assert store.db["job_runs"].count == 1
+    store.close()
+
+
+def test_a_dangling_link_in_job_runs_is_reported(tmp_path):
+    root = tmp_path / "fleet"
+    _minimal_fleet(root, {"a.json": [_run(1)]})
+    (root / "job-runs" / "gone.json").symlink_to(root / "nowhere.json")
+    result, store, errors = _import(root, tmp_path / "a.db")
+    assert result.exit_code == 4
+    assert "cannot read" in errors["job-runs/gone.json"]
+    assert store.db["job_runs"].count == 1
+    store.close()
+
+
+def test_event_log_numbers_beyond_64_bits_are_dropped_and_reported(tmp_path):
+    """A Stage ID or task metric >= 2^63 aborted the import (SQLite cannot hold it)."""
+    root = tmp_path / "fleet"
+    _minimal_fleet(root, {"a.json": [_run(1)]})
+    log_dir = root / "eventlogs" / "jr_1"
+    log_dir.mkdir(parents=True)
+    events = [
+        {"Event": "SparkListenerLogStart", "Spark Version": "3.5.4"},
+        {
+            "Event": "SparkListenerApplicationStart",
+            "App Name": "good",
+            "App ID": "app-1",
+            "Timestamp": 1_000,
+            "User": "u",
+        },
+        {
+            "Event": "SparkListenerStageSubmitted",
+            "Stage Info": {
+                "Stage ID": 2**63,
+                "Stage Attempt ID": 0,
+                "Stage Name": "s",
+                "Number of Tasks": 1,
+                "Parent IDs": [],
+                "Submission Time": 2_000,
+            },
+        },
+        {"Event": "SparkListenerApplicationEnd", "Timestamp": 2**63 + 5},
+    ]
+    (log_dir / "app-1").write_text("\n".join(json.dumps(e) for e in events) + "\n")
+    result, store, errors = _import(root, tmp_path / "a.db")
+    assert result.exit_code == 4, result.output
+    assert any("value_beyond_64_bits" in reason for reason in errors.values())
+    assert store.db["spark_apps"].count == 1
+    store.close()

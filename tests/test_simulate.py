@@ -195,6 +195,22 @@ def test_doubts_make_the_model_untrusted():
     assert any("reduce it again" in d for d in stale.doubts)
 
 
+@pytest.mark.parametrize(
+    "rows, app",
+    [
+        ([stage_row(0, 15_000, 5_000, 4, [5_000.0] * 4)], {}),  # ends before it starts
+        ([stage_row(0, 5_000, 15_000, 4, [-5_000.0, 5_000.0, 5_000.0, 5_000.0])], {}),
+        ([stage_row(0, 5_000, 15_000, 4, [5_000.0] * 4)], {"duration_ms": -30_000}),
+    ],
+)
+def test_a_log_whose_clock_runs_backwards_is_not_trusted(rows, app):
+    executors = [{"executor_id": "1", "cores": 1}, {"executor_id": "2", "cores": 1}]
+    model = build_model(*summary_rows(rows, executors, **app))
+    trusted, reasons = trust(model, model_error(model))
+    assert not trusted
+    assert any("backwards" in r or "ends before it starts" in r for r in reasons)
+
+
 def test_a_big_model_error_is_reported():
     # the replay says 10 s of stage time where the log says 20: 33 % error on a 30 s app
     rows = [stage_row(0, 5_000, 25_000, 2, [10_000.0, 10_000.0])]

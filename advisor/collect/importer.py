@@ -15,8 +15,9 @@ import logging
 import multiprocessing
 import os
 import stat as file_mode
+from collections import deque
 from collections.abc import Callable, Iterable, Iterator
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -26,6 +27,8 @@ import orjson
 from advisor.bulk import collector_paused
 from advisor.collect.metrics import dims_key, stats_for
 from advisor.collect.records import RecordError, job_definition, job_row, run_row
+from advisor.collect.redact import redact_text
+from advisor.describe import described
 from advisor.sparklog.link import relink
 from advisor.sparklog.reader import find_local
 from advisor.sparklog.service import reduce_into_store
@@ -46,12 +49,25 @@ class ImportReport:
     errors: list[dict[str, str]] = field(default_factory=list)
 
 
+# The largest JSON file an import reads (about 50,000 job runs): parsed, a file takes about
+# seven times its size, and an import stays within 300 MB
+MAX_JSON_BYTES = 32 * 2**20
+
+
 class _BadFile(Exception):
     """A file whose content cannot be used; the message is for the user."""
 
 
 def _load_json(path: Path) -> Any:
     try:
+        size = path.stat().st_size
+        if size > MAX_JSON_BYTES:
+            raise _BadFile(
+                f"{size / 2**20:,.0f} MiB is more than the {MAX_JSON_BYTES // 2**20} MiB an "
+                "import reads from one file (a parsed file takes several times its size in "
+                "memory): split it into pages, e.g. aws glue get-job-runs --max-items 20000 "
+                "into several job-runs/*.json files"
+            )
         return orjson.loads(path.read_bytes())
     except orjson.JSONDecodeError as exc:
         raise _BadFile(f"invalid JSON at line {exc.lineno}, column {exc.colno}: {exc.msg}") from exc
@@ -65,7 +81,11 @@ def _pages(document: Any, key: str) -> Iterator[dict[str, Any]]:
     for page in pages:
         if not isinstance(page, dict) or not isinstance(page.get(key), list):
             raise _BadFile(f'expected an object with a "{key}" list (or a list of such objects)')
-        yield from page[key]
+        items = page[key]
+        for index in range(len(items)):
+            # let go of each record once it is used: rows and records are not all held at once
+            item, items[index] = items[index], None
+            yield item
 
 
 # rows of one job-runs file, and (index, reason) of each record that could not be stored
@@ -85,6 +105,10 @@ def parse_runs_file(path: Path, region: str | None) -> _ParsedRuns | str:
     except _BadFile as exc:
         return str(exc)
     return rows, bad
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
 
 
 class Importer:
@@ -110,6 +134,7 @@ class Importer:
         if not self.root.is_dir():
             raise FileNotFoundError(f"{self.root} is not a directory")
         self._root_real = self.root.resolve()
+        self.store.forget_runs_seen()
         self._import_jobs()
         for path, parsed in self._parsed_runs_files():
             self.on_progress(self._rel(path))
@@ -224,14 +249,44 @@ class Importer:
             return
         context = multiprocessing.get_context("spawn")  # safe beside threads (moto, progress)
         with ProcessPoolExecutor(workers, mp_context=context) as pool:
-            yield from zip(files, pool.map(parse, files, chunksize=4), strict=True)
+            # a few files in flight, not all: parsed rows wait in memory until they are stored
+            pending: deque[tuple[Path, Future[_ParsedRuns | str]]] = deque()
+            for path in files:
+                pending.append((path, pool.submit(parse, path)))
+                if len(pending) > 2 * workers:
+                    done, future = pending.popleft()
+                    yield done, future.result()
+            while pending:
+                done, future = pending.popleft()
+                yield done, future.result()
 
     def _store_runs(self, path: Path, rows: list[dict[str, Any]], bad: list[tuple]) -> None:
         for index, reason in bad:
             self._error(f"{self._rel(path)}#JobRuns[{index}]", reason)
+        self._report_runs_in_two_files(path, rows)
         for name in {r["job_name"] for r in rows}:
             self.store.insert_job_stub(name, self.region)
         self.report.runs += self.store.upsert_runs(rows)
+
+    def _report_runs_in_two_files(self, path: Path, rows: list[dict[str, Any]]) -> None:
+        """A run id in two files: the later file's copy is kept, and the user hears of it."""
+        here = self._rel(path)
+        clashes = self.store.runs_seen_before(
+            here, ((row["id"], hash(tuple(row.values()))) for row in rows)
+        )
+        by_file: dict[str, list[tuple[str, bool]]] = {}
+        for run_id, other, differs in clashes:
+            by_file.setdefault(other, []).append((run_id, differs))
+        for other, runs in by_file.items():
+            differing = sum(differs for _, differs in runs)
+            what = (
+                f"{differing} of them with other details there; the copies here are kept"
+                if differing
+                else "the copies are the same and stored once"
+            )
+            self._error(
+                here, f"{len(runs)} run(s) are also in {other} (such as {runs[0][0]}): {what}"
+            )
 
     # ---- metrics -------------------------------------------------------------------------
 
@@ -240,18 +295,22 @@ class Importer:
         document = _load_json(path)
         if not isinstance(document, dict) or not isinstance(document.get("Datapoints"), list):
             raise _BadFile('expected get-metric-statistics output with a "Datapoints" list')
-        metric = document.get("Label") or path.stem
+        label = document.get("Label")
+        if label is not None and not isinstance(label, str):
+            raise _BadFile(f"Label should be the metric's name, got {described(label)}")
+        metric = redact_text(label or path.stem) or path.stem
         wanted = stats_for(metric)
-        rows = []
+        rows, unusable = [], 0
         for point in document["Datapoints"]:
-            if not isinstance(point, dict) or "Timestamp" not in point:
-                raise _BadFile("a datapoint has no Timestamp")
             try:
-                ts = iso(point["Timestamp"])
-            except (TypeError, ValueError) as exc:
-                raise _BadFile(f"bad Timestamp {point['Timestamp']!r}: {exc}") from exc
+                ts = iso(point["Timestamp"]) if isinstance(point, dict) else None
+            except (KeyError, TypeError, ValueError):
+                ts = None
+            if ts is None:  # a point without a time cannot be placed: it alone is skipped
+                unusable += 1
+                continue
             for stat in wanted:
-                if isinstance(point.get(stat), int | float):
+                if _is_number(point.get(stat)):
                     rows.append(
                         {
                             "run_id": run_id,
@@ -266,6 +325,12 @@ class Importer:
                     )
         self.report.metric_points += self.store.upsert_metrics(rows)
         self.store.set_state("cloudwatch", run_id, "imported", self.observed_at)
+        if unusable:
+            self._error(
+                self._rel(path),
+                f"{unusable} of {len(document['Datapoints'])} datapoints have no usable "
+                "Timestamp: skipped, the rest imported",
+            )
 
     # ---- event logs (located here, reduced by the event-log engine) ----------------------
 

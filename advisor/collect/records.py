@@ -9,7 +9,8 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from advisor.collect.redact import redact_arguments, redact_text
+from advisor.collect.redact import redact_arguments, redact_text, redact_value
+from advisor.describe import described
 from advisor.store import stable_hash, to_json
 from advisor.timeutil import iso
 
@@ -50,13 +51,18 @@ def _number(value: Any, cast: type[int] | type[float]) -> Any:
     if value is None:
         return None
     if isinstance(value, bool) or not isinstance(value, int | float | str):
-        raise TypeError(f"expected a number, got {value!r:.40}")
-    number = float(value) if cast is float else value
-    if isinstance(number, float) and not math.isfinite(number):
-        raise ValueError(f"expected a finite number, got {value!r:.40}")
-    result = cast(number)
+        raise TypeError(f"expected a number, got {described(value)}")
+    try:
+        number = float(value) if cast is float else value
+        result = cast(number)
+    except ValueError:  # text that is not a number
+        raise ValueError(f"expected a number, got {described(value)}") from None
+    except OverflowError:
+        raise ValueError(f"expected a finite number, got {described(value)}") from None
+    if isinstance(result, float) and not math.isfinite(result):
+        raise ValueError(f"expected a finite number, got {described(value)}")
     if not 0 <= result <= _MAX_INT:
-        raise ValueError(f"number out of range: {value!r:.40}")
+        raise ValueError(f"number out of range: {described(value)}")
     return result
 
 
@@ -76,14 +82,14 @@ def _float(value: Any) -> float | None:
 def _str(value: Any) -> str | None:
     if value is None or isinstance(value, str):
         return value
-    raise TypeError(f"expected text, got {value!r:.40}")
+    raise TypeError(f"expected text, got {described(value)}")
 
 
 def _map(value: Any) -> dict[str, Any]:
     if value is None:
         return {}
     if not isinstance(value, dict):
-        raise TypeError(f"expected an object, got {value!r:.40}")
+        raise TypeError(f"expected an object, got {described(value)}")
     return value
 
 
@@ -92,7 +98,9 @@ def _checked(kind: str, record: dict[str, Any], build: Any) -> dict[str, Any]:
     try:
         return build()
     except (TypeError, ValueError) as exc:
-        raise RecordError(f"{kind} {record.get('Id') or record.get('Name')!r:.60}: {exc}") from exc
+        name = record.get("Id") or record.get("Name")
+        label = repr(name[:60]) if isinstance(name, str) else described(name)
+        raise RecordError(f"{kind} {label}: {exc}") from exc
 
 
 def job_definition(job: dict[str, Any]) -> dict[str, Any]:
@@ -101,7 +109,8 @@ def job_definition(job: dict[str, Any]) -> dict[str, Any]:
     for key in ("DefaultArguments", "NonOverridableArguments"):
         if key in definition:
             definition[key] = redact_arguments(_map(definition[key]))
-    return definition
+    # the rest (Command, Connections, NotificationProperty ...) is searched as well
+    return redact_value(definition)
 
 
 def job_row(job: dict[str, Any], region: str | None) -> dict[str, Any]:
@@ -146,6 +155,14 @@ def run_row(run: dict[str, Any], region: str | None) -> dict[str, Any]:
 
 
 def _run_row(run: dict[str, Any], region: str | None) -> dict[str, Any]:
+    row = _run_fields(run, region)
+    started, completed = row["started_on"], row["completed_on"]
+    if started and completed and completed < started:  # one text form: text order is time order
+        raise ValueError("CompletedOn is before StartedOn: its times cannot be trusted")
+    return row
+
+
+def _run_fields(run: dict[str, Any], region: str | None) -> dict[str, Any]:
     return {
         "id": run["Id"],
         "job_name": run["JobName"],

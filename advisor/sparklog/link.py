@@ -30,7 +30,11 @@ def link_run(
         return folder_run_id, "import_folder"
     job = summary["glue"].get("JOB_NAME") or summary["app_name"]
     if job and summary["start_ms"]:
-        run_id = store.run_around(job, iso(summary["start_ms"] / 1000))
+        try:
+            started = iso(summary["start_ms"] / 1000)
+        except ValueError:  # a clock no run could have: nothing to match by time
+            return None, None
+        run_id = store.run_around(job, started)
         if run_id:
             return run_id, "time_window"
     return None, None

@@ -13,6 +13,7 @@ from typing import Any
 
 import orjson
 
+from advisor.collect.redact import redact_text
 from advisor.sparklog.facts import ExecutorAcc, StageAcc
 from advisor.sparklog.failures import classify, first_line
 from advisor.sparklog.reader import EventLog, Problems, iter_lines
@@ -145,7 +146,9 @@ class AppReducer:
             event = orjson.loads(line)
         except orjson.JSONDecodeError as exc:
             kind = "truncated_last_line" if unterminated else "invalid_json"
-            self.problems.add(kind, where[0], where[1], f"{exc}: {line[:80]!r}")
+            # the line may be a secret's neighbour: only its redacted start is quoted
+            quoted = redact_text(repr(line[:80]))
+            self.problems.add(kind, where[0], where[1], f"{exc}: {quoted}")
             return
         if not isinstance(event, dict):
             self.problems.add("not_an_event", where[0], where[1], repr(line[:80]))

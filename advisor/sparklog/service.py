@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from advisor.collect.redact import redact_value
 from advisor.sparklog.link import already_reduced, store_summary
 from advisor.sparklog.parse import reduce_log
 from advisor.sparklog.reader import EventLog, find_logs
@@ -36,7 +37,9 @@ def summarize_paths(
     for log in logs:
         summary = summarize(reduce_log(log, s3=s3, on_bytes=on_bytes))
         summary["source"] = log.location
-        summaries.append(summary)
+        # printed, never stored, but a door all the same: Spark properties and failure
+        # messages carry passwords, as they do on the way into the store
+        summaries.append(redact_value(summary))
     return summaries
 
 

@@ -293,6 +293,14 @@ def _executors(
     return len(rows), max(cores_seen), doubts
 
 
+def _runs_backwards(stage: Mapping[str, Any], profile: list[float]) -> bool:
+    """A stage whose times cannot be real: it ends before it starts, or a task took < 0 ms."""
+    submitted, completed = stage.get("submitted_ms"), stage.get("completed_ms")
+    if submitted is not None and completed is not None and completed < submitted:
+        return True
+    return any(value < 0 for value in profile)
+
+
 def build_model(
     app: Mapping[str, Any],
     stages: list[Mapping[str, Any]],
@@ -302,14 +310,22 @@ def build_model(
     properties = _loads(app.get("properties"), {})
     end_ms = float(app.get("end_ms") or math.inf)
     count, cores, doubts = _executors(executors, properties, end_ms)
-    rows = []
+    rows, backwards = [], 0
     for stage in stages:
         profile = _loads(stage.get("task_ms_profile"), [])
         if stage.get("tasks") and not profile:
             doubts.append("the log was reduced before task profiles were kept: reduce it again")
             break
+        backwards += _runs_backwards(stage, profile)
         rows.append({**stage, "profile": profile, "parents": _loads(stage["parent_ids"], [])})
     duration = float(app.get("duration_ms") or 0)
+    if backwards or duration < 0:
+        doubts.append(
+            f"its clock runs backwards ({backwards} stages end before they start or hold tasks "
+            "of negative duration)"
+            if backwards
+            else "the application ends before it starts"
+        )
     if not app.get("complete"):
         doubts.append("the log is incomplete (no application end)")
     problems = _loads(app.get("problems"), {})

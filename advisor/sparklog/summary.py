@@ -48,6 +48,26 @@ def _utilization(reducer: AppReducer, end_ms: int | None) -> float | None:
     return round(used / available, 4) if available else None
 
 
+# Spark writes ids, counts and times as Java longs; a number outside them is damage, and
+# SQLite could not store it
+_LONG_MIN, _LONG_MAX = -(2**63), 2**63 - 1
+
+
+def _beyond_64_bits(value: Any) -> bool:
+    return type(value) is int and not _LONG_MIN <= value <= _LONG_MAX
+
+
+def _fit_64_bits(rows: list[dict[str, Any]]) -> int:
+    """Blank every integer of these rows that no Java long can hold; how many were blanked."""
+    dropped = 0
+    for row in rows:
+        for key, value in row.items():
+            if _beyond_64_bits(value):
+                row[key] = None
+                dropped += 1
+    return dropped
+
+
 def summarize(reducer: AppReducer) -> dict[str, Any]:
     stages = [s.as_row() for _, s in sorted(reducer.stages.items())]
     executors = sorted(
@@ -69,15 +89,23 @@ def summarize(reducer: AppReducer) -> dict[str, Any]:
         values = [row[key] for row in sql if row[key] is not None]
         return sum(values) if values else None
 
+    dropped = sum(_fit_64_bits(rows) for rows in (stages, executors, sql))
+    start_ms = None if _beyond_64_bits(reducer.app["start_ms"]) else reducer.app["start_ms"]
+    end_ms = None if _beyond_64_bits(end_ms) else end_ms
+    dropped += (start_ms is None) != (reducer.app["start_ms"] is None)
+    if dropped:
+        reducer.problems.add(
+            "value_beyond_64_bits", "", None, f"{dropped} numbers no Spark log can hold, dropped"
+        )
+        reducer.problems.counts["value_beyond_64_bits"] = dropped
     heaps = [e["peak_jvm_heap_bytes"] for e in executors if e["peak_jvm_heap_bytes"]]
-    start_ms = reducer.app["start_ms"]
     return {
         "app_id": reducer.app["app_id"],
         "app_name": reducer.app["name"],
         "spark_version": reducer.app["spark_version"],
         "complete": bool(reducer.app["end_ms"]) and not reducer.in_progress,
         "start_ms": start_ms,
-        "end_ms": reducer.app["end_ms"],
+        "end_ms": reducer.app["end_ms"] and end_ms,
         "duration_ms": (end_ms - start_ms) if start_ms and end_ms else None,
         "jobs": reducer.jobs,
         "job_spans": [[job_id, *span] for job_id, span in sorted(reducer.job_spans.items())],
