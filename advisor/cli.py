@@ -7,6 +7,7 @@ or above the given severity; 4 done, but some items were skipped (see `advisor e
 from __future__ import annotations
 
 import logging
+import os
 import sys
 from collections.abc import Callable
 from datetime import timedelta
@@ -46,13 +47,17 @@ def _since(_ctx: Any, _param: Any, value: str | None) -> timedelta | None:
         raise click.BadParameter(str(exc)) from exc
 
 
+DB_HELP = "SQLite store (default ./advisor.db; env ADVISOR_DB); before or after the verb."
+
+
+def _db_given_before_the_verb(ctx: click.Context, _param: Any, value: str | None) -> str | None:
+    """`advisor --db X import` and `advisor import --db X` mean the same; after the verb wins."""
+    return value or ctx.find_root().params.get("db") or os.environ.get("ADVISOR_DB") or None
+
+
 def db_option(func: Callable) -> Callable:
     return click.option(
-        "--db",
-        "db",
-        envvar="ADVISOR_DB",
-        metavar="PATH",
-        help="SQLite store (default ./advisor.db; env ADVISOR_DB).",
+        "--db", "db", metavar="PATH", callback=_db_given_before_the_verb, help=DB_HELP
     )(func)
 
 
@@ -116,7 +121,8 @@ class AdvisorGroup(click.Group):
 @click.version_option(__version__, prog_name="advisor")
 @click.option("-v", "--verbose", count=True, help="More logging (-vv for debug).")
 @click.option("-q", "--quiet", is_flag=True, help="Only errors.")
-def main(verbose: int, quiet: bool) -> None:
+@click.option("--db", "db", metavar="PATH", help=DB_HELP)
+def main(verbose: int, quiet: bool, db: str | None) -> None:
     """glue-advisor: find the AWS Glue jobs that waste money, and say exactly what to change.
 
     Data flows one way: collect (or import) -> store -> analyze -> findings -> outputs.

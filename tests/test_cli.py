@@ -151,3 +151,23 @@ def test_quiet_and_verbose_work_after_the_verb_too(demo_db):
     assert json.loads(before.stdout) == json.loads(after.stdout)
     verbose = CliRunner().invoke(main, ["errors", "--db", str(db), "-v"])
     assert verbose.exit_code in (0, 4)
+
+
+def test_db_works_before_and_after_the_verb(demo_db, tmp_path, monkeypatch):
+    """The README reads as if --db were global; `advisor --db X costs` failed with "No such
+    option". Both places work, after the verb wins, and ADVISOR_DB is the fallback."""
+    db, _ = demo_db
+    empty = str(tmp_path / "empty.db")
+    runner = CliRunner()
+    before = runner.invoke(main, ["--db", str(db), "costs", "--format", "json"])
+    after = runner.invoke(main, ["costs", "--db", str(db), "--format", "json"])
+    assert before.exit_code == after.exit_code == 0, before.output
+    assert json.loads(before.stdout) == json.loads(after.stdout)
+    assert json.loads(before.stdout)  # the demo store has costs
+    both = runner.invoke(main, ["--db", empty, "costs", "--db", str(db), "--format", "json"])
+    assert json.loads(both.stdout) == json.loads(after.stdout)
+    monkeypatch.setenv("ADVISOR_DB", str(db))
+    from_env = runner.invoke(main, ["costs", "--format", "json"])
+    assert json.loads(from_env.stdout) == json.loads(after.stdout)
+    overridden = runner.invoke(main, ["--db", empty, "costs", "--format", "json"])
+    assert overridden.stdout != after.stdout
