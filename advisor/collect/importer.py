@@ -11,6 +11,7 @@ A malformed file is reported and recorded in `ingest_errors`; everything else st
 from __future__ import annotations
 
 import functools
+import json
 import logging
 import multiprocessing
 import os
@@ -68,19 +69,65 @@ def _load_json(path: Path) -> Any:
                 "memory): split it into pages, e.g. aws glue get-job-runs --max-items 20000 "
                 "into several job-runs/*.json files"
             )
-        return orjson.loads(path.read_bytes())
-    except orjson.JSONDecodeError as exc:
-        raise _BadFile(f"invalid JSON at line {exc.lineno}, column {exc.colno}: {exc.msg}") from exc
+        data = path.read_bytes()
     except OSError as exc:
         raise _BadFile(f"cannot read: {exc.strerror}") from exc
+    try:
+        return orjson.loads(data)
+    except orjson.JSONDecodeError:
+        return _documents(data)
 
 
-def _pages(document: Any, key: str) -> Iterator[dict[str, Any]]:
-    """Items under `key` from one CLI page ({key: [...]}) or a list of concatenated pages."""
+def _no_constants(name: str) -> Any:
+    raise ValueError(f"{name} is not JSON")
+
+
+def _documents(data: bytes) -> Any:
+    """Pages written one after another, as a shell joins them (`cat p1.json p2.json`, or `>>`
+    in a loop): one document stays itself, several become the list of their pages."""
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise _BadFile(f"not UTF-8 text (byte {exc.start})") from None
+    decoder = json.JSONDecoder(parse_constant=_no_constants)
+    documents, at = [], 0
+    try:
+        while (at := _skip_space(text, at)) < len(text):
+            document, at = decoder.raw_decode(text, at)
+            documents.extend(document if isinstance(document, list) else [document])
+    except json.JSONDecodeError as exc:
+        raise _BadFile(
+            f"invalid JSON at line {exc.lineno}, column {exc.colno}: {exc.msg}"
+        ) from None
+    except (ValueError, RecursionError) as exc:
+        raise _BadFile(f"invalid JSON: {exc}") from None
+    if not documents:
+        raise _BadFile("empty file: no JSON in it")
+    return documents[0] if len(documents) == 1 else documents
+
+
+def _skip_space(text: str, at: int) -> int:
+    while at < len(text) and text[at] in " \t\r\n":
+        at += 1
+    return at
+
+
+def _page_list(document: Any, key: str) -> list[dict[str, Any]]:
+    """The CLI pages of a file: one page ({key: [...]}) or a list of them."""
     pages = document if isinstance(document, list) else [document]
     for page in pages:
         if not isinstance(page, dict) or not isinstance(page.get(key), list):
             raise _BadFile(f'expected an object with a "{key}" list (or a list of such objects)')
+    return pages
+
+
+def cut_off(pages: list[dict[str, Any]]) -> bool:
+    """The last page still names a next one: --max-items, or a loop that stopped early."""
+    return bool(pages and pages[-1].get("NextToken"))
+
+
+def _items(pages: list[dict[str, Any]], key: str) -> Iterator[dict[str, Any]]:
+    for page in pages:
         items = page[key]
         for index in range(len(items)):
             # let go of each record once it is used: rows and records are not all held at once
@@ -88,8 +135,16 @@ def _pages(document: Any, key: str) -> Iterator[dict[str, Any]]:
             yield item
 
 
-# rows of one job-runs file, and (index, reason) of each record that could not be stored
-_ParsedRuns = tuple[list[dict[str, Any]], list[tuple[int, str]]]
+CUT_OFF = (
+    "the output was cut off: its last page still has a NextToken (from --max-items, or a "
+    "loop that stopped early); what it holds is imported, the rest is missing. Write every "
+    "page (see the README)"
+)
+
+
+# rows of one job-runs file, (index, reason) of each record that could not be stored, and
+# whether the file was cut off
+_ParsedRuns = tuple[list[dict[str, Any]], list[tuple[int, str]], bool]
 PARALLEL_MIN_BYTES = 32 * 2**20
 
 
@@ -97,14 +152,25 @@ def parse_runs_file(path: Path, region: str | None) -> _ParsedRuns | str:
     """Rows of one `get-job-runs` file, or why the whole file is unusable (runs in a worker)."""
     rows, bad = [], []
     try:
-        for index, run in enumerate(_pages(_load_json(path), "JobRuns")):
-            try:
-                rows.append(run_row(run, region))
-            except RecordError as exc:
-                bad.append((index, str(exc)))
+        pages = _page_list(_load_json(path), "JobRuns")
     except _BadFile as exc:
         return str(exc)
-    return rows, bad
+    for index, run in enumerate(_items(pages, "JobRuns")):
+        try:
+            rows.append(run_row(run, region))
+        except RecordError as exc:
+            bad.append((index, str(exc)))
+    return rows, bad, cut_off(pages)
+
+
+def _no_datapoints(metric: str) -> str:
+    """Why a metric file may be empty, and the statistic and Type its metric needs."""
+    statistic = stats_for(metric)
+    kind = "count" if statistic == ("Sum",) else "gauge"
+    return (
+        f"no datapoints: if the run lasted over a minute, ask for {metric} with "
+        f"--statistics {' '.join(statistic)} and the dimension Type={kind}"
+    )
 
 
 def _is_number(value: Any) -> bool:
@@ -152,7 +218,7 @@ class Importer:
                     f"metrics for run {run_dir.name}, which no job-runs file contains",
                 )
                 continue
-            for path in self._usable(sorted(run_dir.glob("*.json"))):
+            for path in self._usable(self._json_files(run_dir)):
                 self._guarded(path, lambda p, rd=run_dir: self._import_metric(p, rd.name, run_jobs))
         self._import_eventlogs(run_jobs)
         return self.report
@@ -184,6 +250,27 @@ class Importer:
                 kept.append(path)
             else:
                 self._error(self._rel(path), reason)
+        return kept
+
+    def _json_files(self, folder: Path) -> list[Path]:
+        """The *.json files right in `folder`; anything else there is reported, not read
+        (a subfolder, or a file without .json, was skipped without a word). Hidden files,
+        such as .DS_Store, are left alone."""
+        kept = []
+        for path in sorted(folder.glob("*")):
+            if path.name.startswith("."):
+                continue
+            if path.suffix.lower() == ".json" and not path.is_dir():
+                kept.append(path)
+            elif path.is_dir():
+                self._error(
+                    self._rel(path),
+                    "a folder here is not read: put its files directly in "
+                    + self._rel(folder)
+                    + "/",
+                )
+            else:
+                self._error(self._rel(path), "not a .json file: not read")
         return kept
 
     def _rel(self, path: Path) -> str:
@@ -222,7 +309,10 @@ class Importer:
 
     def _import_jobs_file(self, path: Path) -> None:
         rows = []
-        for index, job in enumerate(_pages(_load_json(path), "Jobs")):
+        pages = _page_list(_load_json(path), "Jobs")
+        if cut_off(pages):
+            self._error(self._rel(path), CUT_OFF + "; jobs missing from it have no definition")
+        for index, job in enumerate(_items(pages, "Jobs")):
             try:
                 row = job_row(job, self.region)
             except RecordError as exc:
@@ -238,7 +328,7 @@ class Importer:
     def _parsed_runs_files(self) -> Iterator[tuple[Path, _ParsedRuns | str]]:
         """Each job-runs file parsed into rows, in name order; in worker processes when there
         is enough to parse (a million runs parse in about half the time on two cores)."""
-        files = self._usable(sorted((self.root / "job-runs").glob("*.json")))
+        files = self._usable(self._json_files(self.root / "job-runs"))
         total = sum(path.stat().st_size for path in files)
         workers = self.workers
         if workers is None:
@@ -260,9 +350,13 @@ class Importer:
                 done, future = pending.popleft()
                 yield done, future.result()
 
-    def _store_runs(self, path: Path, rows: list[dict[str, Any]], bad: list[tuple]) -> None:
+    def _store_runs(
+        self, path: Path, rows: list[dict[str, Any]], bad: list[tuple], was_cut_off: bool
+    ) -> None:
         for index, reason in bad:
             self._error(f"{self._rel(path)}#JobRuns[{index}]", reason)
+        if was_cut_off:
+            self._error(self._rel(path), CUT_OFF)
         self._report_runs_in_two_files(path, rows)
         for name in {r["job_name"] for r in rows}:
             self.store.insert_job_stub(name, self.region)
@@ -325,6 +419,8 @@ class Importer:
                     )
         self.report.metric_points += self.store.upsert_metrics(rows)
         self.store.set_state("cloudwatch", run_id, "imported", self.observed_at)
+        if not document["Datapoints"]:
+            self._error(self._rel(path), _no_datapoints(metric))
         if unusable:
             self._error(
                 self._rel(path),
