@@ -203,7 +203,13 @@ def collect_cmd(
     if not regions:
         import boto3
 
-        regions = (boto3.Session(profile_name=profile).region_name or "us-east-1",)
+        configured = boto3.Session(profile_name=profile).region_name
+        if configured is None:  # say it: the prices and the jobs found depend on it
+            console.print(
+                "no region given (--region, the profile, AWS_REGION or AWS_DEFAULT_REGION): "
+                "collecting us-east-1"
+            )
+        regions = (configured or "us-east-1",)
     options = CollectOptions(
         regions=list(regions),
         profile=profile,
@@ -385,16 +391,18 @@ def errors_cmd(db, source, fmt):
     if fmt == "json":
         emit_json(rows)
     elif rows:
-        _print_errors(rows)
+        _print_errors(rows, out)  # the answer, so stdout: `advisor errors > f` keeps it
     else:
         out.print("Nothing was skipped.")
 
 
-def _print_errors(rows: list[dict]) -> None:
+def _print_errors(rows: list[dict], to: Console = console) -> None:
+    """After an import or collect the skipped items are diagnostics (stderr); asked for with
+    `advisor errors` they are the answer (stdout)."""
     from advisor.report.text import errors_table
 
     if rows:
-        console.print(errors_table(rows))
+        to.print(errors_table(rows))
 
 
 @main.group("eventlog")

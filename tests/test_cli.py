@@ -88,7 +88,17 @@ def test_every_verb_has_help_and_is_in_the_readme(verb):
     for part in verb:
         command = command.commands[part]
     assert len(command.help or "") > 20
-    assert f"advisor {' '.join(verb)}" in (ROOT / "README.md").read_text()
+    readme = (ROOT / "README.md").read_text()
+    assert f"advisor {' '.join(verb)}" in readme
+    # the CLI reference lists every option --help shows (collect --endpoint-url was missing)
+    reference = readme[readme.index("## CLI reference") :]
+    rows = " ".join(
+        line
+        for line in reference[: reference.index("\n## ", 5)].splitlines()
+        if line.startswith(f"| `advisor {' '.join(verb[:1])}")
+    )
+    options = [o for p in command.params for o in p.opts if o.startswith("--")]
+    assert [o for o in options if o not in rows and o not in ("--db", "--help")] == []
 
 
 def test_a_job_name_that_is_rich_markup_is_printed_not_parsed(tmp_path):
@@ -171,3 +181,16 @@ def test_db_works_before_and_after_the_verb(demo_db, tmp_path, monkeypatch):
     assert json.loads(from_env.stdout) == json.loads(after.stdout)
     overridden = runner.invoke(main, ["--db", empty, "costs", "--format", "json"])
     assert overridden.stdout != after.stdout
+
+
+def test_errors_go_to_stdout_so_they_can_be_redirected(tmp_path):
+    """`advisor errors > f` captured nothing: the table went to stderr."""
+    root = tmp_path / "fleet"
+    (root / "job-runs").mkdir(parents=True)
+    (root / "job-runs" / "broken.json").write_text("{not json")
+    db = str(tmp_path / "a.db")
+    runner = CliRunner()
+    assert runner.invoke(main, ["import", str(root), "--db", db]).exit_code == 4
+    listed = runner.invoke(main, ["errors", "--db", db])
+    assert "broken.json" in listed.stdout
+    assert "broken.json" not in listed.stderr

@@ -236,6 +236,18 @@ def test_collect_cli_over_http(fleet, tmp_path, monkeypatch):
     assert "glue:GetJobRuns" in policy.output and "glue:StartJobRun" not in policy.output
 
 
+def test_collect_says_which_region_it_used_when_none_is_configured(fleet, tmp_path, monkeypatch):
+    seed_small(fleet, jobs=2, big=1)
+    for name in ("AWS_REGION", "AWS_DEFAULT_REGION", "AWS_PROFILE"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "none"))
+    db = str(tmp_path / "cli.db")
+    args = ["collect", "--db", db, "--endpoint-url", fleet.endpoint, "--no-metrics"]
+    result = CliRunner().invoke(main, args)
+    assert result.exit_code == 0, result.output
+    assert "no region given" in result.stderr and "us-east-1" in result.stderr
+
+
 def test_event_logs_are_fetched_from_s3_linked_and_read_once(fleet, store):
     """Glue writes logs under --spark-event-logs-path; they link by run id or time window."""
     s3 = session().client("s3", endpoint_url=fleet.endpoint)
