@@ -812,6 +812,17 @@ class Store:
             "order by r.job_name, r.started_on"
         )
 
+    def execution_class_history(self) -> dict[str, list[tuple[str, str | None]]]:
+        """Each job's ExecutionClass by definition, oldest first: (valid from, class)."""
+        history: dict[str, list[tuple[str, str | None]]] = {}
+        for row in self.db.execute(
+            "select name, coalesce(valid_from, first_seen) as since, "
+            "json_extract(definition, '$.ExecutionClass') from job_versions "
+            "order by name, since"
+        ):
+            history.setdefault(row[0], []).append((row[1] or "", row[2]))
+        return history
+
     def job_default_arguments(self, name: str) -> dict[str, str]:
         row = self.db.execute(
             "select default_arguments from jobs where name = ?", [name]

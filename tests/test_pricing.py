@@ -195,3 +195,57 @@ def test_auto_scaling_without_dpu_seconds_is_priced_from_what_ran():
     assert fixed.basis == "capacity_x_time" and fixed.dpu_hours == pytest.approx(10)
     reported = run_cost({**run, "dpu_seconds": 7200.0, "executors_avg": 2.5})
     assert reported.basis == "dpu_seconds" and reported.dpu_hours == pytest.approx(2)
+
+
+def test_a_run_without_a_class_is_priced_with_its_jobs_class_at_the_time(tmp_path):
+    """A Flex job's run that did not say ExecutionClass was priced at the standard rate while
+    the report showed it as Flex. The class comes from the job's definition at the run's time."""
+    import json
+
+    from advisor.analysis.costs import compute_run_costs
+    from advisor.collect.importer import import_directory
+    from advisor.store import Store
+
+    root = tmp_path / "fleet"
+    (root / "job-runs").mkdir(parents=True)
+    job = {
+        "Name": "nightly",
+        "Role": "r",
+        "Command": {"Name": "glueetl"},
+        "GlueVersion": "4.0",
+        "WorkerType": "G.1X",
+        "NumberOfWorkers": 10,
+        "ExecutionClass": "FLEX",
+        "LastModifiedOn": "2026-11-10T00:00:00+00:00",
+    }
+    (root / "jobs.json").write_text(json.dumps({"Jobs": [job]}))
+
+    def run(i, started, **extra):
+        return {
+            "Id": f"jr_{i}",
+            "JobName": "nightly",
+            "JobRunState": "SUCCEEDED",
+            "StartedOn": started,
+            "ExecutionTime": 3600,
+            "WorkerType": "G.1X",
+            "NumberOfWorkers": 10,
+            "GlueVersion": "4.0",
+            **extra,
+        }
+
+    runs = [
+        run(1, "2026-11-20T00:00:00+00:00"),  # no class: the job's, Flex
+        run(2, "2026-11-21T00:00:00+00:00", ExecutionClass="STANDARD"),  # says its own
+    ]
+    (root / "job-runs" / "nightly.json").write_text(json.dumps({"JobRuns": runs}))
+    store = Store(tmp_path / "a.db")
+    import_directory(store, root)
+    compute_run_costs(store)
+    costs = {r["run_id"]: r for r in store.db["run_costs"].rows}
+    flex, standard = lookup_rate("us-east-1", "flex"), lookup_rate("us-east-1", "etl")
+    assert costs["jr_1"]["rate_usd_per_dpu_hour"] == flex.usd
+    assert costs["jr_1"]["basis"].endswith("+job_class")
+    assert costs["jr_2"]["rate_usd_per_dpu_hour"] == standard.usd
+    assert not costs["jr_2"]["basis"].endswith("+job_class")
+    assert costs["jr_1"]["cost_usd"] < costs["jr_2"]["cost_usd"]
+    store.close()

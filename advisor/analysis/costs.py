@@ -40,11 +40,14 @@ def compute_run_costs(
         job["name"]: orjson.loads(job.get("default_arguments") or "{}").get("--enable-auto-scaling")
         for job in store.jobs()
     }
+    classes = store.execution_class_history()
     daily: dict[tuple, list[float]] = {}
     for run in store.runs_for_costing():
         if run["autoscaling"] is None:
             run["autoscaling"] = job_autoscaling.get(run["job_name"])
+        inherited = run["execution_class"] is None and _inherit_class(run, classes)
         cost = run_cost(run, overrides, rates)
+        basis = f"{cost.basis}+job_class" if inherited else cost.basis
         values.append(
             (
                 run["id"],
@@ -56,7 +59,7 @@ def compute_run_costs(
                 cost.rate.usd,
                 int(cost.rate.confirmed),
                 cost.cost_usd,
-                cost.basis,
+                basis,
                 int(cost.minimum_applied),
             )
         )
@@ -95,6 +98,24 @@ def compute_run_costs(
         ]
     )
     return len(values)
+
+
+def _inherit_class(run: dict[str, Any], classes: dict[str, list[tuple[str, Any]]]) -> bool:
+    """A run that does not say its ExecutionClass ran with its job's class at the time (the
+    newest definition from before it started, else the oldest known): a Flex job's run
+    priced at the standard rate cost half again too much. True if a class was taken."""
+    versions = classes.get(run["job_name"])
+    if not versions:
+        return False
+    started = run["started_on"] or ""
+    chosen = versions[0][1]
+    for since, execution_class in versions:
+        if since <= started:
+            chosen = execution_class
+    if chosen is None:
+        return False
+    run["execution_class"] = chosen
+    return True
 
 
 def _add_to_day(
