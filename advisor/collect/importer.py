@@ -2,7 +2,8 @@
 
 Layout (documented in the README):
   DIR/jobs.json                         aws glue get-jobs
-  DIR/job-runs/<JobName>.json           aws glue get-job-runs --job-name <JobName>
+  DIR/job-runs/<any name>.json          aws glue get-job-runs --job-name <JobName> (the job
+                                        name is read from the contents: it may hold a "/")
   DIR/metrics/<JobRunId>/<metric>.json  aws cloudwatch get-metric-statistics ...
   DIR/eventlogs/<JobRunId>/...          Spark event logs of that run, any layout
 A malformed file is reported and recorded in `ingest_errors`; everything else still imports.
