@@ -249,10 +249,13 @@ class ExecutorAcc:
     def peak(self, metrics: dict[str, Any] | None) -> None:
         if not metrics:
             return
+        # a peak logged as 0 is a fact (0), not "unknown": None means only "the log is silent"
         heap, execution = metrics.get("JVMHeapMemory"), metrics.get("OnHeapExecutionMemory")
-        if isinstance(heap, int | float) and heap > (self.peak_heap or 0):
+        if isinstance(heap, int | float) and (self.peak_heap is None or heap > self.peak_heap):
             self.peak_heap = int(heap)
-        if isinstance(execution, int | float) and execution > (self.peak_exec_memory or 0):
+        if isinstance(execution, int | float) and (
+            self.peak_exec_memory is None or execution > self.peak_exec_memory
+        ):
             self.peak_exec_memory = int(execution)
 
     def as_row(self) -> dict[str, Any]:

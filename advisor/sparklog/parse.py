@@ -345,7 +345,11 @@ class AppReducer:
         launch, finish = self._time(info.get("Launch Time")), self._time(info.get("Finish Time"))
         if launch is not None and finish is not None:
             stage.add_duration(finish - launch)
-        failure, message = classify(e.get("Task End Reason") or {})
+        reason = e.get("Task End Reason") or {}
+        # Spark's status listener counts a denied commit (a speculative copy lost the race to
+        # commit) as killed, not failed; so do we
+        denied = reason.get("Reason") == "TaskCommitDenied"
+        failure, message = (None, "") if denied else classify(reason)
         if failure is not None:
             stage.failed += 1
             executor.failed += 1
@@ -353,7 +357,7 @@ class AppReducer:
             known = self.failure_examples.get(failure)
             self.failure_examples[failure] = message if known is None else min(known, message)
             stage.resubmitted += failure == "resubmitted"
-        elif (e.get("Task End Reason") or {}).get("Reason") == "TaskKilled" or info.get("Killed"):
+        elif denied or reason.get("Reason") == "TaskKilled" or info.get("Killed"):
             stage.killed += 1
         else:
             stage.succeeded += 1
