@@ -164,6 +164,7 @@ def m001_foundation(db: Database) -> None:
 _APP_COLUMNS = {
     "run_id": str,
     "app_id": str,
+    "attempt_id": str,  # Spark's App Attempt ID ('' when the log has none): attempts are kept
     "job_name": str,
     "linked_by": str,
     "source": str,
@@ -209,6 +210,7 @@ _APP_COLUMNS = {
 _STAGE_COLUMNS = {
     "run_id": str,
     "app_id": str,
+    "attempt_id": str,  # Spark's App Attempt ID ('' when the log has none): attempts are kept
     "stage_id": int,
     "attempt": int,
     "name": str,
@@ -248,6 +250,7 @@ _STAGE_COLUMNS = {
 _EXECUTOR_COLUMNS = {
     "run_id": str,
     "app_id": str,
+    "attempt_id": str,  # Spark's App Attempt ID ('' when the log has none): attempts are kept
     "executor_id": str,
     "host": str,
     "cores": int,
@@ -267,6 +270,7 @@ _EXECUTOR_COLUMNS = {
 _SQL_COLUMNS = {
     "run_id": str,
     "app_id": str,
+    "attempt_id": str,  # Spark's App Attempt ID ('' when the log has none): attempts are kept
     "execution_id": int,
     "description": str,
     "start_ms": int,
@@ -278,10 +282,10 @@ _SQL_COLUMNS = {
     "files_written_bytes": int,
 }
 SPARK_TABLES = {
-    "spark_apps": (_APP_COLUMNS, ("run_id", "app_id")),
-    "spark_stages": (_STAGE_COLUMNS, ("run_id", "app_id", "stage_id", "attempt")),
-    "spark_executors": (_EXECUTOR_COLUMNS, ("run_id", "app_id", "executor_id")),
-    "spark_sql": (_SQL_COLUMNS, ("run_id", "app_id", "execution_id")),
+    "spark_apps": (_APP_COLUMNS, ("run_id", "app_id", "attempt_id")),
+    "spark_stages": (_STAGE_COLUMNS, ("run_id", "app_id", "attempt_id", "stage_id", "attempt")),
+    "spark_executors": (_EXECUTOR_COLUMNS, ("run_id", "app_id", "attempt_id", "executor_id")),
+    "spark_sql": (_SQL_COLUMNS, ("run_id", "app_id", "attempt_id", "execution_id")),
 }
 
 
@@ -397,6 +401,17 @@ def m010_unpriced_runs(db: Database) -> None:
     """Runs at an unknown rate, counted per job and day, so no output shows them as $0.00."""
     if "unpriced_runs" not in db["daily_costs"].columns_dict:
         db["daily_costs"].add_column("unpriced_runs", int)
+
+
+@migrations()
+def m011_app_attempts(db: Database) -> None:
+    """Every attempt of an application is kept: the attempt id joins the keys of the spark_*
+    tables (a second attempt overwrote the first, often the expensive, failed one)."""
+    for table, (_columns, pk) in SPARK_TABLES.items():
+        if "attempt_id" in db[table].columns_dict:
+            continue
+        db[table].add_column("attempt_id", str, not_null_default="")
+        db[table].transform(pk=pk)
 
 
 @migrations()
@@ -636,25 +651,32 @@ class Store:
         return row
 
     @_writes
-    def replace_spark_app(self, run_id: str, app_id: str, rows: dict[str, list[dict]]) -> None:
-        """Store one application's facts, replacing any earlier reduction of it."""
+    def replace_spark_app(
+        self, run_id: str, app_id: str, attempt_id: str, rows: dict[str, list[dict]]
+    ) -> None:
+        """Store one application attempt's facts, replacing any earlier reduction of it."""
         for table, (columns, _pk) in SPARK_TABLES.items():
             self.db.execute(
-                f"delete from {table} where run_id = ? and app_id = ?", [run_id, app_id]
+                f"delete from {table} where run_id = ? and app_id = ? and attempt_id = ?",
+                [run_id, app_id, attempt_id],
             )
             records = [{k: r.get(k) for k in columns} for r in rows.get(table, [])]
             if records:
                 self.db[table].insert_all(records, batch_size=500)
 
     @_writes
-    def link_spark_app(self, app_id: str, run_id: str, how: str, job_name: str | None) -> None:
+    def link_spark_app(
+        self, app_id: str, attempt_id: str, run_id: str, how: str, job_name: str | None
+    ) -> None:
+        key = "app_id = ? and attempt_id = ?"
         for table in SPARK_TABLES:
             self.db.execute(
-                f"update {table} set run_id = ? where run_id = '' and app_id = ?", [run_id, app_id]
+                f"update {table} set run_id = ? where run_id = '' and {key}",
+                [run_id, app_id, attempt_id],
             )
         self.db.execute(
-            "update spark_apps set linked_by = ?, job_name = ? where run_id = ? and app_id = ?",
-            [how, job_name, run_id, app_id],
+            f"update spark_apps set linked_by = ?, job_name = ? where run_id = ? and {key}",
+            [how, job_name, run_id, app_id, attempt_id],
         )
 
     @_writes
@@ -839,7 +861,8 @@ class Store:
     def unlinked_spark_apps(self) -> list[dict[str, Any]]:
         return list(
             self.db.query(
-                "select app_id, app_name, start_ms, glue, source from spark_apps where run_id = ''"
+                "select app_id, attempt_id, app_name, start_ms, glue, source from spark_apps "
+                "where run_id = ''"
             )
         )
 
@@ -1093,30 +1116,37 @@ class Store:
         )
 
     def spark_apps_of_run(self, run_id: str) -> list[dict[str, Any]]:
-        return list(self.db.query("select * from spark_apps where run_id = ?", [run_id]))
+        """Every application attempt of a run, in the order they started."""
+        return list(
+            self.db.query(
+                "select * from spark_apps where run_id = ? order by start_ms, attempt_id", [run_id]
+            )
+        )
 
     def latest_spark_app_of(self, job_name: str) -> dict[str, Any] | None:
         """The job's newest reduced Spark application, whenever it ran."""
         rows = list(
             self.db.query(
                 "select a.*, r.started_on from spark_apps a join job_runs r on r.id = a.run_id "
-                "where a.job_name = ? order by r.started_on desc limit 1",
+                "where a.job_name = ? order by r.started_on desc, a.start_ms desc limit 1",
                 [job_name],
             )
         )
         return rows[0] if rows else None
 
-    def spark_executors_of(self, run_id: str, app_id: str) -> list[dict[str, Any]]:
-        return list(
-            self.db.query(
-                "select * from spark_executors where run_id = ? and app_id = ?", [run_id, app_id]
-            )
-        )
+    def spark_executors_of(self, app: dict[str, Any]) -> list[dict[str, Any]]:
+        """The executors of one stored application attempt (a spark_apps row)."""
+        return self._of_app("spark_executors", app)
 
-    def spark_stages_of(self, run_id: str, app_id: str) -> list[dict[str, Any]]:
+    def spark_stages_of(self, app: dict[str, Any]) -> list[dict[str, Any]]:
+        """The stages of one stored application attempt (a spark_apps row)."""
+        return self._of_app("spark_stages", app)
+
+    def _of_app(self, table: str, app: dict[str, Any]) -> list[dict[str, Any]]:
         return list(
             self.db.query(
-                "select * from spark_stages where run_id = ? and app_id = ?", [run_id, app_id]
+                f"select * from {table} where run_id = ? and app_id = ? and attempt_id = ?",
+                [app["run_id"], app["app_id"], app.get("attempt_id") or ""],
             )
         )
 

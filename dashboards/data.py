@@ -180,4 +180,4 @@ def latest_stages(store: Store, job: str) -> tuple[dict[str, Any] | None, list[d
     app = store.latest_spark_app_of(job)
     if app is None:
         return None, []
-    return app, store.spark_stages_of(app["run_id"], app["app_id"])
+    return app, store.spark_stages_of(app)

@@ -234,7 +234,7 @@ def observed_features(store: Store, start: str, end: str) -> dict[str, dict[str,
     out = {}
     for job in {*stats, *apps}:
         app = apps.get(job)
-        stages = store.spark_stages_of(app["run_id"], app["app_id"]) if app else []
+        stages = store.spark_stages_of(app) if app else []
         out[job] = {
             **metric_features(stats.get(job, []), bytes_read.get(job)),
             **eventlog_features(app, stages),

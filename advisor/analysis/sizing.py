@@ -24,8 +24,8 @@ def job_sla(config: dict[str, Any] | None, job: str) -> float:
 
 
 def job_whatif(store: Store, features: dict[str, Any], app: dict[str, Any], sla: float) -> WhatIf:
-    stages = store.spark_stages_of(app["run_id"], app["app_id"])
-    executors = store.spark_executors_of(app["run_id"], app["app_id"])
+    stages = store.spark_stages_of(app)
+    executors = store.spark_executors_of(app)
     model = build_model(app, stages, executors)
     job = {
         "name": features["job_name"],

@@ -31,7 +31,9 @@ def summary_renderable(s: dict[str, Any], top_stages: int = 8) -> Group:
     rows = [
         (
             "application",
-            f"{s['app_id']} ({s['app_name'] or '?'}), Spark {s['spark_version'] or '?'}",
+            f"{s['app_id']}"
+            + (f" attempt {s['attempt_id']}" if s.get("attempt_id") else "")
+            + f" ({s['app_name'] or '?'}), Spark {s['spark_version'] or '?'}",
         ),
         (
             "status",

@@ -164,8 +164,7 @@ def _run(store: Store, run_id: str, job_name: str) -> dict[str, Any]:
     row = store.run_detail(run_id)
     if row is None or row["job_name"] != job_name:
         raise LookupError(f"run {run_id} is not a run of {job_name}")
-    apps = store.spark_apps_of_run(run_id)
-    app = apps[0] if apps else None
+    attempts = [_spark_facts(app) for app in store.spark_apps_of_run(run_id)]
     return {
         "id": run_id,
         "state": row["state"],
@@ -186,22 +185,27 @@ def _run(store: Store, run_id: str, job_name: str) -> dict[str, Any]:
         }
         if row["anomaly_ratio"] is not None
         else None,
-        "spark": {
-            k: app[k]
-            for k in (
-                "app_id",
-                "duration_ms",
-                "tasks",
-                "failed_tasks",
-                "executors",
-                "disk_bytes_spilled",
-                "gc_time_ms",
-                "executor_run_time_ms",
-                "files_read",
-                "files_written",
-                "executor_utilization",
-            )
-        }
-        if app
-        else None,
+        # the newest attempt, and every attempt: a failed first attempt is often the costly one
+        "spark": attempts[-1] if attempts else None,
+        "spark_attempts": attempts,
     }
+
+
+_SPARK_FACTS = (
+    "app_id",
+    "attempt_id",
+    "duration_ms",
+    "tasks",
+    "failed_tasks",
+    "executors",
+    "disk_bytes_spilled",
+    "gc_time_ms",
+    "executor_run_time_ms",
+    "files_read",
+    "files_written",
+    "executor_utilization",
+)
+
+
+def _spark_facts(app: dict[str, Any]) -> dict[str, Any]:
+    return {k: app[k] or None if k == "attempt_id" else app[k] for k in _SPARK_FACTS}

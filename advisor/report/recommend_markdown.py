@@ -156,10 +156,11 @@ def _run_lines(run: dict[str, Any]) -> list[str]:
             f"({'; '.join(run['anomaly']['reasons'])}).",
             "",
         ]
-    if run["spark"]:
-        spark = run["spark"]
+    attempts = run.get("spark_attempts") or ([run["spark"]] if run["spark"] else [])
+    for spark in attempts:
+        which = f" (attempt {_cell(spark['attempt_id'])})" if len(attempts) > 1 else ""
         lines += [
-            f"Spark: {spark['tasks']} tasks ({spark['failed_tasks']} failed) on "
+            f"Spark{which}: {spark['tasks']} tasks ({spark['failed_tasks']} failed) on "
             f"{spark['executors']} executors, {(spark['disk_bytes_spilled'] or 0) / 1e9:.2f} GB "
             f"spilled to disk, executors busy {(spark['executor_utilization'] or 0):.0%}.",
             "",

@@ -43,7 +43,11 @@ def link_run(
 def fact_rows(
     summary: dict[str, Any], run_id: str, job_name: str | None, how: str
 ) -> dict[str, list[dict[str, Any]]]:
-    key = {"run_id": run_id, "app_id": summary["app_id"] or summary["source"]}
+    key = {
+        "run_id": run_id,
+        "app_id": summary["app_id"] or summary["source"],
+        "attempt_id": attempt_of(summary),
+    }
     app = {
         **summary,
         **key,
@@ -83,6 +87,11 @@ def fact_rows(
     }
 
 
+def attempt_of(summary: dict[str, Any]) -> str:
+    """The application attempt's key part: Spark's App Attempt ID, '' for logs without one."""
+    return str(summary.get("attempt_id") or "")
+
+
 def already_reduced(store: Store, location: str, size: int) -> bool:
     """True when this log, at this size, was reduced before (a grown in-progress log is not)."""
     state = store.get_state(STATE_SOURCE, location)
@@ -100,6 +109,7 @@ def store_summary(
         store.replace_spark_app(
             run_id or UNLINKED,
             app_id,
+            attempt_of(summary),
             fact_rows(summary, run_id or UNLINKED, job_name, how or "unlinked"),
         )
         store.set_state(STATE_SOURCE, summary["source"], f"{size} {run_id or 'unlinked'}", at)
@@ -120,7 +130,9 @@ def relink(store: Store) -> int:
         run_id, how = link_run(store, pseudo)
         if run_id:
             with store.transaction():
-                store.link_spark_app(app["app_id"], run_id, how, store.job_of_run(run_id))
+                store.link_spark_app(
+                    app["app_id"], app["attempt_id"], run_id, how, store.job_of_run(run_id)
+                )
                 store.resolve_error(STATE_SOURCE, app["source"], UNLINKED_REASON)
             linked += 1
     return linked

@@ -97,6 +97,7 @@ class AppReducer:
             "start_ms": None,
             "end_ms": None,
             "user": None,
+            "attempt_id": None,
         }
         self.properties: dict[str, str] = {}
         self.glue: dict[str, str] = {}

@@ -101,6 +101,7 @@ def summarize(reducer: AppReducer) -> dict[str, Any]:
     heaps = [e["peak_jvm_heap_bytes"] for e in executors if e["peak_jvm_heap_bytes"]]
     return {
         "app_id": reducer.app["app_id"],
+        "attempt_id": reducer.app["attempt_id"],
         "app_name": reducer.app["name"],
         "spark_version": reducer.app["spark_version"],
         "complete": bool(reducer.app["end_ms"]) and not reducer.in_progress,
