@@ -15,6 +15,16 @@ SKETCH_ACCURACY = 0.01
 PROFILE_POINTS = 64  # task-duration quantiles kept per stage for the what-if simulator
 
 
+def spark_rank(q: float, count: int) -> float:
+    """The sketch quantile that lands on the task Spark's task summary reports for `q`: the
+    sorted duration at index min(floor(q * n), n - 1) (AppStatusStore), where the sketch reads
+    index floor(q' * (n - 1)); half a rank more keeps it off the boundary."""
+    if count <= 1:
+        return q
+    index = min(int(q * count), count - 1)
+    return min((index + 0.5) / (count - 1), 1.0)
+
+
 def _sketch() -> DDSketch:
     return DDSketch(relative_accuracy=SKETCH_ACCURACY)
 
@@ -124,9 +134,10 @@ class StageAcc:
         if not self.tasks or self.min_ms is None:
             return dict.fromkeys(QUANTILES)
         out: dict[str, float | None] = {"min": self.min_ms, "max": self.max_ms}
+        count = int(self.durations.count)
         for key, q in QUANTILES.items():
             if q is not None:
-                value = self.durations.get_quantile_value(q)
+                value = self.durations.get_quantile_value(spark_rank(q, count))
                 out[key] = round(min(max(value, self.min_ms), self.max_ms), 1)
         return out
 
