@@ -396,3 +396,39 @@ def test_event_log_numbers_beyond_64_bits_are_dropped_and_reported(tmp_path):
     assert any("value_beyond_64_bits" in reason for reason in errors.values())
     assert store.db["spark_apps"].count == 1
     store.close()
+
+
+def test_two_attempts_of_one_application_are_both_kept(tmp_path):
+    """Spark names them <appId>_1 and <appId>_2; the second overwrote the first in the store
+    (keyed by run and app id), though the import said both were read."""
+    root = tmp_path / "fleet"
+    _minimal_fleet(root, {"a.json": [_run(1)]})
+    logs = ROOT / "tests" / "fixtures" / "spark-history" / "spark-events"
+    (root / "eventlogs" / "jr_1").mkdir(parents=True)
+    for name in ("local-1426533911241", "local-1426633911242"):  # attempts 1 and 2, with tasks
+        shutil.copy(logs / name, root / "eventlogs" / "jr_1" / name)
+    result, store, _ = _import(root, tmp_path / "a.db")
+    assert result.exit_code == 0, result.output
+    apps = store.spark_apps_of_run("jr_1")
+    assert [(a["app_id"], a["attempt_id"]) for a in apps] == [
+        ("local-1426533911241", "1"),
+        ("local-1426533911241", "2"),
+    ]
+    for app in apps:  # each attempt keeps its own stages
+        assert store.spark_stages_of(app)
+    detail = CliRunner().invoke(
+        main,
+        [
+            "recommend",
+            "good",
+            "--run-id",
+            "jr_1",
+            "--db",
+            str(tmp_path / "a.db"),
+            "--format",
+            "json",
+        ],
+    )
+    attempts = json.loads(detail.stdout)["run"]["spark_attempts"]
+    assert [a["attempt_id"] for a in attempts] == ["1", "2"]
+    store.close()
