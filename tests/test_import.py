@@ -432,3 +432,18 @@ def test_two_attempts_of_one_application_are_both_kept(tmp_path):
     attempts = json.loads(detail.stdout)["run"]["spark_attempts"]
     assert [a["attempt_id"] for a in attempts] == ["1", "2"]
     store.close()
+
+
+def test_a_log_cut_at_a_line_boundary_is_reported_as_incomplete(tmp_path):
+    """No broken line, no ApplicationEnd, no .inprogress: it was stored as if whole."""
+    root = tmp_path / "fleet"
+    _minimal_fleet(root, {"a.json": [_run(1)]})
+    (root / "eventlogs" / "jr_1").mkdir(parents=True)
+    lines = (ROOT_FIXTURES / "sparklint" / "event_log_1").read_text().splitlines()
+    kept = [line for line in lines if "SparkListenerApplicationEnd" not in line]
+    (root / "eventlogs" / "jr_1" / "app-1").write_text("\n".join(kept[: len(kept) // 2]) + "\n")
+    result, store, errors = _import(root, tmp_path / "a.db")
+    assert result.exit_code == 4, result.output
+    assert any("incomplete event log" in reason for reason in errors.values())
+    assert store.db["spark_apps"].count == 1
+    store.close()

@@ -62,4 +62,12 @@ def reduce_into_store(
     if summary["problems"] and on_problem is not None:
         skipped = ", ".join(f"{what} {count}" for what, count in summary["problems"].items())
         on_problem(log.location, f"damaged event log ({skipped}): the rest was reduced")
+    elif not summary["complete"] and not log.in_progress and on_problem is not None:
+        # no application end, yet not named .inprogress: cut at a line boundary, or its
+        # driver died; the facts are partial and the user should know
+        on_problem(
+            log.location,
+            "incomplete event log: it ends before its application does and is not marked "
+            "in progress; what it holds was reduced",
+        )
     return store_summary(store, summary, size=log.size, at=at, folder_run_id=folder_run_id)
