@@ -1,0 +1,491 @@
+"""The read queries each output needs (costs, recommend, report, dashboard, analysis)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import orjson
+from sqlite_utils import Database
+
+from advisor.store.schema import TERMINAL_STATES
+
+_BYTES_READ = (
+    "select run_id, sum(value) as bytes_read from run_metrics "
+    "where metric = 'glue.driver.aggregate.bytesRead' and stat = 'Sum' group by run_id"
+)
+# bytes read, and the executors a run really held on average (Auto Scaling without DPUSeconds
+# is priced from it), in one pass over run_metrics
+_RUN_METRIC_FACTS = (
+    "select run_id, sum(case when metric = 'glue.driver.aggregate.bytesRead' and stat = 'Sum' "
+    "then value end) as bytes_read, avg(case when metric = "
+    "'glue.driver.ExecutorAllocationManager.executors.numberAllExecutors' and stat = 'Average' "
+    "then value end) as executors_avg from run_metrics where metric in "
+    "('glue.driver.aggregate.bytesRead', "
+    "'glue.driver.ExecutorAllocationManager.executors.numberAllExecutors') group by run_id"
+)
+
+
+class Queries:
+    """The store's readers (mixed into Store, which provides `db`)."""
+
+    db: Database
+
+    def job_savings(self, job_name: str | None = None) -> dict[str, dict[str, Any]]:
+        """Each job's combined saving (best compatible set of its open findings)."""
+        where, params = ("where job_name = ?", [job_name]) if job_name else ("", [])
+        rows = self.db.query(f"select * from job_savings {where}", params)
+        return {
+            r["job_name"]: {
+                **r,
+                "finding_ids": orjson.loads(r["finding_ids"] or "[]"),
+                "excluded_ids": orjson.loads(r["excluded_ids"] or "[]"),
+            }
+            for r in rows
+        }
+
+    def fleet_saving_usd_month(self) -> float:
+        row = self.db.execute("select sum(usd_month) from job_savings").fetchone()
+        return float(row[0] or 0)
+
+    def stored_whatif(self, job_name: str) -> dict[str, Any] | None:
+        row = self.db.execute(
+            "select result from job_whatif where job_name = ?", [job_name]
+        ).fetchone()
+        return orjson.loads(row[0]) if row else None
+
+    def stored_job_features(self, job_name: str) -> dict[str, Any] | None:
+        row = self.db.execute(
+            "select features from job_features where job_name = ?", [job_name]
+        ).fetchone()
+        return orjson.loads(row[0]) if row else None
+
+    def open_findings(
+        self, job_name: str | None = None, include_muted: bool = False
+    ) -> list[dict[str, Any]]:
+        statuses = ("open", "muted") if include_muted else ("open",)
+        where = f"status in ({','.join('?' for _ in statuses)})"
+        params: list[Any] = list(statuses)
+        if job_name:
+            where += " and job_name = ?"
+            params.append(job_name)
+        return list(
+            self.db.query(f"select * from findings where {where} order by score desc, id", params)
+        )
+
+    # ---- readers -------------------------------------------------------------------------
+
+    def get_state(self, source: str, key: str) -> str | None:
+        row = self.db.execute(
+            "select value from collect_state where source = ? and key = ?", [source, key]
+        ).fetchone()
+        return row[0] if row else None
+
+    def unfinished_runs(self, job_name: str) -> list[dict[str, Any]]:
+        placeholders = ",".join("?" for _ in TERMINAL_STATES)
+        return list(
+            self.db.query(
+                f"select id, job_name, region from job_runs where job_name = ? "
+                f"and (state is null or state not in ({placeholders}))",
+                [job_name, *TERMINAL_STATES],
+            )
+        )
+
+    def finished_runs_without(self, source: str, job_name: str) -> list[dict[str, Any]]:
+        """Finished runs of a job that `source` (e.g. cloudwatch) has not yet handled."""
+        placeholders = ",".join("?" for _ in TERMINAL_STATES)
+        return list(
+            self.db.query(
+                f"select r.* from job_runs r left join collect_state s "
+                f"on s.source = ? and s.key = r.id "
+                f"where r.job_name = ? and r.state in ({placeholders}) and s.key is null "
+                f"order by r.started_on",
+                [source, job_name, *TERMINAL_STATES],
+            )
+        )
+
+    def runs_for_costing(self) -> Iterator[dict[str, Any]]:
+        """Every run with what pricing needs and what run_history() holds besides its cost, by
+        job and oldest first, so one read serves both (analyze prices, then keeps the rows)."""
+        yield from self.db.query(
+            "select r.id, r.job_name, r.region, r.state, r.attempt, r.started_on, "
+            "r.execution_time_s, r.error_message, r.dpu_seconds, r.worker_type, "
+            "r.number_of_workers, r.max_capacity, r.allocated_capacity, r.execution_class, "
+            "coalesce(r.glue_version, j.glue_version) as glue_version, j.command_name, "
+            "j.worker_type as job_worker_type, j.execution_class as job_execution_class, "
+            "b.bytes_read, b.executors_avg, "
+            # the run's own Auto Scaling argument, parsed only where the text mentions it
+            "case when instr(r.arguments, '--enable-auto-scaling') > 0 then "
+            "json_extract(r.arguments, '$.\"--enable-auto-scaling\"') end as autoscaling "
+            "from job_runs r left join jobs j on j.name = r.job_name "
+            f"left join ({_RUN_METRIC_FACTS}) b on b.run_id = r.id "
+            "order by r.job_name, r.started_on"
+        )
+
+    def execution_class_history(self) -> dict[str, list[tuple[str, str | None]]]:
+        """Each job's ExecutionClass by definition, oldest first: (valid from, class)."""
+        history: dict[str, list[tuple[str, str | None]]] = {}
+        for row in self.db.execute(
+            "select name, coalesce(valid_from, first_seen) as since, "
+            "json_extract(definition, '$.ExecutionClass') from job_versions "
+            "order by name, since"
+        ):
+            history.setdefault(row[0], []).append((row[1] or "", row[2]))
+        return history
+
+    def job_default_arguments(self, name: str) -> dict[str, str]:
+        row = self.db.execute(
+            "select default_arguments from jobs where name = ?", [name]
+        ).fetchone()
+        return orjson.loads(row[0]) if row and row[0] else {}
+
+    def run_job_map(self) -> dict[str, str]:
+        return dict(self.db.execute("select id, job_name from job_runs").fetchall())
+
+    def job_of_run(self, run_id: str) -> str | None:
+        row = self.db.execute("select job_name from job_runs where id = ?", [run_id]).fetchone()
+        return row[0] if row else None
+
+    def unlinked_spark_apps(self) -> list[dict[str, Any]]:
+        return list(
+            self.db.query(
+                "select app_id, attempt_id, app_name, start_ms, glue, source from spark_apps "
+                "where run_id = ''"
+            )
+        )
+
+    def has_run(self, run_id: str) -> bool:
+        return bool(self.db.execute("select 1 from job_runs where id = ?", [run_id]).fetchone())
+
+    def run_around(self, job_name: str, at_iso: str, slack_s: int = 120) -> str | None:
+        """The run of a job that was going at a moment (a few minutes' slack each side)."""
+        row = self.db.execute(
+            "select id from job_runs where job_name = ? "
+            "and datetime(started_on) <= datetime(?, ?) "
+            "and (completed_on is null or datetime(completed_on) >= datetime(?, ?)) "
+            "order by started_on desc limit 1",
+            [job_name, at_iso, f"+{slack_s} seconds", at_iso, f"-{slack_s} seconds"],
+        ).fetchone()
+        return row[0] if row else None
+
+    def metric_stats(self, start: str, end: str) -> list[dict[str, Any]]:
+        """Per job, metric and statistic: max and mean over the window's runs, and runs seen."""
+        return list(
+            self.db.query(
+                "select r.job_name, m.metric, m.stat, max(m.value) as max_value, "
+                "avg(m.value) as mean_value, count(distinct m.run_id) as runs "
+                "from run_metrics m join job_runs r on r.id = m.run_id "
+                "where r.started_on >= ? and r.started_on < ? "
+                "group by r.job_name, m.metric, m.stat",
+                [start, end],
+            )
+        )
+
+    def metric_run_totals(self, start: str, end: str, metric: str) -> list[dict[str, Any]]:
+        """Per job, the mean over runs of a delta metric's per-run total (e.g. bytes read)."""
+        return list(
+            self.db.query(
+                "select job_name, avg(total) as mean_total from (select r.job_name, m.run_id, "
+                "sum(m.value) as total from run_metrics m join job_runs r on r.id = m.run_id "
+                "where m.metric = ? and m.stat = 'Sum' and r.started_on >= ? and r.started_on < ? "
+                "group by r.job_name, m.run_id) group by job_name",
+                [metric, start, end],
+            )
+        )
+
+    def latest_spark_apps(self, start: str, end: str) -> dict[str, dict[str, Any]]:
+        """Per job, the newest reduced Spark application of a run in the window."""
+        latest: dict[str, dict[str, Any]] = {}
+        for row in self.db.query(
+            "select a.*, r.started_on from spark_apps a join job_runs r on r.id = a.run_id "
+            "where r.started_on >= ? and r.started_on < ? order by r.started_on desc",
+            [start, end],
+        ):
+            latest.setdefault(row["job_name"], row)
+        return latest
+
+    def job(self, name: str) -> dict[str, Any] | None:
+        rows = list(self.db.query("select * from jobs where name = ?", [name]))
+        return rows[0] if rows else None
+
+    def latest_definition(self, name: str) -> dict[str, Any] | None:
+        """The job's newest stored (redacted) definition."""
+        row = self.db.execute(
+            "select definition from job_versions where name = ? "
+            "order by last_seen desc, valid_from desc limit 1",
+            [name],
+        ).fetchone()
+        return orjson.loads(row[0]) if row else None
+
+    def job_runs_between(self, job_name: str, start: str, end: str) -> list[dict[str, Any]]:
+        """One job's runs in [start, end) with their cost, oldest first (index-served)."""
+        return list(
+            self.db.query(
+                "select r.id, r.state, r.attempt, r.started_on, r.execution_time_s, "
+                "r.error_message, r.worker_type, r.number_of_workers, c.dpu_hours, c.cost_usd "
+                "from job_runs r left join run_costs c on c.run_id = r.id "
+                "where r.job_name = ? and r.started_on >= ? and r.started_on < ? "
+                "order by r.started_on",
+                [job_name, start, end],
+            )
+        )
+
+    def source_counts(self, job_name: str, start: str, end: str) -> dict[str, int]:
+        """Runs with CloudWatch metrics and reduced Spark applications of one job in a window."""
+        metrics = self.db.execute(
+            "select count(distinct m.run_id) from run_metrics m join job_runs r on r.id = m.run_id "
+            "where m.job_name = ? and r.started_on >= ? and r.started_on < ?",
+            [job_name, start, end],
+        ).fetchone()[0]
+        apps = self.db.execute(
+            "select count(*) from spark_apps a join job_runs r on r.id = a.run_id "
+            "where a.job_name = ? and r.started_on >= ? and r.started_on < ?",
+            [job_name, start, end],
+        ).fetchone()[0]
+        return {"metric_runs": metrics, "eventlog_apps": apps}
+
+    def run_detail(self, run_id: str) -> dict[str, Any] | None:
+        rows = list(
+            self.db.query(
+                "select r.*, c.dpu_hours, c.cost_usd, c.billed_seconds, c.basis, "
+                "a.ratio as anomaly_ratio, a.reasons as anomaly_reasons "
+                "from job_runs r left join run_costs c on c.run_id = r.id "
+                "left join run_anomalies a on a.run_id = r.id where r.id = ?",
+                [run_id],
+            )
+        )
+        return rows[0] if rows else None
+
+    def runs_with_costs_between(self, start: str, end: str) -> list[dict[str, Any]]:
+        """Every run in [start, end) with its cost, job type and which sources saw it."""
+        return list(
+            self.db.query(
+                "select r.id, r.job_name, r.state, r.attempt, r.started_on, r.error_message, "
+                "coalesce(r.worker_type, j.worker_type, 'none') as worker_type, "
+                "coalesce(r.execution_class, j.execution_class, 'STANDARD') as execution_class, "
+                "j.command_name, c.dpu_hours, c.cost_usd, "
+                "exists(select 1 from run_metrics m where m.run_id = r.id) as has_metrics, "
+                "exists(select 1 from spark_apps a where a.run_id = r.id) as has_eventlog "
+                "from job_runs r left join run_costs c on c.run_id = r.id "
+                "left join jobs j on j.name = r.job_name "
+                "where r.started_on >= ? and r.started_on < ?",
+                [start, end],
+            )
+        )
+
+    def resolved_findings_since(self, start: str) -> list[dict[str, Any]]:
+        return list(
+            self.db.query(
+                "select * from findings where status = 'resolved' and resolved_at >= ? "
+                "order by resolved_at, id",
+                [start],
+            )
+        )
+
+    def anomalies_between(self, start: str, end: str) -> list[dict[str, Any]]:
+        return list(
+            self.db.query(
+                "select * from run_anomalies where started_on >= ? and started_on < ? "
+                "order by extra_usd desc, run_id",
+                [start, end],
+            )
+        )
+
+    def newest_cost_day(self) -> str | None:
+        return self.db.execute("select max(day) from daily_costs").fetchone()[0]
+
+    def cost_by_day(self, dimension: str, first_day: str) -> list[dict[str, Any]]:
+        """Dollars per day and value of one dimension, from `first_day` on (SQL-aggregated)."""
+        if dimension not in self.DAILY_DIMENSIONS:
+            raise ValueError(f"cannot group costs by {dimension!r}")
+        return list(
+            self.db.query(
+                f"select day, {dimension} as value, sum(usd) as usd from daily_costs "
+                f"where day >= ? group by day, {dimension} order by day",
+                [first_day],
+            )
+        )
+
+    def cost_between_days(self, first_day: str, last_day: str) -> dict[str, float]:
+        row = self.db.execute(
+            "select coalesce(sum(usd), 0), coalesce(sum(dpu_hours), 0), "
+            "coalesce(sum(failed_usd), 0), count(distinct day), coalesce(sum(unpriced_runs), 0), "
+            "coalesce(sum(runs), 0) from daily_costs where day >= ? and day <= ?",
+            [first_day, last_day],
+        ).fetchone()
+        return {
+            "usd": row[0] if row[4] < row[5] or not row[5] else None,
+            "dpu_hours": row[1],
+            "failed_usd": row[2],
+            "days": row[3],
+            "unpriced_runs": row[4],
+        }
+
+    def weekly_cost_by_job(self, newest_day: str, weeks: int) -> list[dict[str, Any]]:
+        """Per job, dollars and runs in each of the last `weeks` 7-day slices up to
+        `newest_day` (slice weeks - 1 is the newest)."""
+        return list(
+            self.db.query(
+                "select job_name, ? - 1 - cast((julianday(?) - julianday(day)) / 7 as integer) "
+                "as week, sum(usd) as usd, sum(runs) as runs, "
+                "coalesce(sum(unpriced_runs), 0) as unpriced_runs from daily_costs "
+                "where day > date(?, ?) group by job_name, week",
+                [weeks, newest_day, newest_day, f"-{7 * weeks} days"],
+            )
+        )
+
+    def open_findings_by_severity(self) -> dict[str, tuple[int, float]]:
+        """Open findings per severity: how many, and the dollars a month they would save."""
+        rows = self.db.execute(
+            "select severity, count(*), sum(coalesce(savings_usd_month, 0)) from findings "
+            "where status = 'open' group by severity"
+        ).fetchall()
+        return {severity: (count, float(usd)) for severity, count, usd in rows}
+
+    def all_findings(self) -> list[dict[str, Any]]:
+        """Every finding, open, muted or resolved, by score."""
+        return list(
+            self.db.query(
+                "select id, job_name, rule_id, problem, severity, status, title, message, advice, "
+                "savings_usd_month, savings_dpu_hours_month, first_seen, last_seen, resolved_at, "
+                "score from findings order by score desc, id"
+            )
+        )
+
+    def all_job_features(self) -> dict[str, dict[str, Any]]:
+        return {
+            row["job_name"]: orjson.loads(row["features"])
+            for row in self.db.query("select job_name, features from job_features")
+        }
+
+    def job_run_points(self, job_name: str) -> list[dict[str, Any]]:
+        """Every run of one job with its cost and anomaly, oldest first (the runs chart)."""
+        return list(
+            self.db.query(
+                "select r.id, r.state, r.attempt, r.started_on, r.execution_time_s, "
+                "r.number_of_workers, r.worker_type, c.cost_usd, c.dpu_hours, "
+                "a.ratio as anomaly, a.reasons as anomaly_reasons from job_runs r "
+                "left join run_costs c on c.run_id = r.id "
+                "left join run_anomalies a on a.run_id = r.id "
+                "where r.job_name = ? order by r.started_on",
+                [job_name],
+            )
+        )
+
+    def job_version_history(self, job_name: str) -> list[dict[str, Any]]:
+        return list(
+            self.db.query(
+                "select hash, valid_from, first_seen, definition from job_versions "
+                "where name = ? order by coalesce(valid_from, first_seen)",
+                [job_name],
+            )
+        )
+
+    def metric_peaks(self, job_name: str, metrics: list[str]) -> list[dict[str, Any]]:
+        """Per run and metric: the peak value (Maximum, else Average) CloudWatch recorded."""
+        return list(
+            self.db.query(
+                "select m.run_id, m.metric, max(m.value) as value, "
+                "min(r.started_on) as started_on "
+                "from run_metrics m join job_runs r on r.id = m.run_id "
+                f"where m.job_name = ? and m.metric in ({','.join('?' for _ in metrics)}) "
+                "and m.stat in ('Maximum', 'Average') group by m.run_id, m.metric",
+                [job_name, *metrics],
+            )
+        )
+
+    def spark_apps_of_run(self, run_id: str) -> list[dict[str, Any]]:
+        """Every application attempt of a run, in the order they started."""
+        return list(
+            self.db.query(
+                "select * from spark_apps where run_id = ? order by start_ms, attempt_id", [run_id]
+            )
+        )
+
+    def latest_spark_app_of(self, job_name: str) -> dict[str, Any] | None:
+        """The job's newest reduced Spark application, whenever it ran."""
+        rows = list(
+            self.db.query(
+                "select a.*, r.started_on from spark_apps a join job_runs r on r.id = a.run_id "
+                "where a.job_name = ? order by r.started_on desc, a.start_ms desc limit 1",
+                [job_name],
+            )
+        )
+        return rows[0] if rows else None
+
+    def spark_executors_of(self, app: dict[str, Any]) -> list[dict[str, Any]]:
+        """The executors of one stored application attempt (a spark_apps row)."""
+        return self._of_app("spark_executors", app)
+
+    def spark_stages_of(self, app: dict[str, Any]) -> list[dict[str, Any]]:
+        """The stages of one stored application attempt (a spark_apps row)."""
+        return self._of_app("spark_stages", app)
+
+    def _of_app(self, table: str, app: dict[str, Any]) -> list[dict[str, Any]]:
+        return list(
+            self.db.query(
+                f"select * from {table} where run_id = ? and app_id = ? and attempt_id = ?",
+                [app["run_id"], app["app_id"], app.get("attempt_id") or ""],
+            )
+        )
+
+    def run_history(self) -> list[dict[str, Any]]:
+        """Every run with its cost and bytes read (when CloudWatch saw them), by job, oldest
+        first: the one read that job features and the anomaly model share."""
+        return list(
+            self.db.query(
+                "select r.id, r.job_name, r.state, r.attempt, r.started_on, r.execution_time_s, "
+                "r.error_message, r.worker_type, r.number_of_workers, c.dpu_hours, c.cost_usd, "
+                "c.minimum_applied, c.billed_seconds, c.capacity_dpu, b.bytes_read "
+                "from job_runs r left join run_costs c on c.run_id = r.id "
+                f"left join ({_BYTES_READ}) b on b.run_id = r.id order by r.job_name, r.started_on"
+            )
+        )
+
+    def jobs(self) -> list[dict[str, Any]]:
+        return list(self.db.query("select * from jobs order by name"))
+
+    def latest_run_start(self) -> str | None:
+        return self.db.execute("select max(started_on) from job_runs").fetchone()[0]
+
+    def cost_by_job(self, since: str | None = None, until: str | None = None) -> list[dict]:
+        """DPU-hours, dollars, runs and failures per job between two ISO timestamps."""
+        where, params = [], []
+        if since:
+            where.append("c.started_on >= ?")
+            params.append(since)
+        if until:
+            where.append("c.started_on < ?")
+            params.append(until)
+        clause = ("where " + " and ".join(where)) if where else ""
+        return list(
+            self.db.query(
+                "select c.job_name, j.command_name, "
+                "coalesce(j.worker_type, '') as worker_type, j.number_of_workers, "
+                "count(*) as runs, "
+                "sum(case when r.state in ('FAILED','TIMEOUT','ERROR') then 1 else 0 end) "
+                "  as failed_runs, "
+                "sum(c.dpu_hours) as dpu_hours, sum(c.cost_usd) as cost_usd, "
+                "sum(case when c.cost_usd is null then 1 else 0 end) as unpriced_runs, "
+                "sum(case when c.cost_usd is not null and c.rate_confirmed = 0 then 1 else 0 end) "
+                "  as unconfirmed_runs "
+                f"from run_costs c join job_runs r on r.id = c.run_id "
+                f"left join jobs j on j.name = c.job_name {clause} "
+                "group by c.job_name order by dpu_hours desc",
+                params,
+            )
+        )
+
+    def errors(self, source: str | None = None) -> list[dict[str, Any]]:
+        if source:
+            return list(
+                self.db.query(
+                    "select * from ingest_errors where source = ? order by recorded_at, item",
+                    [source],
+                )
+            )
+        return list(self.db.query("select * from ingest_errors order by recorded_at, item"))
+
+    def run_time_span(self) -> tuple[str | None, str | None]:
+        row = self.db.execute("select min(started_on), max(started_on) from job_runs").fetchone()
+        return row[0], row[1]
