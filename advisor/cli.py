@@ -7,7 +7,6 @@ or above the given severity; 4 done, but some items were skipped (see `advisor e
 from __future__ import annotations
 
 import logging
-import os
 import sys
 from collections.abc import Callable
 from datetime import timedelta
@@ -29,6 +28,7 @@ from rich.progress import (
 )
 
 from advisor import __version__
+from advisor.cli_options import DB_HELP, db_option
 from advisor.config import load_config
 from advisor.store import Store
 from advisor.timeutil import iso, parse_since, utcnow
@@ -45,20 +45,6 @@ def _since(_ctx: Any, _param: Any, value: str | None) -> timedelta | None:
         return parse_since(value)
     except ValueError as exc:
         raise click.BadParameter(str(exc)) from exc
-
-
-DB_HELP = "SQLite store (default ./advisor.db; env ADVISOR_DB); before or after the verb."
-
-
-def _db_given_before_the_verb(ctx: click.Context, _param: Any, value: str | None) -> str | None:
-    """`advisor --db X import` and `advisor import --db X` mean the same; after the verb wins."""
-    return value or ctx.find_root().params.get("db") or os.environ.get("ADVISOR_DB") or None
-
-
-def db_option(func: Callable) -> Callable:
-    return click.option(
-        "--db", "db", metavar="PATH", callback=_db_given_before_the_verb, help=DB_HELP
-    )(func)
 
 
 def format_option(*choices: str) -> Callable:
@@ -473,6 +459,15 @@ def _register_fix() -> None:
 
 
 _register_fix()
+
+
+def _register_mcp() -> None:
+    from advisor.mcp_server import mcp_cmd
+
+    main.add_command(mcp_cmd)
+
+
+_register_mcp()
 
 
 @main.command("facts")

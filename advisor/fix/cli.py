@@ -16,6 +16,7 @@ from typing import Any
 
 import click
 
+from advisor.cli_options import db_option
 from advisor.config import load_config
 from advisor.fix.plan import FixAbort, FixPlan, plan_fix
 from advisor.fix.secrets import mask_argument, mask_field, scrub
@@ -139,7 +140,7 @@ def _fail(message: str, code: int) -> None:
     type=click.Path(dir_okay=False, path_type=Path),
     help="Write the payload (json/text) or command (shell) here, mode 0600; stdout summarises.",
 )
-@click.option("--db", envvar="ADVISOR_DB", metavar="PATH", help="SQLite store.")
+@db_option
 @click.option("--region", help="Region of the job (default: where it was collected).")
 @click.option("--profile", help="AWS profile (default: the standard credential chain).")
 @click.option("--endpoint-url", metavar="URL", help="Send GetJob here (moto, LocalStack).")

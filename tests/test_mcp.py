@@ -1,0 +1,356 @@
+"""`advisor mcp`: the store over the Model Context Protocol, driven by the SDK's own client.
+
+The server runs as a subprocess over stdio (mcp.client.stdio.stdio_client + ClientSession), on a
+copy of the analysed sample fleet that nothing else opens, so the copy's bytes show what the
+server wrote: nothing. Each tool's JSON is compared with what the CLI prints with --format json
+for the same arguments (click's runner, on the original store).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import json
+import sqlite3
+import sys
+from pathlib import Path
+from typing import Any
+
+import anyio
+import boto3
+import pytest
+import requests
+from click.testing import CliRunner
+from mcp import ClientSession, StdioServerParameters
+from mcp.client.stdio import stdio_client
+
+from advisor.cli import main
+from advisor.fix.secrets import mask_update
+from advisor.mcp_server import ReadOnlyStore, ReadOnlyStoreError, build_server, mcp_cmd
+from advisor.store import Store
+
+TOOLS = {
+    "list_jobs",
+    "costs",
+    "recommend",
+    "whatif",
+    "fix_payload",
+    "errors",
+    "findings",
+    "facts",
+    "rules",
+    "weekly_report",
+}
+REGION = "us-east-1"
+FIX_JOB = "orders_daily_etl"
+LIVE_SECRET = "mcp-live-secret-4711"
+NO_CREDENTIALS = {
+    "AWS_SHARED_CREDENTIALS_FILE": "/nonexistent/credentials",
+    "AWS_CONFIG_FILE": "/nonexistent/config",
+    "AWS_EC2_METADATA_DISABLED": "true",
+}
+CREDENTIALS = NO_CREDENTIALS | {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "x"}
+
+
+def server_args(db: Path) -> list[str]:
+    """`advisor mcp` once cli.py registers it; until then the same click command directly."""
+    if "mcp" in main.commands:
+        return ["-m", "advisor", "mcp", "--db", str(db)]
+    return ["-m", "advisor.mcp_server", "--db", str(db)]
+
+
+def run_session(
+    db: Path,
+    calls: dict[str, tuple[str, dict[str, Any]]],
+    log: Path,
+    *,
+    options: tuple[str, ...] = (),
+    env: dict[str, str] | None = None,
+) -> tuple[list[Any], dict[str, Any]]:
+    """Start the server, list its tools, make every call, hang up."""
+
+    async def session() -> tuple[list[Any], dict[str, Any]]:
+        params = StdioServerParameters(
+            command=sys.executable, args=[*server_args(db), *options], env=env or NO_CREDENTIALS
+        )
+        with log.open("a") as errlog:
+            async with (
+                stdio_client(params, errlog=errlog) as (read, write),
+                ClientSession(read, write) as client,
+            ):
+                await client.initialize()
+                tools = (await client.list_tools()).tools
+                results = {}
+                for key, (name, arguments) in calls.items():
+                    results[key] = await client.call_tool(name, arguments)
+                return tools, results
+
+    return asyncio.run(asyncio.wait_for(session(), timeout=120))
+
+
+def text(result: Any) -> str:
+    assert result.content, result
+    return result.content[0].text
+
+
+def answer(result: Any) -> Any:
+    assert not result.is_error, text(result)
+    return json.loads(text(result))
+
+
+def cli_json(*args: str, env: dict[str, str] | None = None) -> Any:
+    result = CliRunner(env=env).invoke(main, [*args, "--format", "json"])
+    assert result.exit_code == 0, result.output
+    return json.loads(result.stdout)
+
+
+def files_of(db: Path) -> dict[str, str]:
+    """The store and its WAL, hashed; a WAL that is absent holds what an empty one holds."""
+
+    def digest(path: Path) -> str:
+        return hashlib.sha256(path.read_bytes() if path.exists() else b"").hexdigest()
+
+    return {"db": digest(db), "wal": digest(Path(f"{db}-wal"))}
+
+
+@pytest.fixture(scope="module")
+def served_db(analysed_sample_db, tmp_path_factory) -> Path:
+    """A consistent copy of the analysed store, in WAL mode with no -wal file, like a real one."""
+    path = tmp_path_factory.mktemp("mcp") / "advisor.db"
+    source = sqlite3.connect(f"{Path(analysed_sample_db).resolve().as_uri()}?mode=ro", uri=True)
+    target = sqlite3.connect(path)
+    source.backup(target)
+    source.close()
+    target.close()
+    Store(path).close()  # WAL on, checkpointed, -wal removed on close
+    assert not Path(f"{path}-wal").exists()
+    return path
+
+
+@pytest.fixture(scope="module")
+def newest_run(analysed_sample_db) -> str:
+    store = Store(analysed_sample_db)
+    row = store.db.execute(
+        "select id from job_runs where job_name = ? order by started_on desc limit 1", [FIX_JOB]
+    ).fetchone()
+    store.close()
+    return row[0]
+
+
+@pytest.fixture(scope="module")
+def live_definition(analysed_sample_db, moto_endpoint) -> dict[str, Any]:
+    """FIX_JOB created in moto as the store last saw it, so its fix applies to the live job."""
+    requests.post(f"{moto_endpoint}/moto-api/reset", timeout=10)
+    store = Store(analysed_sample_db)
+    definition = store.latest_definition(FIX_JOB)
+    store.close()
+    keep = ("Role", "Command", "DefaultArguments", "ExecutionProperty", "GlueVersion", "Timeout")
+    keep += ("WorkerType", "NumberOfWorkers", "MaxRetries", "ExecutionClass")
+    live = {k: definition[k] for k in keep}
+    live["DefaultArguments"] = {**live["DefaultArguments"], "--db_password": LIVE_SECRET}
+    glue(moto_endpoint).create_job(Name=FIX_JOB, **live)
+    return definition
+
+
+def glue(endpoint: str):
+    return boto3.client(
+        "glue",
+        region_name=REGION,
+        endpoint_url=endpoint,
+        aws_access_key_id="testing",
+        aws_secret_access_key="x",
+    )
+
+
+@pytest.fixture(scope="module")
+def session(served_db, newest_run, live_definition, moto_endpoint, tmp_path_factory):
+    """One session of the server over stdio, every call made in it; GetJob goes to moto."""
+    calls = {
+        "list_jobs": ("list_jobs", {"since": "all"}),
+        "costs": ("costs", {}),
+        "costs_all": ("costs", {"since": "all"}),
+        "recommend": ("recommend", {"job": "marketing_attribution"}),
+        "recommend_run": (
+            "recommend",
+            {"job": FIX_JOB, "since": "12w", "run_id": newest_run},
+        ),
+        "whatif": ("whatif", {"job": FIX_JOB}),
+        "whatif_sla": ("whatif", {"job": FIX_JOB, "sla": 0.25}),
+        "errors": ("errors", {}),
+        "errors_import": ("errors", {"source": "import"}),
+        "findings": ("findings", {}),
+        "findings_high": ("findings", {"min_severity": "high"}),
+        "facts": ("facts", {}),
+        "rules": ("rules", {}),
+        "report": ("weekly_report", {}),
+        "report_week": ("weekly_report", {"week": "2026-W45"}),
+        "fix": ("fix_payload", {"job": FIX_JOB}),
+        "fix_rule": ("fix_payload", {"job": FIX_JOB, "rules": ["timeout_risk"]}),
+        "fix_not_live": ("fix_payload", {"job": "marketing_attribution"}),
+        "unknown_recommend": ("recommend", {"job": "orders_daly_etl"}),
+        "unknown_whatif": ("whatif", {"job": "marketing_atribution"}),
+        "unknown_fix": ("fix_payload", {"job": "orders_daly_etl"}),
+        "unknown_findings": ("findings", {"job": "orders_daly"}),
+        "bad_since": ("costs", {"since": "forever"}),
+        "bad_week": ("weekly_report", {"week": "2026-47"}),
+        "bad_run": ("recommend", {"job": FIX_JOB, "run_id": "jr_nope"}),
+        "no_job": ("recommend", {}),
+    }
+    before = files_of(served_db)
+    log = tmp_path_factory.mktemp("mcp-log") / "server.log"
+    options = ("--endpoint-url", moto_endpoint, "--region", REGION)
+    tools, results = run_session(served_db, calls, log, options=options, env=CREDENTIALS)
+    return {"tools": tools, "results": results, "before": before, "after": files_of(served_db)}
+
+
+def test_every_tool_is_listed_with_an_input_schema_and_a_description(session):
+    tools = {tool.name: tool for tool in session["tools"]}
+    assert set(tools) == TOOLS
+    for tool in tools.values():
+        assert tool.input_schema["type"] == "object"
+        assert len(tool.description) > 60
+        assert tool.annotations.read_only_hint is True
+        assert tool.annotations.destructive_hint is False
+    assert tools["recommend"].input_schema["required"] == ["job"]
+    assert set(tools["recommend"].input_schema["properties"]) == {"job", "since", "run_id"}
+    errors_source = tools["errors"].input_schema["properties"]["source"]
+    assert {"enum": ["glue", "cloudwatch", "import"], "type": "string"} in errors_source["anyOf"]
+    assert "NEVER APPLIED" in tools["fix_payload"].description
+
+
+@pytest.mark.parametrize(
+    ("key", "args"),
+    [
+        ("costs", ["costs"]),
+        ("costs_all", ["costs", "--since", "all"]),
+        ("recommend", ["recommend", "marketing_attribution"]),
+        ("whatif", ["whatif", FIX_JOB]),
+        ("whatif_sla", ["whatif", FIX_JOB, "--sla", "0.25"]),
+        ("errors", ["errors"]),
+        ("errors_import", ["errors", "--source", "import"]),
+        ("facts", ["facts"]),
+        ("rules", ["rules", "list"]),
+        ("report", ["report"]),
+        ("report_week", ["report", "--week", "2026-W45"]),
+    ],
+)
+def test_each_tool_answers_what_the_cli_prints(session, analysed_sample_db, key, args):
+    assert answer(session["results"][key]) == cli_json("--db", analysed_sample_db, *args)
+
+
+def test_recommend_with_a_window_and_a_run_matches_the_cli(session, analysed_sample_db, newest_run):
+    args = ["recommend", FIX_JOB, "--since", "12w", "--run-id", newest_run]
+    got = answer(session["results"]["recommend_run"])
+    assert got == cli_json("--db", analysed_sample_db, *args)
+    assert got["run"] is not None
+    assert got["window"]["days"] == 84
+
+
+def test_list_jobs_agrees_with_costs_and_findings(session):
+    results = session["results"]
+    jobs = answer(results["list_jobs"])["jobs"]
+    costs = {row["job_name"]: row for row in answer(results["costs_all"])["jobs"]}
+    assert len(jobs) == 31
+    for job in jobs:  # a job with no run in the store has no row in costs
+        cost = costs.get(job["name"], {"cost_usd": None, "runs": 0})
+        assert (job["cost_usd"], job["runs"]) == (cost["cost_usd"], cost["runs"])
+    assert {job["name"] for job in jobs} >= set(costs)
+    findings = answer(results["findings"])
+    assert sum(job["open_findings"] for job in jobs) == findings["count"]
+    marketing = next(job for job in jobs if job["name"] == "marketing_attribution")
+    assert (marketing["type"], marketing["worker_type"]) == ("glueetl", "G.2X")
+
+
+def test_findings_filter_by_severity_most_important_first(session, analysed_sample_db):
+    high = answer(session["results"]["findings_high"])
+    store = Store(analysed_sample_db)
+    expected = store.db.execute(
+        "select count(*) from findings where status = 'open' and severity in ('high', 'critical')"
+    ).fetchone()[0]
+    store.close()
+    assert high["count"] == expected > 0
+    assert {f["severity"] for f in high["findings"]} <= {"high", "critical"}
+    scores = [f["score"] for f in high["findings"]]
+    assert scores == sorted(scores, reverse=True)
+    assert all(f["fix_command"].startswith("advisor fix ") for f in high["findings"] if f["change"])
+
+
+def test_an_unknown_job_is_a_tool_error_naming_the_closest_jobs(session):
+    results = session["results"]
+    for key, closest in (
+        ("unknown_recommend", "orders_daily_etl"),
+        ("unknown_whatif", "marketing_attribution"),
+        ("unknown_fix", "orders_daily_etl"),
+        ("unknown_findings", "orders_daily_etl"),
+    ):
+        assert results[key].is_error, key
+        assert "no job named" in text(results[key])
+        assert f"Did you mean: {closest}" in text(results[key])
+
+
+def test_bad_arguments_are_tool_errors_not_crashes(session):
+    results = session["results"]
+    assert results["bad_since"].is_error
+    assert "30d" in text(results["bad_since"])
+    assert results["bad_week"].is_error
+    assert "2026-W47" in text(results["bad_week"])
+    assert results["bad_run"].is_error
+    assert results["no_job"].is_error
+
+
+def test_fix_payload_without_aws_credentials_is_a_clear_tool_error(served_db, monkeypatch):
+    """In process (the transport is the session's): the tool as the server registers it."""
+    from mcp.server.mcpserver.exceptions import ToolError
+
+    for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_PROFILE"):
+        monkeypatch.delenv(name, raising=False)
+    for name, value in NO_CREDENTIALS.items():
+        monkeypatch.setenv(name, value)
+    server = build_server(served_db)
+    with pytest.raises(ToolError, match="no AWS credentials"):
+        anyio.run(server.call_tool, "fix_payload", {"job": FIX_JOB})
+
+
+def test_the_session_left_the_store_and_its_wal_as_they_were(session):
+    assert session["after"] == session["before"]
+
+
+def test_fix_payload_is_the_cli_payload_from_the_live_job_never_applied(
+    session, analysed_sample_db, live_definition, moto_endpoint
+):
+    results = session["results"]
+    fix = ["fix", FIX_JOB, "--db", analysed_sample_db, "--endpoint-url", moto_endpoint]
+    fix += ["--region", REGION]
+    payload = answer(results["fix"])
+    complete = cli_json(*fix, env=CREDENTIALS)
+    assert complete["DefaultArguments"]["--db_password"] == LIVE_SECRET  # the CLI's, asked for
+    assert payload == mask_update(complete)  # the assistant's: the same, secrets masked
+    assert LIVE_SECRET not in str(results["fix"])
+    assert payload["Timeout"] == 310  # timeout_risk's change, on the live definition
+    assert payload["Role"] == live_definition["Role"]
+    with_rule = cli_json(*fix, "--rule", "timeout_risk", env=CREDENTIALS)
+    assert answer(results["fix_rule"]) == mask_update(with_rule)
+    assert results["fix_not_live"].is_error
+    assert "not found in us-east-1 (GetJob)" in text(results["fix_not_live"])
+    live = glue(moto_endpoint).get_job(JobName=FIX_JOB)["Job"]
+    assert live["Timeout"] == live_definition["Timeout"]  # printed, not applied
+
+
+def test_the_server_refuses_a_store_that_does_not_exist(tmp_path):
+    missing = tmp_path / "nowhere" / "advisor.db"
+    result = CliRunner().invoke(mcp_cmd, ["--db", str(missing)])
+    assert result.exit_code == 2
+    assert f"advisor mcp: no store at {missing}" in result.stderr
+    assert not missing.parent.exists()
+
+
+def test_the_read_only_store_refuses_every_write(served_db):
+    store = ReadOnlyStore(served_db)
+    try:
+        assert len(store.jobs()) == 31
+        with pytest.raises(ReadOnlyStoreError):
+            store.set_state("glue", "k", "v", "2026-11-30T00:00:00+00:00")
+        with pytest.raises(sqlite3.OperationalError, match=r"readonly|read-only"):
+            store.db.execute("delete from findings")
+    finally:
+        store.close()
