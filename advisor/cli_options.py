@@ -17,6 +17,4 @@ def db_from_anywhere(ctx: click.Context, _param: Any, value: str | None) -> str 
 
 
 def db_option(func: Callable) -> Callable:
-    return click.option(
-        "--db", "db", metavar="PATH", callback=db_from_anywhere, help=DB_HELP
-    )(func)
+    return click.option("--db", "db", metavar="PATH", callback=db_from_anywhere, help=DB_HELP)(func)

@@ -69,24 +69,37 @@ _SAFE_KEY_QUALIFIERS = {
 }
 
 _VALUE_PATTERNS: list[tuple[re.Pattern[str], str, tuple[str, ...] | int]] = [
-    # user:password@host inside any URL or connection string
-    (
-        re.compile(r"(?P<pre>[a-zA-Z][a-zA-Z0-9+.\-]*://[^:/@\s]*:)(?P<secret>[^@\s/]+)(?=@)"),
-        r"\g<pre>" + REDACTED,
-        ("@",),
-    ),
     # password=..., secret.key: ..., token=... inside conf strings, JDBC URLs and query strings
+    # (first: a password holding "@" would otherwise look like the end of a URL's user part)
     (
         re.compile(
-            r"(?P<pre>[\w.\-]*(?:password|passwd|pwd|pass(?![a-z])|pw(?![a-z])|secret|token"
-            r"|credential|signature|sig(?![a-z])|access[._\-]?key|account[._\-]?key"
-            r"|api[._\-]?key|private[._\-]?key)"
-            # the key may be quoted (JSON, Python repr): "password": "p", 'password': 'p'
-            r"[\w.\-]*[\"']?\s*[=:]\s*)(?P<secret>\"[^\"]*\"|'[^']*'|[^\s;&,'\"}]+)",
+            r"(?P<pre>[\w.\-]*(?:password|passwd|passphrase|passcode|pwd|pass(?![a-z])"
+            r"|pw(?![a-z])|secret|token|credential|signature|sig(?![a-z])|access[._\-]?key"
+            r"|account[._\-]?key|api[._\-]?key|private[._\-]?key)"
+            # the key may be quoted (JSON, Python repr, JSON inside JSON): "password": "p",
+            # 'password': 'p', \"password\":\"p\"
+            r"[\w.\-]*\\?[\"']?\s*[=:]\s*)"
+            r"(?P<secret>\\\"(?:\\\\\\\"|\\\\\\\\|[^\"\\])*\\\"|\"[^\"]*\"|'[^']*'|[^\s;&,'\"}]+)",
             re.IGNORECASE,
         ),
         r"\g<pre>" + REDACTED,
         ("pass", "pw", "secret", "token", "credential", "key", "sig"),
+    ),
+    # user:password@host inside any URL or connection string; the password may hold "/" and
+    # "@" (the last "@" before the host ends it)
+    (
+        re.compile(
+            r"(?P<pre>[a-zA-Z][a-zA-Z0-9+.\-]*://[^:/@\s;]*:)(?P<secret>\S*?)"
+            r"(?=@[^@\s/;?#]*(?:[/\s;?#,'\"]|$))"
+        ),
+        r"\g<pre>" + REDACTED,
+        ("@",),
+    ),
+    # a token as a URL's user (https://TOKEN@github.com/...)
+    (
+        re.compile(r"(?P<pre>[a-zA-Z][a-zA-Z0-9+.\-]*://)(?P<secret>[^\s/@:;]+)(?=@)"),
+        r"\g<pre>" + REDACTED,
+        ("@",),
     ),
     # Oracle thin URLs carry user/password@host
     (
@@ -163,6 +176,26 @@ def redact_text(text: str | None) -> str | None:
         text = pattern.sub(replacement, text)
         lowered = text.lower()
     return text
+
+
+_SEPARATORS = re.compile(r"[\s,;{}\[\]()\"'&?]")
+
+
+def redacted_excerpt(text: Any, limit: int) -> str:
+    """At most `limit` characters of `text` to quote in a message: redacted before it is cut,
+    and never ending in a cut-off word (the cut could fall inside a secret no rule would then
+    recognise)."""
+    text = str(text or "")
+    window = text[: limit * 16]
+    if len(text) > len(window):
+        window = _without_cut_word(window)
+    safe = redact_text(window) or ""
+    return _without_cut_word(safe[:limit]) if len(safe) > limit else safe
+
+
+def _without_cut_word(text: str) -> str:
+    ends = [m.end() for m in _SEPARATORS.finditer(text)]
+    return text[: ends[-1]] if ends else ""
 
 
 def redact_value(value: Any) -> Any:

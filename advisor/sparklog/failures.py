@@ -5,6 +5,8 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from advisor.collect.redact import redacted_excerpt
+
 FAILURE_CLASSES = (
     "out_of_memory",
     "container_killed_memory",
@@ -28,7 +30,10 @@ _OOM = re.compile(
 
 
 def first_line(text: Any, limit: int = 300) -> str:
-    return str(text or "").strip().splitlines()[0][:limit] if str(text or "").strip() else ""
+    """The message's first line, redacted before it is cut (a cut inside a secret would leave
+    a piece no redaction rule recognises)."""
+    stripped = str(text or "").strip()
+    return redacted_excerpt(stripped.splitlines()[0], limit) if stripped else ""
 
 
 def classify(reason: dict[str, Any]) -> tuple[str | None, str]:

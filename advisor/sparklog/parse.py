@@ -13,7 +13,7 @@ from typing import Any
 
 import orjson
 
-from advisor.collect.redact import redact_text
+from advisor.collect.redact import redacted_excerpt
 from advisor.sparklog.facts import ExecutorAcc, StageAcc
 from advisor.sparklog.failures import classify, first_line
 from advisor.sparklog.reader import EventLog, Problems, iter_lines
@@ -147,12 +147,13 @@ class AppReducer:
             event = orjson.loads(line)
         except orjson.JSONDecodeError as exc:
             kind = "truncated_last_line" if unterminated else "invalid_json"
-            # the line may be a secret's neighbour: only its redacted start is quoted
-            quoted = redact_text(repr(line[:80]))
-            self.problems.add(kind, where[0], where[1], f"{exc}: {quoted}")
+            # the line may hold a secret: only its redacted start is quoted
+            quoted = redacted_excerpt(line[:4096].decode("utf-8", "replace"), 80)
+            self.problems.add(kind, where[0], where[1], f"{exc}: {quoted!r}")
             return
         if not isinstance(event, dict):
-            self.problems.add("not_an_event", where[0], where[1], repr(line[:80]))
+            quoted = redacted_excerpt(line[:4096].decode("utf-8", "replace"), 80)
+            self.problems.add("not_an_event", where[0], where[1], repr(quoted))
             return
         name = name or event.get("Event")
         handler = self.handlers.get(name)

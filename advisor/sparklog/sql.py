@@ -9,6 +9,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from advisor.collect.redact import redacted_excerpt
+from advisor.sparklog.failures import first_line
+
 # plan metric name -> summary key
 FILE_METRICS = {
     "number of files read": "files_read",
@@ -50,7 +53,7 @@ class SqlAcc:
     def start(self, e: dict[str, Any]) -> None:
         execution_id = int(e["executionId"])
         execution = self._execution(execution_id)
-        execution["description"] = str(e.get("description") or "")[:200]
+        execution["description"] = redacted_excerpt(e.get("description"), 200)
         execution["start_ms"] = e.get("time")
         self._walk(execution_id, e.get("sparkPlanInfo"))
 
@@ -61,7 +64,7 @@ class SqlAcc:
         execution = self._execution(int(e["executionId"]))  # its start may be in another worker
         execution["end_ms"] = e.get("time")
         error = e.get("errorMessage")
-        execution["error"] = str(error).splitlines()[0][:300] if error else None
+        execution["error"] = first_line(error) if error else None
 
     # Values are kept even before their plan is seen (a parallel reducer may hold the plan in
     # another worker); rows() keeps only those a plan declared. Both maps are bounded by the
