@@ -12,11 +12,11 @@ import itertools
 import multiprocessing
 import os
 from collections.abc import Callable, Iterator
-from typing import Any
+from typing import Any, BinaryIO
 
 from advisor.sparklog.codecs import DECODERS, CorruptStream, TruncatedStream
 from advisor.sparklog.parse import AppReducer
-from advisor.sparklog.reader import EventLog, Problems, _Counting, open_part
+from advisor.sparklog.reader import EventLog, LineSplitter, Problems, _Counting, open_part
 
 BLOCK_BYTES = 4 << 20
 # worth the process start-up only for big logs (compressed logs hold ~8x their size)
@@ -32,28 +32,33 @@ def worth_parallel(log: EventLog, workers: int) -> bool:
 def _blocks(
     log: EventLog, problems: Problems, s3: Any, on_bytes: Callable[[int], None] | None
 ) -> Iterator[tuple[str, int, bytes, bool]]:
-    """(part, first line number, whole lines, whether the block ends unterminated)."""
+    """(part, first line number, whole lines joined by newlines, whether the block's last line
+    ends the log unterminated). Lines are cut by the reader's LineSplitter, so a line over its
+    cap is skipped and reported here, and memory stays bounded whatever the input."""
     for part in log.parts:
         raw = open_part(part, s3)
-        line, pending = 1, b""
+        splitter = LineSplitter(part.location, problems)
+        lines: list[bytes] = []
+        size, first = 0, 1
         try:
             for chunk in DECODERS[part.codec](_Counting(raw, on_bytes)):
-                pending += chunk
-                if len(pending) < BLOCK_BYTES:
-                    continue
-                cut = pending.rfind(b"\n") + 1
-                if cut:
-                    block, pending = pending[:cut], pending[cut:]
-                    yield part.location, line, block, False
-                    line += block.count(b"\n")
+                done = splitter.feed(chunk)
+                lines += done
+                size += len(chunk)
+                if size >= BLOCK_BYTES and lines:
+                    yield part.location, first, b"\n".join(lines), False
+                    first, lines, size = splitter.number + 1, [], 0
         except TruncatedStream as exc:
-            problems.add("truncated_file", part.location, None, str(exc))
+            problems.add("truncated_file", part.location, splitter.number + 1, str(exc))
         except CorruptStream as exc:
-            problems.add("corrupt_file", part.location, None, str(exc))
+            problems.add("corrupt_file", part.location, splitter.number + 1, str(exc))
         finally:
             raw.close()
-        if pending:
-            yield part.location, line, pending, not pending.endswith(b"\n")
+        if lines:
+            yield part.location, first, b"\n".join(lines), False
+        last = splitter.end()
+        if last and not last.isspace():
+            yield part.location, splitter.number, last, True
 
 
 def _worker(location: str, in_progress: bool, inbox: Any, outbox: Any) -> None:
@@ -73,17 +78,27 @@ def _ranges(path: str, size: int, parts: int) -> list[tuple[int, int]]:
     cuts = [0]
     with open(path, "rb") as handle:
         for k in range(1, parts):
-            handle.seek(max(size * k // parts, cuts[-1]))
-            handle.readline()
-            cuts.append(min(handle.tell(), size))
+            cuts.append(_next_line_start(handle, max(size * k // parts, cuts[-1]), size))
     cuts.append(size)
     return [(a, b) for a, b in itertools.pairwise(cuts) if b > a]
+
+
+def _next_line_start(handle: BinaryIO, position: int, size: int) -> int:
+    """Where the line after `position` starts, read in bounded pieces (never readline(): one
+    line of a hostile file may be gigabytes)."""
+    handle.seek(position)
+    while chunk := handle.read(1 << 20):
+        newline = chunk.find(b"\n")
+        if newline >= 0:
+            return min(position + newline + 1, size)
+        position += len(chunk)
+    return size
 
 
 def _range_worker(log: EventLog, index: int, start: int, end: int, outbox: Any) -> None:
     """Reduce one byte range of a plain file; line numbers are relative to the range."""
     reducer = AppReducer(log.location, Problems(), in_progress=log.in_progress)
-    line, pending = 1, b""
+    splitter = LineSplitter(log.location, reducer.problems)
     with open(log.parts[0].location, "rb") as handle:
         handle.seek(start)
         remaining = end - start
@@ -92,15 +107,14 @@ def _range_worker(log: EventLog, index: int, start: int, end: int, outbox: Any) 
             if not chunk:
                 break
             remaining -= len(chunk)
-            lines = (pending + chunk).split(b"\n")
-            pending = lines.pop()
-            for data in lines:
+            first = splitter.number + 1
+            for number, data in enumerate(splitter.feed(chunk), first):
                 if data:
-                    reducer.feed(data, (log.location, line), False)
-                line += 1
-    if pending.strip():
-        reducer.feed(pending, (log.location, line), True)
-    outbox.put((index, line - 1 + bool(pending), reducer, end - start))
+                    reducer.feed(data, (log.location, number), False)
+    last = splitter.end()
+    if last and not last.isspace():
+        reducer.feed(last, (log.location, splitter.number), True)
+    outbox.put((index, splitter.number, reducer, end - start))
 
 
 def _reduce_ranges(

@@ -85,6 +85,17 @@ def _num(value: Any) -> float:
     return value if isinstance(value, int | float) and not isinstance(value, bool) else 0
 
 
+# A long line is parsed only if it is mostly text: parsed JSON costs about 30 bytes of memory
+# per value, so a 64 MiB line of `[[],[],...]` took 2 GB. Real long lines (SQL plans, the
+# environment) carry about one bracket or comma per 15 bytes; this refuses one per 6 or more.
+DENSE_CHECK_BYTES = 4 << 20
+_DENSITY = 6
+
+
+def _too_dense(line: bytes) -> bool:
+    return (line.count(b"{") + line.count(b"[") + line.count(b",")) * _DENSITY > len(line)
+
+
 class AppReducer:
     """Feed decoded events; read `.summary()` when the log ends."""
 
@@ -142,6 +153,15 @@ class AppReducer:
             return
         if name is not None and name not in self.handlers:
             self._skip(name)
+            return
+        if len(line) > DENSE_CHECK_BYTES and _too_dense(line):
+            self.problems.add(
+                "line_too_complex",
+                where[0],
+                where[1],
+                f"a line of {len(line):,} bytes that is nearly all brackets and commas: parsed, "
+                "it would take gigabytes; skipped",
+            )
             return
         try:
             event = orjson.loads(line)

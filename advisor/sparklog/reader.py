@@ -3,6 +3,14 @@
 Layouts: a single file `<appId>[.<codec>][.inprogress]`; a rolling log folder
 `eventlog_v2_<appId>/` with `events_<n>_<appId>[.<codec>]` parts read in order and an
 `appstatus_<appId>[.inprogress]` marker. S3 objects are streamed, never downloaded whole.
+
+Lines are cut from the decoded chunks by LineSplitter, which scans each byte once and never
+holds more than MAX_LINE_BYTES (64 MiB) of one line: a longer line is skipped up to its newline
+and reported as one `line_too_long` problem, and reading goes on with the next line (numbers stay
+right). Real lines are far below the cap (the largest in the test fixtures, a SQL plan, is 130 KB;
+plans of very wide queries reach tens of MB). A line at the cap costs twice the cap while its
+pieces are joined, so the reader's memory stays under about 2 x 64 MiB plus a decoder's CHUNK
+(or one 32 MiB lz4/snappy block), whatever the input.
 """
 
 from __future__ import annotations
@@ -17,6 +25,7 @@ from advisor.sparklog.codecs import DECODERS, CorruptStream, TruncatedStream, co
 
 _ROLLING_DIR = "eventlog_v2_"
 _ROLLING_PART = re.compile(r"^events_(\d+)_")
+MAX_LINE_BYTES = 64 << 20
 _IGNORED = re.compile(r"^(\.|_)|\.crc$|^appstatus_|\.(md|txt|json|yaml)$", re.IGNORECASE)
 
 
@@ -153,6 +162,89 @@ def open_part(part: LogPart, s3: Any = None) -> BinaryIO:
     return open(part.location, "rb")
 
 
+class LineSplitter:
+    """Cuts decoded chunks into lines, scanning each byte once (no quadratic re-scan of a line
+    that spans many chunks, whatever their size).
+
+    A line longer than `max_line` (MAX_LINE_BYTES) is never held: its bytes are dropped up to its
+    newline, it becomes one `line_too_long` problem and an empty line, so the lines after it keep
+    their numbers. `number` is how many lines were completed so far.
+    """
+
+    __slots__ = ("_pieces", "_size", "_skipping", "location", "max_line", "number", "problems")
+
+    def __init__(self, location: str, problems: Problems, *, max_line: int | None = None):
+        self.location, self.problems = location, problems
+        self.max_line = MAX_LINE_BYTES if max_line is None else max_line
+        self.number = 0
+        self._pieces: list[bytes] = []  # the start of the line in progress
+        self._size = 0  # its length so far (still counted while skipping it)
+        self._skipping = False
+
+    def feed(self, chunk: bytes) -> list[bytes]:
+        """The lines `chunk` completes, in order; the first is line `number + 1` (as it was)."""
+        lines = chunk.split(b"\n")
+        tail = lines.pop()
+        if not lines:  # no newline: the line in progress goes on
+            if tail:
+                self._extend(tail)
+            return lines
+        if self._size:
+            lines[0] = self._complete(lines[0])
+        if len(chunk) > self.max_line:  # only then can a line inside the chunk be too long
+            for index, line in enumerate(lines):
+                if len(line) > self.max_line:
+                    self._too_long(self.number + 1 + index, len(line))
+                    lines[index] = b""
+        self.number += len(lines)
+        if tail:
+            self._extend(tail)
+        return lines
+
+    def end(self) -> bytes | None:
+        """The last line when the input ends without a newline (None if none, or too long);
+        it is counted in `number`."""
+        if not self._size:
+            return None
+        self.number += 1
+        if self._skipping:
+            self._too_long(self.number, self._size)
+            line = None
+        else:
+            line = b"".join(self._pieces)
+        self._pieces, self._size, self._skipping = [], 0, False
+        return line
+
+    def _extend(self, piece: bytes) -> None:
+        self._size += len(piece)
+        if self._skipping:
+            return
+        if self._size > self.max_line:
+            self._pieces, self._skipping = [], True
+        else:
+            self._pieces.append(piece)
+
+    def _complete(self, head: bytes) -> bytes:
+        """The line in progress, ended by `head` (empty if it is too long)."""
+        size = self._size + len(head)
+        if self._skipping or size > self.max_line:
+            self._too_long(self.number + 1, size)
+            line = b""
+        else:
+            self._pieces.append(head)
+            line = b"".join(self._pieces)
+        self._pieces, self._size, self._skipping = [], 0, False
+        return line
+
+    def _too_long(self, number: int, size: int) -> None:
+        self.problems.add(
+            "line_too_long",
+            self.location,
+            number,
+            f"a line of {size:,} bytes, over the {self.max_line:,}-byte cap, was skipped",
+        )
+
+
 @dataclass
 class Line:
     part: LogPart
@@ -172,21 +264,19 @@ def iter_lines(
     for part in log.parts:
         decoder = DECODERS[part.codec]
         raw = open_part(part, s3)
-        number, pending = 0, b""
+        lines = LineSplitter(part.location, problems)
         try:
             for chunk in decoder(_Counting(raw, on_bytes)):
-                pending += chunk
-                lines = pending.split(b"\n")
-                pending = lines.pop()
-                for data in lines:
-                    number += 1
+                first = lines.number + 1
+                for number, data in enumerate(lines.feed(chunk), first):
                     if data:
                         yield Line(part, number, data, False)
         except TruncatedStream as exc:
-            problems.add("truncated_file", part.location, number + 1, str(exc))
+            problems.add("truncated_file", part.location, lines.number + 1, str(exc))
         except CorruptStream as exc:
-            problems.add("corrupt_file", part.location, number + 1, str(exc))
+            problems.add("corrupt_file", part.location, lines.number + 1, str(exc))
         finally:
             raw.close()
-        if pending.strip():
-            yield Line(part, number + 1, pending, True)
+        last = lines.end()
+        if last and not last.isspace():
+            yield Line(part, lines.number, last, True)
