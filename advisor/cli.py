@@ -493,19 +493,9 @@ def rules_group():
 @format_option("text", "json")
 def rules_list_cmd(fmt):
     """Every rule with its problem, category, scope and the data it needs."""
-    from advisor.analysis.rules import load_rules
+    from advisor.analysis.rules import rule_rows
 
-    rows = [
-        {
-            "id": r.id,
-            "problem": r.spec["problem"],
-            "category": r.spec["category"],
-            "scope": r.spec["scope"],
-            "requires": r.spec["requires"],
-            "title": r.spec["title"],
-        }
-        for r in load_rules()
-    ]
+    rows = rule_rows()
     if fmt == "json":
         emit_json(rows)
         return

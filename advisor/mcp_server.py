@@ -197,20 +197,10 @@ def open_findings_list(
 
 
 def rule_list() -> list[dict[str, Any]]:
-    """`advisor rules list --format json` (built inline in the CLI's rules_list_cmd)."""
-    from advisor.analysis.rules import load_rules
+    """`advisor rules list --format json`."""
+    from advisor.analysis.rules import rule_rows
 
-    return [
-        {
-            "id": r.id,
-            "problem": r.spec["problem"],
-            "category": r.spec["category"],
-            "scope": r.spec["scope"],
-            "requires": r.spec["requires"],
-            "title": r.spec["title"],
-        }
-        for r in load_rules()
-    ]
+    return rule_rows()
 
 
 def build_server(

@@ -274,3 +274,18 @@ def check_examples(rule: Rule) -> list[str]:
             if needle not in outcome.message:
                 failures.append(f"{example['name']}: message lacks {needle!r}")
     return failures
+
+
+def rule_rows() -> list[dict[str, Any]]:
+    """Every rule as `advisor rules list` shows it (and the MCP server's rules tool)."""
+    return [
+        {
+            "id": r.id,
+            "problem": r.spec["problem"],
+            "category": r.spec["category"],
+            "scope": r.spec["scope"],
+            "requires": r.spec["requires"],
+            "title": r.spec["title"],
+        }
+        for r in load_rules()
+    ]
