@@ -34,7 +34,7 @@ from advisor.store import Store
 from advisor.timeutil import iso, parse_since, utcnow
 
 EXIT_PARTIAL = 4
-console = Console(stderr=True)
+console = Console(stderr=True, soft_wrap=True)  # messages stay one line, whatever the width
 out = Console(width=None if sys.stdout.isatty() else 120)
 
 
@@ -58,8 +58,20 @@ def format_option(*choices: str) -> Callable:
     )
 
 
-def open_store(db: str | None) -> Store:
-    return Store(load_config(db).db_path)
+def open_store(db: str | None, *, create: bool = False) -> Store:
+    """The store at --db (or the configured one). Only import, collect and demo may create a
+    store: a mistyped path elsewhere would silently give an empty one."""
+    return existing_store(load_config(db).db_path, create=create)
+
+
+def existing_store(path: Path, *, create: bool = False) -> Store:
+    if not create and not Path(path).exists():
+        console.print(
+            f"[red]no store at {escape(str(path))}[/]: check --db, or make one with "
+            "`advisor import`, `advisor collect` or `advisor demo`"
+        )
+        sys.exit(2)
+    return Store(path)
 
 
 def print_markdown(text: str) -> None:
@@ -207,7 +219,7 @@ def collect_cmd(
         retry_mode=retry_mode,
         max_attempts=max_attempts,
     )
-    store = open_store(db)
+    store = open_store(db, create=True)
     with progress() as bar:
         task = bar.add_task("collecting", total=None)
 
@@ -245,7 +257,7 @@ def import_cmd(db, directory, region, fmt):
     The layout is in the README: jobs.json, job-runs/<job>.json,
     metrics/<run id>/<metric>.json, eventlogs/<run id>/...
     """
-    store = open_store(db)
+    store = open_store(db, create=True)
     report = _import(store, directory, region)
     if fmt == "json":
         emit_json(report.__dict__)
@@ -290,7 +302,7 @@ def analyze_cmd(db, as_of, fmt):
     from advisor.analysis.findings import analyze
 
     config = load_config(db)
-    store = Store(config.db_path)
+    store = existing_store(config.db_path)
     report = analyze(store, config=config.raw, rates=config.rates, as_of=as_of)
     if fmt == "json":
         emit_json(report.__dict__)
@@ -419,23 +431,35 @@ def eventlog_summarize_cmd(paths, profile, region, endpoint_url, fmt):
         transient=True,
     ) as bar:
         task = bar.add_task("reading event logs", total=None)
-        summaries = summarize_paths(
-            list(paths),
-            s3_factory=_s3_factory(profile, region, endpoint_url),
-            on_total=lambda n: bar.update(task, total=n),
-            on_bytes=lambda n: bar.advance(task, n),
-        )
+        try:
+            summaries = summarize_paths(
+                list(paths),
+                s3_factory=_s3_factory(profile, region, endpoint_url),
+                on_total=lambda n: bar.update(task, total=n),
+                on_bytes=lambda n: bar.advance(task, n),
+            )
+        except (OSError, ValueError) as exc:  # a path that is not there, or not readable
+            console.print(f"[red]{escape(str(exc))}[/]")
+            sys.exit(2)
     if not summaries:
         console.print(f"no Spark event logs found in {escape(', '.join(paths))}")
         sys.exit(1)
+    from advisor.report.eventlog_text import is_not_a_spark_log, summary_renderable
+
+    strangers = [s for s in summaries if is_not_a_spark_log(s)]
+    for summary in strangers:
+        console.print(
+            f"{escape(str(summary['source']))}: not a Spark event log (no line of it is a "
+            "Spark event)"
+        )
     if fmt == "json":
         emit_json(summaries)
     else:
-        from advisor.report.eventlog_text import summary_renderable
-
         for summary in summaries:
-            out.print(summary_renderable(summary))
-    sys.exit(EXIT_PARTIAL if any(s["problems"] for s in summaries) else 0)
+            if summary not in strangers:
+                out.print(summary_renderable(summary))
+    damaged = strangers or any(s["problems"] for s in summaries)
+    sys.exit(EXIT_PARTIAL if damaged else 0)
 
 
 def _s3_factory(profile: str | None, region: str | None, endpoint_url: str | None):
@@ -723,7 +747,7 @@ def whatif_cmd(db, job, eventlog, executors, cores, sla, plot, fmt):
     from advisor.report.text import whatif_table
 
     config = load_config(db)
-    store = Store(config.db_path)
+    store = existing_store(config.db_path)
     known_job_or_exit(store, job)
     features = store.stored_job_features(job)
     if features is None:
@@ -833,7 +857,7 @@ def demo_cmd(db, sample, dashboard, port):
     out.print(
         f"[bold]Sample fleet[/] imported into {config.db_path}: {report.jobs} jobs, "
         f"{report.runs:,} runs, {report.metric_points:,} metric points, "
-        f"{report.eventlog_apps} Spark applications from event logs "
+        f"{store.db['spark_apps'].count} Spark applications from event logs "
         f"({first[:10]} to {last[:10]})."
     )
     _print_costs(store.cost_by_job(), f"DPU-hours by job, {first[:10]} to {last[:10]}", "text")

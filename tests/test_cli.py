@@ -194,3 +194,41 @@ def test_errors_go_to_stdout_so_they_can_be_redirected(tmp_path):
     listed = runner.invoke(main, ["errors", "--db", db])
     assert "broken.json" in listed.stdout
     assert "broken.json" not in listed.stderr
+
+
+@pytest.mark.parametrize(
+    "verb",
+    [["costs"], ["errors"], ["analyze"], ["report"], ["recommend", "x"], ["whatif", "x"]],
+    ids=lambda v: v[0],
+)
+def test_a_mistyped_db_path_is_refused_not_created(tmp_path, verb):
+    """`--db adviser.db` silently made an empty store (and `report` made ./advisor.db): only
+    import, collect and demo may create one; the rest exit 2 naming the path."""
+    missing = tmp_path / "adviser.db"
+    result = CliRunner().invoke(main, [*verb, "--db", str(missing)])
+    assert result.exit_code == 2, result.output
+    assert "no store at" in result.stderr and str(missing) in result.stderr
+    assert not missing.exists()
+
+
+def test_eventlog_summarize_says_what_is_wrong_in_one_line(tmp_path):
+    """A missing path printed a traceback; a text file was summarised as `None (?)`; damaged
+    lines were counted but not shown."""
+    runner = CliRunner()
+    missing = runner.invoke(main, ["eventlog", "summarize", str(tmp_path / "nope")])
+    assert missing.exit_code == 2
+    assert "no such file or folder" in missing.stderr and "Traceback" not in missing.output
+    text = tmp_path / "notes"
+    text.write_text("hello world\n")
+    stranger = runner.invoke(main, ["eventlog", "summarize", str(text)])
+    assert stranger.exit_code == 4
+    assert "not a Spark event log" in stranger.stderr and "None (?)" not in stranger.stdout
+    damaged = tmp_path / "app-1"
+    damaged.write_text(
+        '{"Event":"SparkListenerLogStart","Spark Version":"3.5.0"}\n'
+        '{"Event":"SparkListenerApplicationStart","App ID":"app-1","Timestamp":1000}\n'
+        "{broken\n"
+    )
+    shown = runner.invoke(main, ["eventlog", "summarize", str(damaged)])
+    assert shown.exit_code == 4
+    assert "What could not be read" in shown.stdout and "invalid_json" in shown.stdout

@@ -106,4 +106,28 @@ def summary_renderable(s: dict[str, Any], top_stages: int = 8) -> Group:
             _size(r["input_bytes"]),
             _size(r["shuffle_read_bytes"]),
         )
-    return Group(head, stages)
+    parts: list[Any] = [head, stages]
+    if s.get("problem_examples"):
+        damaged = Table(title="What could not be read", title_justify="left")
+        for name in ("file", "line", "kind", "detail"):
+            damaged.add_column(name, overflow="fold")
+        for p in s["problem_examples"]:
+            damaged.add_row(
+                escape(str(p["file"])),
+                "" if p["line"] is None else f"{p['line']:,}",
+                escape(p["kind"]),
+                escape(str(p["detail"])),
+            )
+        parts.append(damaged)
+    return Group(*parts)
+
+
+def is_not_a_spark_log(s: dict[str, Any]) -> bool:
+    """Nothing in it was a Spark event: no application, no event of any kind read."""
+    return (
+        s["app_id"] is None
+        and not s["spark_version"]
+        and not s["stage_list"]
+        and not s["executor_list"]
+        and not s["skipped_events"]
+    )
