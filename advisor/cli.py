@@ -380,7 +380,11 @@ def _print_costs(rows: list[dict], title: str, fmt: str) -> None:
 @main.command("errors")
 @db_option
 @click.option(
-    "--source", type=click.Choice(["glue", "cloudwatch", "import"]), help="Only this source."
+    "--source",
+    # every source that records what it skipped: the Glue and CloudWatch collectors, event
+    # logs fetched from S3, event logs reduced (and not yet linked), and the offline import
+    type=click.Choice(["glue", "cloudwatch", "s3", "eventlog", "import"]),
+    help="Only this source.",
 )
 @format_option("text", "json")
 def errors_cmd(db, source, fmt):

@@ -232,3 +232,20 @@ def test_eventlog_summarize_says_what_is_wrong_in_one_line(tmp_path):
     shown = runner.invoke(main, ["eventlog", "summarize", str(damaged)])
     assert shown.exit_code == 4
     assert "What could not be read" in shown.stdout and "invalid_json" in shown.stdout
+
+
+def test_errors_accepts_every_source_that_records_errors(tmp_path):
+    """The collector records under s3 and eventlog too; --source refused them."""
+    from advisor.store import Store
+
+    db = tmp_path / "a.db"
+    store = Store(db)
+    for source in ("glue", "cloudwatch", "s3", "eventlog", "import"):
+        store.record_error(source, f"{source}-item", "skipped", at="2026-11-30T00:00:00+00:00")
+    store.close()
+    for source in ("glue", "cloudwatch", "s3", "eventlog", "import"):
+        result = CliRunner().invoke(
+            main, ["errors", "--db", str(db), "--source", source, "--format", "json"]
+        )
+        assert result.exit_code == 0, result.output
+        assert [r["item"] for r in json.loads(result.stdout)] == [f"{source}-item"]
