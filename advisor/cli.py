@@ -31,7 +31,7 @@ from advisor import __version__
 from advisor.cli_options import DB_HELP, db_option
 from advisor.config import load_config
 from advisor.store import Store
-from advisor.timeutil import iso, parse_since, utcnow
+from advisor.timeutil import iso, parse_since
 
 EXIT_PARTIAL = 4
 console = Console(stderr=True, soft_wrap=True)  # messages stay one line, whatever the width
@@ -334,14 +334,18 @@ def _print_findings(rows: list[dict], limit: int = 15) -> None:
     default="30d",
     show_default=True,
     metavar="AGE",
-    help="Window ending now (30d, 2w; 'all' for everything stored).",
+    help="Window ending at the newest run, as in recommend and the report (30d, 2w; 'all' for "
+    "everything stored).",
 )
 @format_option("text", "json")
 def costs_cmd(db, since, fmt):
     """DPU-hours and dollars per job over a window, most expensive first."""
+    from advisor.report.window import window_end
+
     store = open_store(db)
-    start = iso(utcnow() - since) if since else None
-    rows = store.cost_by_job(since=start)
+    end = window_end(store)
+    start = iso(end - since) if since and end else None
+    rows = store.cost_by_job(since=start, until=iso(end) if since and end else None)
     _print_costs(rows, f"Glue cost by job since {start[:10] if start else 'the first run'}", fmt)
 
 

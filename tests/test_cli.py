@@ -249,3 +249,20 @@ def test_errors_accepts_every_source_that_records_errors(tmp_path):
         )
         assert result.exit_code == 0, result.output
         assert [r["item"] for r in json.loads(result.stdout)] == [f"{source}-item"]
+
+
+def test_costs_and_recommend_use_one_window(demo_db):
+    """`costs` ended its window at the wall clock, `recommend` and the report at the newest
+    run: the same job showed two different 30-day costs."""
+    db, _ = demo_db
+    runner = CliRunner()
+    costs = json.loads(runner.invoke(main, ["costs", "--db", str(db), "--format", "json"]).stdout)
+    checked = 0
+    for row in costs["jobs"][:5]:
+        job = row["job_name"]
+        detail = runner.invoke(main, ["recommend", job, "--db", str(db), "--format", "json"])
+        summary = json.loads(detail.stdout)["summary"]
+        assert summary["runs"] == row["runs"], job
+        assert summary["usd"] == pytest.approx(row["cost_usd"], abs=0.01), job
+        checked += 1
+    assert checked == 5

@@ -15,6 +15,7 @@ import orjson
 from advisor.analysis.runstats import FAILED_STATES, SEVERITIES, failure_cause, percentile
 from advisor.jobargs import event_log_path, flag
 from advisor.report.remediation import fix_command, snippets
+from advisor.report.window import window_end
 from advisor.store import Store
 from advisor.timeutil import iso, parse_ts
 
@@ -101,8 +102,7 @@ def recommendation(
     job = store.job(job_name)
     if job is None:
         raise KeyError(job_name)
-    end_ts = store.latest_run_start()
-    end_dt = parse_ts(end_ts) + timedelta(seconds=1) if end_ts else None
+    end_dt = window_end(store)
     end = iso(end_dt) if end_dt else ""
     start = iso(end_dt - since) if end_dt else ""
     runs = store.job_runs_between(job_name, start, end) if end else []
