@@ -31,7 +31,7 @@ from advisor import __version__
 from advisor.cli_options import DB_HELP, db_option
 from advisor.config import load_config
 from advisor.store import Store
-from advisor.timeutil import iso, parse_since
+from advisor.timeutil import parse_since
 
 EXIT_PARTIAL = 4
 console = Console(stderr=True, soft_wrap=True)  # messages stay one line, whatever the width
@@ -340,12 +340,11 @@ def _print_findings(rows: list[dict], limit: int = 15) -> None:
 @format_option("text", "json")
 def costs_cmd(db, since, fmt):
     """DPU-hours and dollars per job over a window, most expensive first."""
-    from advisor.report.window import window_end
+    from advisor.report.window import window
 
     store = open_store(db)
-    end = window_end(store)
-    start = iso(end - since) if since and end else None
-    rows = store.cost_by_job(since=start, until=iso(end) if since and end else None)
+    start, end = window(store, since)
+    rows = store.cost_by_job(since=start, until=end)
     _print_costs(rows, f"Glue cost by job since {start[:10] if start else 'the first run'}", fmt)
 
 

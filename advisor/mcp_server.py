@@ -31,7 +31,7 @@ from advisor import __version__
 from advisor.cli_options import db_from_anywhere
 from advisor.config import load_config
 from advisor.store import BUSY_TIMEOUT_MS, Store, migrations
-from advisor.timeutil import iso, parse_since, utcnow
+from advisor.timeutil import parse_since
 
 INSTRUCTIONS = (
     "glue-advisor's store of AWS Glue (Spark) jobs: their runs, DPU-hours and dollars, the "
@@ -95,10 +95,11 @@ def as_json(value: Any) -> str:
     return orjson.dumps(value, option=orjson.OPT_INDENT_2).decode()
 
 
-def window_start(since: str) -> str | None:
-    """`costs --since`: a window ending now; 'all' (or empty) for everything stored."""
-    delta = None if since in ("", "all") else parse_since(since)
-    return iso(utcnow() - delta) if delta else None
+def costs_window(store: Store, since: str) -> tuple[str | None, str | None]:
+    """`costs --since`: a window ending at the newest run; 'all' (or empty) for everything."""
+    from advisor.report.window import window
+
+    return window(store, None if since in ("", "all") else parse_since(since))
 
 
 def unknown_job_message(store: Store, job: str) -> str:
@@ -122,8 +123,8 @@ def job_list(store: Store, since: str) -> dict[str, Any]:
     """Every job with its definition, its cost over the window and its open findings."""
     from advisor.analysis.runstats import SEVERITIES
 
-    start = window_start(since)
-    costs = {r["job_name"]: r for r in store.cost_by_job(since=start)}
+    start, end = costs_window(store, since)
+    costs = {r["job_name"]: r for r in store.cost_by_job(since=start, until=end)}
     findings = store.open_findings()
     counts = Counter(f["job_name"] for f in findings)
     worst: dict[str, str] = {}
@@ -271,11 +272,13 @@ def build_server(
 
     @server.tool(annotations=reads_store, structured_output=False)
     def costs(since: Since = "30d") -> str:
-        """DPU-hours and dollars per job over a window ending now, most expensive first, with
+        """DPU-hours and dollars per job over a window ending at the newest run, most expensive
+        first, with
         the totals: the JSON of `advisor costs --since SINCE --format json`."""
         since_delta(since)
         with store() as opened:
-            return as_json(cost_summary(opened.cost_by_job(since=window_start(since))))
+            start, end = costs_window(opened, since)
+            return as_json(cost_summary(opened.cost_by_job(since=start, until=end)))
 
     @server.tool(annotations=reads_store, structured_output=False)
     def recommend(
