@@ -266,3 +266,14 @@ def test_costs_and_recommend_use_one_window(demo_db):
         assert summary["usd"] == pytest.approx(row["cost_usd"], abs=0.01), job
         checked += 1
     assert checked == 5
+
+
+def test_placeholders_in_advice_are_printed_not_swallowed(demo_db):
+    """`s3://<bucket>/` in a rule's advice was printed as `s3:///` (taken for an HTML tag)."""
+    db, _ = demo_db
+    result = CliRunner().invoke(main, ["recommend", "iot_stream_enrich", "--db", str(db)])
+    assert "s3://<bucket>/sparkui/" in result.stdout
+    markdown = CliRunner().invoke(
+        main, ["recommend", "iot_stream_enrich", "--db", str(db), "--format", "markdown"]
+    )
+    assert "s3://&lt;bucket&gt;/sparkui/" in markdown.stdout

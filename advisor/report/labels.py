@@ -56,6 +56,15 @@ def md_text(value: object) -> str:
     return " ".join(text.splitlines())
 
 
+def md_prose(text: object) -> str:
+    """Rule-written markdown (advice, notes): its formatting is kept, but a placeholder such as
+    `s3://<bucket>/` outside code spans is text, not an HTML tag a renderer would swallow."""
+    parts = str(text).split("`")
+    return "`".join(
+        part if index % 2 else html.escape(part, quote=False) for index, part in enumerate(parts)
+    )
+
+
 def job_type(command_name: str | None) -> str:
     return JOB_TYPES.get(command_name or "", command_name or "unknown")
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from advisor.report.labels import job_type, md_text, sparkline
+from advisor.report.labels import job_type, md_prose, md_text, sparkline
 
 
 def _money(value: float | None) -> str:
@@ -121,7 +121,7 @@ def render(rec: dict[str, Any]) -> str:
             md_text(finding["message"]),
             "",
         ]
-        lines += [f"- {text}" for text in finding["advice"]] + [""]
+        lines += [f"- {md_prose(text)}" for text in finding["advice"]] + [""]
         remediation = finding["remediation"]
         if remediation.get("fix_command"):
             lines += ["Fix (reads the job live, prints the complete update-job):", ""]
@@ -129,7 +129,7 @@ def render(rec: dict[str, Any]) -> str:
         if remediation.get("terraform"):
             lines += ["Terraform:", "", "```hcl", remediation["terraform"], "```", ""]
         for note in remediation.get("notes", []):  # one quote each, or markdown runs them together
-            lines += [f"> {note}", ""]
+            lines += [f"> {md_prose(note)}", ""]
         evidence = [(k, v) for k, v in finding["evidence"].items() if v is not None]
         if evidence:
             lines += ["| evidence | value |", "| --- | --- |"]
