@@ -324,3 +324,30 @@ def test_markdown_outputs_carry_no_raw_html_or_links_from_data():
 
     assert md_text("[x](http://evil)") == "\\[x\\](http://evil)"
     assert md_text("a\nb|c") == "a b\\|c"
+
+
+def test_tables_never_cut_a_number_on_a_narrow_terminal():
+    """Piped or narrow, cost tables showed `1,5…`: numbers are kept whole, text wraps."""
+    from rich.console import Console
+
+    from advisor.report.text import cost_table
+
+    rows = [
+        {
+            "job_name": "a_rather_long_job_name_that_needs_room",
+            "command_name": "glueetl",
+            "number_of_workers": 40,
+            "worker_type": "G.2X",
+            "runs": 12345,
+            "failed_runs": 1234,
+            "dpu_hours": 1234567.8,
+            "cost_usd": 543210.98,
+            "unpriced_runs": 0,
+        }
+    ]
+    console = Console(width=60, record=True, force_terminal=False)
+    console.print(cost_table(rows, "cost"))
+    text = console.export_text()
+    assert "…" not in text
+    for number in ("12,345", "1,234", "1,234,567.8", "$543,210.98"):
+        assert number in text

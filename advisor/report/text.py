@@ -7,6 +7,7 @@ from typing import Any
 
 from rich.markup import escape
 from rich.table import Table
+from rich.text import Text
 
 from advisor.report.labels import money
 
@@ -21,6 +22,19 @@ JOB_TYPES = {
     "pythonshell": "python shell",
     "glueray": "ray",
 }
+
+
+def numbers_kept_whole(table: Table) -> Table:
+    """Never cut a number (`1,5…`) when the terminal is narrow or output is piped: number
+    columns (right-justified) are as wide as their widest cell; text columns wrap instead."""
+    for column in table.columns:
+        if column.justify == "right":
+            widths = [Text.from_markup(str(c)).cell_len for c in column.cells]
+            column.min_width = max([*widths, Text(str(column.header)).cell_len])
+            column.no_wrap = True
+        else:
+            column.no_wrap, column.overflow = False, "fold"
+    return table
 
 
 def cost_table(rows: Sequence[dict[str, Any]], title: str) -> Table:
@@ -70,7 +84,7 @@ def cost_table(rows: Sequence[dict[str, Any]], title: str) -> Table:
         money(usd, unpriced),
         "100%",
     )
-    return table
+    return numbers_kept_whole(table)
 
 
 def errors_table(rows: Sequence[dict[str, Any]]) -> Table:
@@ -110,7 +124,7 @@ def findings_table(rows: Sequence[dict[str, Any]], title: str) -> Table:
             escape(r["title"]),
             saving,
         )
-    return table
+    return numbers_kept_whole(table)
 
 
 def whatif_table(result: dict[str, Any]) -> Table:
@@ -150,4 +164,4 @@ def whatif_table(result: dict[str, Any]) -> Table:
             f"{row['slot_utilization']:.0%}",
             escape(row["note"] or ""),
         )
-    return table
+    return numbers_kept_whole(table)
