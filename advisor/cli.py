@@ -664,6 +664,13 @@ def report_cmd(db, week, out_path, fmt):
     except LookupError as exc:
         console.print(f"[red]{escape(str(exc))}[/]")
         sys.exit(1)
+    if not report["totals"]["runs"]:  # a $0.00 report would read as a free week
+        first, last = store.run_time_span()
+        console.print(
+            f"[yellow]no runs in {report['week']}[/]: the store holds runs from "
+            f"{(first or '?')[:10]} to {(last or '?')[:10]}; no report written"
+        )
+        sys.exit(1)
     if fmt == "html":
         from advisor.report.weekly_html import render
 

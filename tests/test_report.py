@@ -88,8 +88,11 @@ def test_cli_formats(db, tmp_path):
     assert html.exit_code == 0 and target.read_text().startswith("<!DOCTYPE html>")
     bad = runner.invoke(main, ["report", "--db", db, "--week", "2026-W99"])
     assert bad.exit_code == 2
+    Store(tmp_path / "empty.db").close()  # a store without runs
     empty = runner.invoke(main, ["report", "--db", str(tmp_path / "empty.db")])
     assert empty.exit_code == 1 and "no runs" in empty.output
+    missing = runner.invoke(main, ["report", "--db", str(tmp_path / "nowhere.db")])
+    assert missing.exit_code == 2 and not (tmp_path / "nowhere.db").exists()
 
 
 def test_html_escapes_what_it_shows():
@@ -157,8 +160,12 @@ def weekly_report_stub() -> dict:
             }
         ],
         "savings_total_usd_month": 1.0,
+        "compared_with_earlier_analysis": False,
         "new_findings": [],
         "resolved_findings": [],
+        "open_findings": [
+            {"job_name": evil, "severity": "high", "title": evil, "rule_id": "r", "problem": "p"}
+        ],
         "anomalies": [
             {"job_name": evil, "run_id": "jr", "ratio": 3.0, "extra_usd": 1.0, "reasons": [evil]}
         ],
@@ -351,3 +358,43 @@ def test_tables_never_cut_a_number_on_a_narrow_terminal():
     assert "…" not in text
     for number in ("12,345", "1,234", "1,234,567.8", "$543,210.98"):
         assert number in text
+
+
+def test_the_first_report_marks_nothing_new_and_lists_open_findings_by_severity(db):
+    """On the first report every finding was "new": with no analysis from before the week,
+    nothing is new or resolved, and the open findings are grouped by severity and job."""
+    from advisor.analysis.runstats import SEVERITIES
+    from advisor.report.weekly import to_markdown, weekly_report
+    from advisor.store import Store
+
+    store = Store(db)
+    report = weekly_report(store)
+    store.close()
+    assert report["compared_with_earlier_analysis"] is False
+    assert report["new_findings"] == [] and report["resolved_findings"] == []
+    ranks = [SEVERITIES.index(f["severity"]) for f in report["open_findings"]]
+    assert ranks and ranks == sorted(ranks, reverse=True)
+    assert "nothing is marked new or resolved" in to_markdown(report)
+
+
+def test_an_empty_week_warns_instead_of_writing_a_free_report(db, tmp_path):
+    out = tmp_path / "r.html"
+    result = CliRunner().invoke(
+        main, ["report", "--db", db, "--week", "2026-W30", "--out", str(out)]
+    )
+    assert result.exit_code == 1
+    assert "no runs in 2026-W30" in result.stderr and not out.exists()
+
+
+def test_coverage_does_not_call_logs_of_later_weeks_missing(db):
+    """A job whose event logs are in the store for other runs is not "none collected"."""
+    from advisor.report.weekly import weekly_report
+    from advisor.store import Store
+
+    store = Store(db)
+    with_logs = {a["job_name"] for a in store.db.query("select job_name from spark_apps")}
+    report = weekly_report(store)
+    store.close()
+    for entry in report["coverage"]:
+        if entry["job_name"] in with_logs:
+            assert not any("event logs: none collected" in m for m in entry["missing"])

@@ -15,7 +15,7 @@ from typing import Any
 
 import orjson
 
-from advisor.analysis.runstats import FAILED_STATES, failure_cause
+from advisor.analysis.runstats import FAILED_STATES, SEVERITIES, failure_cause
 from advisor.jobargs import event_log_path, flag
 from advisor.report.labels import csv_safe, job_type, md_text, money, priced_usd
 from advisor.store import Store
@@ -126,6 +126,9 @@ def weekly_report(store: Store, monday: date | None = None, top: int = 10) -> di
     retries = [r for r in this if (r["attempt"] or 0) > 0]
     start_iso = _iso(monday)
     findings = store.open_findings()
+    # new and resolved mean something only against an analysis from before the week: on the
+    # first report every finding would be "new"
+    compared = any((f["first_seen"] or "") < start_iso for f in store.all_findings())
     return {
         "week": week_label(monday),
         "start": start_iso,
@@ -170,8 +173,17 @@ def weekly_report(store: Store, monday: date | None = None, top: int = 10) -> di
         "savings": _savings(findings),
         # what the fixes save together: per job the best compatible set, never the findings' sum
         "savings_total_usd_month": _savings_total(store, findings),
-        "new_findings": [_brief(f) for f in findings if (f["first_seen"] or "") >= start_iso],
-        "resolved_findings": [_brief(f) for f in store.resolved_findings_since(start_iso)],
+        "compared_with_earlier_analysis": compared,
+        "new_findings": [_brief(f) for f in findings if (f["first_seen"] or "") >= start_iso]
+        if compared
+        else [],
+        "resolved_findings": [_brief(f) for f in store.resolved_findings_since(start_iso)]
+        if compared
+        else [],
+        "open_findings": sorted(
+            (_brief(f) for f in findings),
+            key=lambda f: (-SEVERITIES.index(f["severity"]), f["job_name"], f["title"]),
+        ),
         "anomalies": [
             {**a, "reasons": orjson.loads(a["reasons"])}
             for a in store.anomalies_between(start_iso, _iso(monday + timedelta(weeks=1)))
@@ -226,11 +238,25 @@ def _savings(findings: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return sorted(with_money, key=lambda f: -f["usd_month"])
 
 
+def findings_headline(report: dict[str, Any]) -> str:
+    if report["compared_with_earlier_analysis"]:
+        return (
+            f"{len(report['new_findings'])} new and {len(report['resolved_findings'])} resolved "
+            "since the week began."
+        )
+    return (
+        "The first analysis came after this week began, so nothing is marked new or resolved: "
+        f"the {len(report['open_findings'])} open findings, by severity and job."
+    )
+
+
 def _coverage(store: Store, this: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """Jobs that ran this week without metrics or (Spark) event logs, and what to enable."""
     ran = {r["job_name"] for r in this}
     measured = {r["job_name"] for r in this if r["has_metrics"]}
     logged = {r["job_name"] for r in this if r["has_eventlog"]}
+    # a job whose logs are in the store for other runs is collected: this week's may come later
+    logged |= {j["name"] for j in store.jobs() if store.latest_spark_app_of(j["name"])}
     out = []
     for job in store.jobs():
         if job["name"] not in ran:
@@ -332,13 +358,7 @@ def to_markdown(report: dict[str, Any]) -> str:
         f"- {cause}: {money(v['usd'], v['unpriced_runs'])} ({v['runs']} runs)"
         for cause, v in failures["by_cause"].items()
     ] or ["- no failed runs"]
-    lines += [
-        "",
-        "## Findings",
-        "",
-        f"{len(report['new_findings'])} new and {len(report['resolved_findings'])} resolved "
-        "since the week began.",
-    ]
+    lines += ["", "## Findings", "", findings_headline(report)]
     lines += [
         f"- new [{f['severity']}] {_md(f['job_name'])}: {_md(f['title'])}"
         for f in report["new_findings"][:20]
@@ -346,6 +366,11 @@ def to_markdown(report: dict[str, Any]) -> str:
     lines += [
         f"- resolved {_md(f['job_name'])}: {_md(f['title'])}" for f in report["resolved_findings"]
     ]
+    if not report["compared_with_earlier_analysis"]:
+        lines += [
+            f"- [{f['severity']}] {_md(f['job_name'])}: {_md(f['title'])}"
+            for f in report["open_findings"][:30]
+        ]
     lines += ["", "## Anomalous runs", ""]
     lines += [
         f"- {_md(a['job_name'])} {a['run_id']}: {a['ratio']:.1f}x its median "

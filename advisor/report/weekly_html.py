@@ -11,6 +11,7 @@ import plotly.graph_objects as go
 from plotly.offline import get_plotlyjs
 
 from advisor.report.labels import money
+from advisor.report.weekly import findings_headline
 
 STYLE = """
 body{font-family:system-ui,-apple-system,Segoe UI,Roboto,sans-serif;margin:2rem auto;
@@ -212,7 +213,20 @@ def render(report: dict[str, Any]) -> str:
         + [
             ["resolved", escape(f["severity"]), escape(f["job_name"]), escape(f["title"])]
             for f in report["resolved_findings"]
-        ],
+        ]
+        + (
+            []
+            if report["compared_with_earlier_analysis"]
+            else [
+                [
+                    "open",
+                    f'<span class="sev-{escape(f["severity"])}">{escape(f["severity"])}</span>',
+                    escape(f["job_name"]),
+                    escape(f["title"]),
+                ]
+                for f in report["open_findings"]
+            ]
+        ),
         "finding-changes",
     )
     anomalies = _table(
@@ -255,8 +269,7 @@ glue-advisor store. Costs are DPU-hours x the configured rates.</p>
 <h2>Money burned by failed runs and retries</h2>{causes}
 <h2>Savings opportunities, by dollars</h2>{savings}
 <h2>New and resolved findings</h2>
-<p class="muted">{len(report["new_findings"])} new and {len(report["resolved_findings"])}
-resolved since the week began.</p>{changes}
+<p class="muted">{escape(findings_headline(report))}</p>{changes}
 <h2>Anomalous runs</h2>{anomalies}
 <h2>Coverage</h2>{coverage}
 </body></html>
