@@ -12,9 +12,10 @@ from urllib.parse import quote, unquote
 import dash_bootstrap_components as dbc
 import pandas as pd
 from dash import Dash, Input, Output, State, dash_table, dcc, html, no_update
+from dash.dash_table.Format import Format, Scheme, Symbol
 
 from advisor.analysis.whatif import figure as whatif_figure
-from advisor.report.labels import csv_safe, money
+from advisor.report.labels import csv_safe, job_type, money
 from advisor.report.recommend import recommendation
 from advisor.store import Store
 from dashboards import data, figures
@@ -30,6 +31,25 @@ SEVERITY_COLOURS = {
 
 def _money(value: float | None, unpriced_runs: int = 0) -> str:
     return money(value, unpriced_runs)
+
+
+# table cells stay numbers (so they sort as numbers) and are shown as the CLI prints them:
+# dollars as labels.money ($1,234.56), rates as percentages, runtimes in minutes
+def _usd_format(missing: str = "—") -> Format:
+    return Format(scheme=Scheme.fixed, precision=2, group=True, symbol=Symbol.yes).nully(missing)
+
+
+MONEY = _usd_format()
+PERCENT = Format(scheme=Scheme.percentage, precision=1).nully("—")
+MINUTES = Format(scheme=Scheme.fixed, precision=1, group=True).nully("—")
+COUNT = Format(scheme=Scheme.fixed, precision=0, group=True).nully("—")
+
+
+def graph(figure: Any = None, **kwargs: Any) -> dcc.Graph:
+    """A chart with the dashboard's toolbar settings (see figures.GRAPH_CONFIG)."""
+    if figure is not None:
+        kwargs["figure"] = figure
+    return dcc.Graph(config=figures.GRAPH_CONFIG, **kwargs)
 
 
 def _change(value: float | None) -> str:
@@ -117,13 +137,13 @@ def overview(store: Store) -> html.Div:
                                     for k_, v in data.DIMENSIONS.items()
                                 ],
                             ),
-                            dcc.Graph(id="overview-cost"),
+                            graph(id="overview-cost"),
                         ],
                         md=8,
                     ),
                     dbc.Col(
-                        dcc.Graph(
-                            figure=figures.findings_by_severity(k["findings_by_severity"]),
+                        graph(
+                            figures.findings_by_severity(k["findings_by_severity"]),
                             id="overview-severity",
                         ),
                         md=4,
@@ -144,19 +164,26 @@ def overview(store: Store) -> html.Div:
 
 
 JOB_COLUMNS = [
-    ("job", "job", "text"),
-    ("type", "type", "text"),
-    ("workers", "workers", "text"),
-    ("cost_last_7d", "cost, last 7 days ($)", "numeric"),
-    ("unpriced_runs_7d", "unpriced runs, 7 days", "numeric"),
-    ("trend", "8 weeks", "text"),
-    ("runs_28d", "runs, 28 days", "numeric"),
-    ("failure_rate", "failure rate", "numeric"),
-    ("p50_min", "p50 (min)", "numeric"),
-    ("p95_min", "p95 (min)", "numeric"),
-    ("worst_finding", "worst open finding", "text"),
-    ("saving_month", "saving ($/month)", "numeric"),
+    ("job", "job", "text", None),
+    ("type", "type", "text", None),
+    ("workers", "workers", "text", None),
+    ("cost_last_7d", "cost, last 7 days", "numeric", _usd_format("unpriced")),
+    ("unpriced_runs_7d", "unpriced runs, 7 days", "numeric", COUNT),
+    ("trend", "8 weeks", "text", None),
+    ("runs_28d", "runs, 28 days", "numeric", COUNT),
+    ("failure_rate", "failure rate", "numeric", PERCENT),
+    ("p50_min", "p50 (min)", "numeric", MINUTES),
+    ("p95_min", "p95 (min)", "numeric", MINUTES),
+    ("worst_finding", "worst open finding", "text", None),
+    ("saving_month", "saving / month", "numeric", MONEY),
 ]
+
+
+def _column(column_id: str, name: str, kind: str, fmt: Format | None) -> dict[str, Any]:
+    column: dict[str, Any] = {"name": name, "id": column_id, "type": kind}
+    if fmt is not None:
+        column["format"] = fmt
+    return column
 
 
 def jobs_page(store: Store) -> html.Div:
@@ -171,7 +198,7 @@ def jobs_page(store: Store) -> html.Div:
             dash_table.DataTable(
                 id="jobs-table",
                 data=data.jobs_table(store),
-                columns=[{"name": n, "id": i, "type": t} for i, n, t in JOB_COLUMNS],
+                columns=[_column(*c) for c in JOB_COLUMNS],
                 sort_action="native",
                 filter_action="native",
                 page_size=25,
@@ -184,14 +211,73 @@ def jobs_page(store: Store) -> html.Div:
     )
 
 
-def job_page(store: Store, job: str) -> html.Div:
-    definition = store.job(job)
-    if definition is None:
-        return html.Div([html.H2("Unknown job"), html.P(f"No job named {job} in the store.")])
-    rec = recommendation(store, job)
+def _not_found(title: str, why: str) -> html.Div:
+    return html.Div(
+        [
+            html.H2(title, id="not-found"),
+            html.P(why),
+            dcc.Link("Back to the overview", href="/", id="not-found-home"),
+        ]
+    )
+
+
+def _metrics_missing(seen: dict[str, bool], panel: str) -> str:
+    """Why a Spark job's CloudWatch panel is empty: only what is really missing."""
+    if panel == "utilization" and not seen["observability_on"]:
+        return "worker utilisation needs --enable-observability-metrics"
+    if not seen["metrics_on"]:
+        return "not collected for this job (enable --enable-metrics)"
+    if not seen["metrics_stored"]:
+        return "metrics are on, but none are stored for its runs yet (advisor collect)"
+    return "none stored for its runs"
+
+
+def _spark_panels(store: Store, job: str, seen: dict[str, bool]) -> list[Any]:
     metrics = data.job_metrics(store, job)
     _app, stages = data.latest_stages(store, job)
     panels = data.CLOUDWATCH_PANELS
+    charts = (
+        ("heap", "JVM heap used (peak per run)", True),
+        ("utilization", "Worker utilisation", True),
+        ("executors", "Executors needed vs allocated", False),
+    )
+    return [
+        dbc.Row(
+            [
+                dbc.Col(
+                    graph(
+                        figures.cloudwatch_panel(
+                            metrics,
+                            panels[key],
+                            title,
+                            percent=percent,
+                            missing=_metrics_missing(seen, key),
+                        ),
+                        id=f"job-cloudwatch-{key}",
+                    ),
+                    md=4,
+                )
+                for key, title, percent in charts
+            ]
+        ),
+        graph(
+            figures.stage_panel(
+                stages,
+                "no event log reduced for this job"
+                if seen["spark_ui_on"]
+                else "no event logs: enable --enable-spark-ui and --spark-event-logs-path",
+            ),
+            id="job-stages",
+        ),
+    ]
+
+
+def job_page(store: Store, job: str) -> html.Div:
+    definition = store.job(job)
+    if definition is None:
+        return _not_found("Unknown job", f"No job named {job} in the store.")
+    rec = recommendation(store, job)
+    seen = data.telemetry(store, definition)
     whatif = store.stored_whatif(job)
     head = rec["job"]
     summary = rec["summary"]
@@ -203,49 +289,35 @@ def job_page(store: Store, job: str) -> html.Div:
     blocks: list[Any] = [
         html.H2(job, id="job-title"),
         html.P(
-            f"{head['type']} on Glue {head['glue_version']}, {workers}, "
-            f"{head['execution_class']}, Auto Scaling {'on' if head['autoscaling'] else 'off'}. "
+            f"{job_type(definition.get('command_name'))} on Glue {head['glue_version']}, "
+            f"{workers}, {head['execution_class']}, "
+            f"Auto Scaling {'on' if head['autoscaling'] else 'off'}. "
             f"Last {rec['window']['days']} days: {summary['runs']} runs, "
             f"{summary['dpu_hours']:,.1f} DPU-hours, {_money(summary['usd'])}, failure rate "
             f"{(summary['failure_rate'] or 0):.0%}.",
             className="lead",
         ),
-        dcc.Graph(
+        graph(
+            figures.runs_over_time(data.job_runs(store, job), data.job_versions(store, job)),
             id="job-runs",
-            figure=figures.runs_over_time(data.job_runs(store, job), data.job_versions(store, job)),
         ),
-        dbc.Row(
-            [
-                dbc.Col(
-                    dcc.Graph(
-                        figure=figures.cloudwatch_panel(
-                            metrics, panels["heap"], "JVM heap used (peak per run)", percent=True
-                        )
-                    ),
-                    md=4,
-                ),
-                dbc.Col(
-                    dcc.Graph(
-                        figure=figures.cloudwatch_panel(
-                            metrics, panels["utilization"], "Worker utilisation", percent=True
-                        )
-                    ),
-                    md=4,
-                ),
-                dbc.Col(
-                    dcc.Graph(
-                        figure=figures.cloudwatch_panel(
-                            metrics, panels["executors"], "Executors needed vs allocated"
-                        )
-                    ),
-                    md=4,
-                ),
-            ]
-        ),
-        dcc.Graph(id="job-stages", figure=figures.stage_panel(stages)),
-        html.H3(f"Findings ({len(rec['findings'])})"),
     ]
-    for finding in rec["findings"]:
+    if seen["spark"]:
+        blocks += _spark_panels(store, job, seen)
+    else:
+        blocks.append(
+            html.P(
+                f"A {job_type(definition.get('command_name'))} job runs no Spark: no JVM, "
+                "executor or stage panels apply to it.",
+                id="job-not-spark",
+                className="text-muted",
+            )
+        )
+    findings = sorted(
+        rec["findings"], key=lambda f: -data.SEVERITY_RANK.get(f["severity"], -1)
+    )  # stable: by score within a severity
+    blocks.append(html.H3(f"Findings ({len(findings)})"))
+    for finding in findings:
         snippet = finding["remediation"].get("fix_command")
         blocks.append(
             dbc.Card(
@@ -295,15 +367,29 @@ def _whatif_block(whatif: dict[str, Any]) -> html.Div:
                 className="text-muted",
             )
         )
-    return html.Div(dcc.Graph(id="job-whatif", figure=whatif_figure(whatif)))
+    figure = figures.title_below_toolbar(whatif_figure(whatif))
+    return html.Div(graph(figure, id="job-whatif"))
+
+
+FINDING_FILTERS = ("problem", "severity", "job_name", "status")
+FINDING_COLUMNS = [
+    ("severity", "severity", "text", None),
+    ("job_name", "job", "text", None),
+    ("problem", "problem", "text", None),
+    ("title", "finding", "text", None),
+    ("savings_usd_month", "saving / month", "numeric", MONEY),
+    ("status", "status", "text", None),
+    ("fix", "fix", "text", None),
+]
 
 
 def findings_page(store: Store) -> html.Div:
     frame = data.findings(store)
     options = {
         column: sorted(frame[column].dropna().unique()) if not frame.empty else []
-        for column in ("problem", "severity", "job_name", "status")
+        for column in FINDING_FILTERS
     }
+    options["severity"] = data.severities_present(frame)  # critical first, not alphabetical
     return html.Div(
         [
             html.H2("Findings"),
@@ -329,19 +415,11 @@ def findings_page(store: Store) -> html.Div:
             dcc.Download(id="findings-download"),
             dash_table.DataTable(
                 id="findings-table",
-                columns=[
-                    {"name": n, "id": n}
-                    for n in (
-                        "severity",
-                        "job_name",
-                        "problem",
-                        "title",
-                        "savings_usd_month",
-                        "status",
-                        "fix",
-                    )
-                ],
-                sort_action="native",
+                columns=[_column(*c) for c in FINDING_COLUMNS],
+                # sorted on the server: severity by rank, never alphabetically
+                sort_action="custom",
+                sort_mode="single",
+                sort_by=[],
                 page_size=25,
                 style_cell={"textAlign": "left", "fontSize": 13, "whiteSpace": "normal"},
             ),
@@ -349,14 +427,38 @@ def findings_page(store: Store) -> html.Div:
     )
 
 
-FINDING_FILTERS = ("problem", "severity", "job_name", "status")
-
-
 def filter_findings(frame: pd.DataFrame, selected: dict[str, list[str] | None]) -> pd.DataFrame:
     for column, values in selected.items():
         if values and not frame.empty:
             frame = frame[frame[column].isin(values)]
     return frame
+
+
+def sort_findings(frame: pd.DataFrame, sort_by: list[dict[str, str]] | None) -> pd.DataFrame:
+    """Most severe first by default; a clicked column sorts as its values mean (severity by
+    rank, dollars as numbers), the default order breaking ties."""
+    frame = data.by_severity(frame)
+    if frame.empty:
+        return frame
+    for rule in reversed(sort_by or []):
+        column = rule["column_id"]
+        if column not in frame.columns:
+            continue
+        frame = frame.sort_values(
+            column,
+            ascending=rule.get("direction") != "desc",
+            kind="stable",
+            na_position="last",
+            key=(lambda c: c.map(data.SEVERITY_RANK)) if column == "severity" else None,
+        )
+    return frame
+
+
+def _records(frame: pd.DataFrame) -> list[dict[str, Any]]:
+    """Rows for a DataTable; a missing number is None (shown by its column's format)."""
+    if frame.empty:
+        return []
+    return frame.astype(object).where(frame.notna(), None).to_dict("records")
 
 
 def create_app(db_path: str | Path) -> Dash:
@@ -398,7 +500,11 @@ def create_app(db_path: str | Path) -> Dash:
                 return jobs_page(with_store)
             if path == "/findings":
                 return findings_page(with_store)
-            return overview(with_store)
+            if path in ("/", ""):
+                return overview(with_store)
+            return _not_found(
+                "Page not found", f"There is no page at {path}: it may have moved or never existed."
+            )
         finally:
             with_store.close()
 
@@ -424,29 +530,34 @@ def create_app(db_path: str | Path) -> Dash:
 
     filters = [Input(f"filter-{c}", "value") for c in FINDING_FILTERS]
 
-    def filtered(values: tuple[list[str] | None, ...]) -> pd.DataFrame:
+    def filtered(values: tuple[list[str] | None, ...], sort_by: list | None) -> pd.DataFrame:
         with_store = store()
         try:
             selected = dict(zip(FINDING_FILTERS, values, strict=True))
-            return filter_findings(data.findings(with_store), selected)
+            return sort_findings(filter_findings(data.findings(with_store), selected), sort_by)
         finally:
             with_store.close()
 
-    @app.callback(Output("findings-table", "data"), Output("findings-count", "children"), *filters)
-    def show_findings(*values: list[str] | None) -> Any:
-        frame = filtered(values)
-        rows = frame.to_dict("records") if not frame.empty else []
+    @app.callback(
+        Output("findings-table", "data"),
+        Output("findings-count", "children"),
+        Input("findings-table", "sort_by"),
+        *filters,
+    )
+    def show_findings(sort_by: list | None, *values: list[str] | None) -> Any:
+        rows = _records(filtered(values, sort_by))
         return rows, f"{len(rows)} findings"
 
     @app.callback(
         Output("findings-download", "data"),
         Input("findings-export", "n_clicks"),
+        State("findings-table", "sort_by"),
         *[State(f"filter-{c}", "value") for c in FINDING_FILTERS],
         prevent_initial_call=True,
     )
-    def export(_clicks: int, *values: list[str] | None) -> Any:
+    def export(_clicks: int, sort_by: list | None, *values: list[str] | None) -> Any:
         buffer = io.StringIO()
-        filtered(values).map(csv_safe).to_csv(buffer, index=False)
+        filtered(values, sort_by).map(csv_safe).to_csv(buffer, index=False)
         return {"content": buffer.getvalue(), "filename": "glue-advisor-findings.csv"}
 
     return app

@@ -14,6 +14,9 @@ from advisor.report.labels import job_type, sparkline
 from advisor.store import Store
 
 SEVERITY_RANK = {s: i for i, s in enumerate(SEVERITIES)}
+SEVERITY_ORDER = tuple(reversed(SEVERITIES))  # critical first: how every list shows them
+SPARK_COMMANDS = ("glueetl", "gluestreaming")
+METRICS_FLAGS = ("--enable-metrics", "--enable-observability-metrics")
 DIMENSIONS = {
     "job_name": "job",
     "job_type": "job type",
@@ -84,6 +87,51 @@ def findings(store: Store, include_resolved: bool = True) -> pd.DataFrame:
         frame = frame[frame["status"] != "resolved"]
     frame["fix"] = frame["advice"].map(lambda a: (orjson.loads(a or "[]") or [""])[0])
     return frame.drop(columns=["advice"])
+
+
+def by_severity(frame: pd.DataFrame) -> pd.DataFrame:
+    """Findings most severe first (critical > high > medium > low > info), by score within a
+    severity; never alphabetical."""
+    if frame.empty:
+        return frame
+    order = frame.assign(_rank=frame["severity"].map(SEVERITY_RANK).fillna(-1))
+    return order.sort_values(["_rank", "score"], ascending=[False, False], kind="stable").drop(
+        columns="_rank"
+    )
+
+
+def severities_present(frame: pd.DataFrame) -> list[str]:
+    """The severities in the frame, critical first."""
+    present = set(frame["severity"].dropna()) if not frame.empty else set()
+    return [s for s in SEVERITY_ORDER if s in present]
+
+
+def telemetry(store: Store, job: dict[str, Any]) -> dict[str, bool]:
+    """What the job's page can show: Spark panels only for Spark jobs (glueetl, gluestreaming),
+    and whether CloudWatch job metrics are on (a flag in its default arguments, or metrics
+    stored for its runs) and observability metrics (worker utilisation) in particular; whether
+    it writes Spark event logs (--enable-spark-ui)."""
+    try:
+        arguments = orjson.loads(job.get("default_arguments") or "{}")
+    except orjson.JSONDecodeError:
+        arguments = {}
+    if not isinstance(arguments, dict):
+        arguments = {}
+    flags = {f for f in METRICS_FLAGS if str(arguments.get(f, "")).strip().lower() == "true"}
+    stored = bool(
+        list(
+            store.db.query(
+                "select 1 from run_metrics where job_name = ? limit 1", [job.get("name")]
+            )
+        )
+    )
+    return {
+        "spark": job.get("command_name") in SPARK_COMMANDS,
+        "metrics_on": bool(flags) or stored,
+        "observability_on": "--enable-observability-metrics" in flags,
+        "metrics_stored": stored,
+        "spark_ui_on": str(arguments.get("--enable-spark-ui", "")).strip().lower() == "true",
+    }
 
 
 def jobs_table(store: Store) -> list[dict[str, Any]]:
@@ -173,7 +221,9 @@ CLOUDWATCH_PANELS = {
 def job_metrics(store: Store, job: str) -> pd.DataFrame:
     """Per run and metric: the peak value CloudWatch recorded, for the job's panels."""
     wanted = sorted({m for names in CLOUDWATCH_PANELS.values() for m in names})
-    return _with_times(pd.DataFrame(store.metric_peaks(job, wanted)))
+    frame = _with_times(pd.DataFrame(store.metric_peaks(job, wanted)))
+    # the store groups by run id, not time: a line through them would zig-zag
+    return frame.sort_values(["metric", "started_on"]) if not frame.empty else frame
 
 
 def latest_stages(store: Store, job: str) -> tuple[dict[str, Any] | None, list[dict[str, Any]]]:

@@ -8,7 +8,7 @@ import orjson
 import pandas as pd
 import plotly.graph_objects as go
 
-from advisor.report.labels import plain
+from advisor.report.labels import plain, size
 
 STATE_COLOURS = {
     "SUCCEEDED": "#2b6cb0",
@@ -19,15 +19,53 @@ STATE_COLOURS = {
 }
 
 
-def _layout(fig: go.Figure, title: str, height: int = 340) -> go.Figure:
+# plotly's toolbar (modebar) floats over the top right of a chart; titles sit in a band below
+# it, so a long title in a narrow panel never runs under the toolbar
+MODEBAR_PX = 30
+TITLE_PX = 26
+GRAPH_CONFIG = {
+    "displayModeBar": "hover",
+    "displaylogo": False,
+    "modeBarButtonsToRemove": ["select2d", "lasso2d"],
+}
+METRIC_LABELS = {
+    "glue.driver.jvm.heap.usage": "driver heap",
+    "glue.ALL.jvm.heap.usage": "executors heap (glue.ALL)",
+    "glue.driver.workerUtilization": "worker utilisation",
+    "glue.driver.ExecutorAllocationManager.executors.numberMaxNeededExecutors": (
+        "executors needed"
+    ),
+    "glue.driver.ExecutorAllocationManager.executors.numberAllExecutors": "executors allocated",
+}
+
+
+def title_below_toolbar(
+    fig: go.Figure, title: str | None = None, height: int = 450, subtitles: bool = False
+) -> go.Figure:
+    """Put the title (the figure's own when `title` is None) left, under the toolbar's band."""
+    text = title if title is not None else (fig.layout.title.text or "")
     fig.update_layout(
-        title=title,
-        template="plotly_white",
+        title={
+            "text": text,
+            "x": 0.01,
+            "xanchor": "left",
+            "yref": "container",
+            "y": 1 - MODEBAR_PX / height,
+            "yanchor": "top",
+        },
         height=height,
-        margin={"l": 50, "r": 20, "t": 50, "b": 40},
-        legend={"orientation": "h", "y": -0.2},
+        margin={"t": MODEBAR_PX + TITLE_PX + (22 if subtitles else 8)},
     )
     return fig
+
+
+def _layout(fig: go.Figure, title: str, height: int = 340, subtitles: bool = False) -> go.Figure:
+    fig.update_layout(
+        template="plotly_white",
+        margin={"l": 50, "r": 20, "b": 40},
+        legend={"orientation": "h", "y": -0.2},
+    )
+    return title_below_toolbar(fig, title, height, subtitles)
 
 
 def empty(title: str, why: str) -> go.Figure:
@@ -118,42 +156,67 @@ def runs_over_time(runs: pd.DataFrame, versions: list[dict[str, Any]]) -> go.Fig
             row=1,
             col=1,
         )
-    for version in versions[1:]:
-        when = version["valid_from"] or version["first_seen"]
-        if when:
-            fig.add_vline(
-                x=pd.Timestamp(when).to_pydatetime(), line_dash="dot", line_color="#805ad5"
-            )
-    return _layout(fig, "Runs over time (dotted: job definition changed)", 480)
+    for when in definition_changes(versions, runs["started_on"].min()):
+        fig.add_vline(x=when.to_pydatetime(), line_dash="dot", line_color="#805ad5")
+    return _layout(fig, "Runs over time (dotted: job definition changed)", 480, subtitles=True)
+
+
+def definition_changes(versions: list[dict[str, Any]], first_run: pd.Timestamp) -> list:
+    """When the job's definition changed, after its first run shown. Every stored version
+    counts, the first too: its valid_from is the job's LastModifiedOn, a change the store
+    first saw as it was (only a version's first_seen, the time it was collected, is no change
+    when it is the first)."""
+    out = []
+    for index, version in enumerate(versions):
+        when = version["valid_from"] or (version["first_seen"] if index else None)
+        if not when:
+            continue
+        stamp = pd.Timestamp(when)
+        stamp = stamp.tz_localize("UTC") if stamp.tzinfo is None else stamp.tz_convert("UTC")
+        if stamp > first_run and stamp not in out:
+            out.append(stamp)
+    return sorted(out)
 
 
 def cloudwatch_panel(
-    metrics: pd.DataFrame, names: tuple[str, ...], title: str, percent: bool = False
+    metrics: pd.DataFrame,
+    names: tuple[str, ...],
+    title: str,
+    percent: bool = False,
+    missing: str = "not collected for this job (enable --enable-metrics)",
 ) -> go.Figure:
+    """One line per metric over the job's runs, in time order; `missing` says why there is
+    nothing to draw."""
     part = metrics[metrics["metric"].isin(names)] if not metrics.empty else metrics
     if part.empty:
-        return empty(title, "not collected for this job (enable --enable-metrics)")
+        return empty(title, missing)
     fig = go.Figure()
-    for name, rows in part.groupby("metric"):
+    for name in names:  # the panel's own order, so colours and legend are stable
+        rows = part[part["metric"] == name].sort_values("started_on")
+        if rows.empty:
+            continue
         values = rows["value"] * (100 if percent else 1)
         fig.add_trace(
             go.Scatter(
                 x=rows["started_on"],
                 y=values,
                 mode="lines+markers",
-                name=plain(str(name).rsplit(".", 1)[-1]),
+                name=plain(METRIC_LABELS.get(name, name)),
             )
         )
     if percent:
         fig.update_yaxes(title="%", range=[0, 105])
-    return _layout(fig, title, 280)
+    return _layout(fig, title, 300)
 
 
-def stage_panel(stages: list[dict[str, Any]]) -> go.Figure:
-    """Task-duration spread per stage (box from the stored quantiles) and disk spill."""
+def stage_panel(
+    stages: list[dict[str, Any]], missing: str = "no event log reduced for this job"
+) -> go.Figure:
+    """Task-duration spread per stage (box from the stored quantiles; a stage whose tasks all
+    took the same time is one labelled point) and disk spill ("no spill" when there is none)."""
     timed = [s for s in stages if s.get("tasks") and s.get("task_ms_median") is not None]
     if not timed:
-        return empty("Stages of the latest event log", "no event log reduced for this job")
+        return empty("Stages of the latest event log", missing)
     from plotly.subplots import make_subplots
 
     fig = make_subplots(
@@ -163,31 +226,75 @@ def stage_panel(stages: list[dict[str, Any]]) -> go.Figure:
         subplot_titles=("task duration (s)", "disk spill (GB)"),
     )
     labels = [f"{s['stage_id']}.{s['attempt']}" for s in timed]
-    fig.add_trace(
-        go.Box(
-            x=labels,
-            q1=[s["task_ms_p25"] / 1000 for s in timed],
-            median=[s["task_ms_median"] / 1000 for s in timed],
-            q3=[s["task_ms_p75"] / 1000 for s in timed],
-            lowerfence=[s["task_ms_min"] / 1000 for s in timed],
-            upperfence=[s["task_ms_max"] / 1000 for s in timed],
-            name="tasks",
-            hovertext=[f"{s['tasks']} tasks" for s in timed],
-        ),
-        row=1,
-        col=1,
-    )
-    fig.add_trace(
-        go.Bar(
-            x=labels,
-            y=[(s["disk_bytes_spilled"] or 0) / 1e9 for s in timed],
-            name="spill",
-            marker_color="#c05621",
-        ),
-        row=1,
-        col=2,
-    )
-    return _layout(fig, "Stages of the latest event log (stage.attempt)", 320)
+
+    def single(s: dict[str, Any]) -> bool:
+        low, high = s.get("task_ms_min"), s.get("task_ms_max")
+        return s["tasks"] == 1 or low is None or high is None or low == high
+
+    spread = [(label, s) for label, s in zip(labels, timed, strict=True) if not single(s)]
+    if spread:
+        fig.add_trace(
+            go.Box(
+                x=[label for label, _ in spread],
+                q1=[s["task_ms_p25"] / 1000 for _, s in spread],
+                median=[s["task_ms_median"] / 1000 for _, s in spread],
+                q3=[s["task_ms_p75"] / 1000 for _, s in spread],
+                lowerfence=[s["task_ms_min"] / 1000 for _, s in spread],
+                upperfence=[s["task_ms_max"] / 1000 for _, s in spread],
+                name="tasks",
+                orientation="v",
+                hovertext=[f"{s['tasks']} tasks" for _, s in spread],
+            ),
+            row=1,
+            col=1,
+        )
+    points = [(label, s) for label, s in zip(labels, timed, strict=True) if single(s)]
+    if points:
+        fig.add_trace(
+            go.Scatter(
+                x=[label for label, _ in points],
+                y=[s["task_ms_median"] / 1000 for _, s in points],
+                mode="markers+text",
+                text=[f"{s['task_ms_median'] / 1000:,.2f} s" for _, s in points],
+                textposition="top center",
+                marker={"color": "#2b6cb0", "size": 9, "symbol": "diamond"},
+                name="one duration",
+                hovertext=[f"{s['tasks']} task(s), all the same time" for _, s in points],
+                cliponaxis=False,
+            ),
+            row=1,
+            col=1,
+        )
+    # every stage on the x axis in stage order, whichever trace drew it
+    fig.update_xaxes(type="category", categoryorder="array", categoryarray=labels, row=1, col=1)
+    spilled = [s["disk_bytes_spilled"] or 0 for s in timed]
+    if any(spilled):
+        fig.add_trace(
+            go.Bar(
+                x=labels,
+                y=[b / 1e9 for b in spilled],
+                name="spill",
+                marker_color="#c05621",
+                hovertext=[size(b) for b in spilled],
+            ),
+            row=1,
+            col=2,
+        )
+    else:
+        fig.update_xaxes(visible=False, row=1, col=2)
+        fig.update_yaxes(visible=False, row=1, col=2)
+        low, high = fig.layout.xaxis2.domain
+        fig.add_annotation(
+            text="no spill",
+            showarrow=False,
+            x=(low + high) / 2,
+            y=0.5,
+            xref="paper",
+            yref="paper",
+            font={"size": 14},
+            name="no-spill",
+        )
+    return _layout(fig, "Stages of the latest event log (stage.attempt)", 340, subtitles=True)
 
 
 def findings_by_severity(counts: dict[str, int]) -> go.Figure:

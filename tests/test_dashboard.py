@@ -4,6 +4,7 @@ job whose name is an HTML injection."""
 from __future__ import annotations
 
 import json
+import re
 import shutil
 import threading
 import time
@@ -11,6 +12,7 @@ from urllib.parse import quote
 
 import pytest
 from selenium.common.exceptions import NoAlertPresentException
+from selenium.webdriver.common.action_chains import ActionChains
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.support.ui import WebDriverWait
@@ -18,9 +20,11 @@ from werkzeug.serving import make_server
 
 from advisor.analysis.findings import analyze
 from advisor.collect.importer import import_directory
+from advisor.report.labels import money
 from advisor.store import Store
 from dashboards.app import create_app, filter_findings
 from dashboards.data import findings as findings_frame
+from dashboards.data import telemetry
 from tests.browser import chrome, console_errors  # noqa: F401 (fixture)
 from tests.conftest import SAMPLE
 
@@ -193,3 +197,193 @@ def test_the_job_page_shows_a_trusted_what_if_frontier(sim_server, chrome):  # n
     labels = chrome.find_element(By.ID, "job-whatif").text
     assert "now: 2 x G.1X" in labels
     assert console_errors(chrome) == []
+
+
+# ---- what the pages show, read from the rendered page --------------------------------------
+
+SEVERITY_RANK = {"critical": 0, "high": 1, "medium": 2, "low": 3, "info": 4}
+MONEY_CELL = re.compile(r"^\$\d{1,3}(,\d{3})*\.\d\d$")
+
+
+def _column_texts(chrome, table_id: str, column: str) -> list[str]:  # noqa: F811
+    return [
+        c.text
+        for c in chrome.find_elements(By.CSS_SELECTOR, f"#{table_id} td[data-dash-column={column}]")
+    ]
+
+
+def _ranks(severities: list[str]) -> list[int]:
+    return [SEVERITY_RANK[s] for s in severities]
+
+
+def test_findings_and_jobs_tables_show_money_percentages_and_severity_order(server, chrome):  # noqa: F811
+    base, db = server
+    everything = findings_frame(Store(db))
+    open_page(chrome, base + "/findings", "#findings-table td")
+    headers = [h.text for h in chrome.find_elements(By.CSS_SELECTOR, "#findings-table th")]
+    assert "saving / month" in headers and "job" in headers
+    assert not [h for h in headers if "_" in h], headers  # no raw field names
+    savings = _column_texts(chrome, "findings-table", "savings_usd_month")
+    assert money(everything["savings_usd_month"].max()) in savings  # e.g. $237.57
+    assert all(MONEY_CELL.match(s) or s == "—" for s in savings), savings
+    shown = _column_texts(chrome, "findings-table", "severity")
+    assert _ranks(shown) == sorted(_ranks(shown))  # critical first, never alphabetical
+    # the severity filter lists critical first too
+    chrome.find_element(By.ID, "filter-severity").click()
+    options = WebDriverWait(chrome, 10).until(
+        lambda d: [o.text for o in d.find_elements(By.CSS_SELECTOR, "[role=option]")]
+    )
+    chrome.switch_to.active_element.send_keys(Keys.ESCAPE)
+    present = set(everything["severity"])
+    assert options == [s for s in SEVERITY_RANK if s in present]
+    # a click on the severity header sorts by rank (least severe first), not by letters
+    chrome.find_element(
+        By.CSS_SELECTOR, "#findings-table th[data-dash-column=severity] .column-header--sort"
+    ).click()
+    WebDriverWait(chrome, 30).until(
+        lambda d: _column_texts(d, "findings-table", "severity")[0] != shown[0]
+    )
+    resorted = _column_texts(chrome, "findings-table", "severity")
+    assert _ranks(resorted) == sorted(_ranks(resorted), reverse=True)
+    open_page(chrome, base + "/jobs", "#jobs-table td")
+    rates = _column_texts(chrome, "jobs-table", "failure_rate")
+    assert rates and all(re.match(r"^\d+\.\d%$", r) or r == "—" for r in rates), rates
+    assert any(r != "0.0%" for r in rates)
+    costs = _column_texts(chrome, "jobs-table", "cost_last_7d")
+    assert all(MONEY_CELL.match(c) or c == "unpriced" for c in costs), costs
+
+
+def _line_xs(path: str) -> list[float]:
+    """The x of every point of an SVG line path (M x,y L x,y ...)."""
+    return [float(x) for x, _y in re.findall(r"[ML]\s*(-?[\d.]+)[ ,](-?[\d.]+)", path)]
+
+
+def test_cloudwatch_lines_run_in_time_order_and_name_their_series(server, chrome):  # noqa: F811
+    base, _ = server
+    open_page(chrome, base + "/job/marketing_attribution", "#job-cloudwatch-heap .js-line")
+    for panel in ("heap", "executors"):
+        lines = chrome.find_elements(
+            By.CSS_SELECTOR, f"#job-cloudwatch-{panel} .scatterlayer path.js-line"
+        )
+        assert len(lines) == 2, panel
+        # (plotly draws a flat stretch as its two ends, so a line may have only two points)
+        points = [_line_xs(line.get_attribute("d")) for line in lines]
+        assert max(len(xs) for xs in points) > 2, panel
+        for xs in points:
+            assert xs == sorted(xs), (panel, xs)  # left to right: no zig-zag
+    legend = {
+        t.text for t in chrome.find_elements(By.CSS_SELECTOR, "#job-cloudwatch-heap .legendtext")
+    }
+    assert legend == {"driver heap", "executors heap (glue.ALL)"}
+
+
+def test_every_definition_change_is_a_dotted_line(server, chrome):  # noqa: F811
+    """product_catalog_sync has one stored version, changed (LastModifiedOn) on 2026-11-02,
+    in the middle of its runs: that first change is drawn too."""
+    base, _ = server
+    open_page(chrome, base + "/job/product_catalog_sync", "#job-runs .main-svg .scatterlayer")
+    shapes = chrome.execute_script(
+        "return document.querySelector('#job-runs .js-plotly-plot').layout.shapes || []"
+    )
+    assert shapes and {s["x0"][:10] for s in shapes} == {"2026-11-02"}
+    assert all(s["line"]["dash"] == "dot" for s in shapes)
+    assert chrome.find_elements(By.CSS_SELECTOR, "#job-runs .shapelayer path")
+
+
+def test_panels_and_hints_fit_the_job_type_and_its_metrics(server, chrome):  # noqa: F811
+    base, _ = server
+    # Python shell: no Spark panels, no metrics hint
+    open_page(chrome, base + "/job/py_shell_notify", "#job-not-spark")
+    page = chrome.find_element(By.ID, "page").text
+    assert "--enable-metrics" not in page
+    assert not chrome.find_elements(By.CSS_SELECTOR, "#job-cloudwatch-heap, #job-stages")
+    # metrics on (--enable-metrics), no observability metrics: only that one is missing
+    open_page(chrome, base + "/job/product_catalog_sync", "#job-cloudwatch-heap .js-line")
+    page = chrome.find_element(By.ID, "page").text
+    assert "enable --enable-metrics" not in page
+    assert "--enable-observability-metrics" in (
+        chrome.find_element(By.ID, "job-cloudwatch-utilization").text
+    )
+    # metrics on but none stored: not told to enable them
+    open_page(chrome, base + "/job/dq_checks_hourly", "#job-cloudwatch-heap .main-svg")
+    heap = chrome.find_element(By.ID, "job-cloudwatch-heap").text
+    assert "metrics are on" in heap and "enable --enable-metrics" not in heap
+    # a streaming job without the flag is told
+    open_page(chrome, base + "/job/iot_stream_enrich", "#job-cloudwatch-heap .main-svg")
+    assert "enable --enable-metrics" in chrome.find_element(By.ID, "job-cloudwatch-heap").text
+
+
+def test_an_unknown_url_is_a_not_found_page_with_a_way_back(server, chrome):  # noqa: F811
+    base, _ = server
+    open_page(chrome, base + "/no/such/page", "#not-found")
+    assert chrome.find_element(By.ID, "not-found").text == "Page not found"
+    assert not chrome.find_elements(By.ID, "kpi-week")  # not the overview in disguise
+    chrome.find_element(By.ID, "not-found-home").click()
+    WebDriverWait(chrome, 30).until(lambda d: d.find_elements(By.ID, "kpi-week"))
+    assert chrome.current_url.rstrip("/") == base
+    open_page(chrome, base + "/job/no_such_job", "#not-found")
+    assert chrome.find_element(By.ID, "not-found").text == "Unknown job"
+
+
+def _overlap(a: dict, b: dict) -> bool:
+    return not (
+        a["right"] <= b["left"]
+        or b["right"] <= a["left"]
+        or a["bottom"] <= b["top"]
+        or b["bottom"] <= a["top"]
+    )
+
+
+def test_chart_toolbars_leave_the_titles_readable(server, chrome):  # noqa: F811
+    base, _ = server
+    open_page(chrome, base + "/job/product_catalog_sync", "#job-cloudwatch-executors .js-line")
+    checked = 0
+    for plot in chrome.find_elements(By.CSS_SELECTOR, ".js-plotly-plot"):
+        ActionChains(chrome).move_to_element(plot).perform()  # the toolbar shows on hover
+        rects = chrome.execute_script(
+            "const p = arguments[0], r = e => e && e.getBoundingClientRect().toJSON();"
+            "return [r(p.querySelector('.modebar')), r(p.querySelector('.gtitle'))];",
+            plot,
+        )
+        toolbar, title = rects
+        if toolbar and title and toolbar["width"]:
+            checked += 1
+            assert not _overlap(toolbar, title), (toolbar, title)
+    assert checked >= 4
+
+
+def test_a_stage_panel_says_no_spill_and_draws_no_empty_chart(sim_server, chrome):  # noqa: F811
+    open_page(chrome, sim_server + "/job/sim_job", "#job-stages .main-svg")
+    assert "no spill" in chrome.find_element(By.ID, "job-stages").text
+    assert not chrome.find_elements(By.CSS_SELECTOR, "#job-stages .barlayer .point")
+
+
+def test_a_stage_of_one_duration_is_a_labelled_point_not_a_lone_box():
+    from dashboards.figures import stage_panel
+
+    stage = {
+        "attempt": 0,
+        "disk_bytes_spilled": 0,
+        **{f"task_ms_{q}": 534.0 for q in ("min", "p25", "median", "p75", "max")},
+    }
+    fig = stage_panel([{**stage, "stage_id": 0, "tasks": 1}])
+    assert [t.type for t in fig.data] == ["scatter"]
+    assert list(fig.data[0].text) == ["0.53 s"]
+    spread = {**stage, "stage_id": 1, "tasks": 4, "task_ms_max": 900.0}
+    fig = stage_panel([{**stage, "stage_id": 0, "tasks": 1}, spread])
+    assert sorted(t.type for t in fig.data) == ["box", "scatter"]
+    assert list(fig.layout.xaxis.categoryarray) == ["0.0", "1.0"]
+
+
+def test_telemetry_reads_the_job_type_and_its_metrics_flags(server):
+    _, db = server
+    store = Store(db)
+    shell = telemetry(store, store.job("py_shell_notify"))
+    assert not shell["spark"] and not shell["metrics_on"]
+    catalog = telemetry(store, store.job("product_catalog_sync"))
+    assert catalog["spark"] and catalog["metrics_on"] and not catalog["observability_on"]
+    flagged = {
+        **store.job("iot_stream_enrich"),
+        "default_arguments": '{"--enable-metrics": "TRUE"}',
+    }
+    assert telemetry(store, flagged)["metrics_on"]

@@ -8,15 +8,7 @@ from rich.console import Group
 from rich.markup import escape
 from rich.table import Table
 
-
-def _size(value: float | None) -> str:
-    if value is None:
-        return "—"
-    for unit in ("B", "KB", "MB", "GB", "TB"):
-        if abs(value) < 1000:
-            return f"{value:,.1f} {unit}" if unit != "B" else f"{value:,.0f} B"
-        value /= 1000
-    return f"{value:,.1f} PB"
+from advisor.report.labels import size
 
 
 def _ms(value: float | None) -> str:
@@ -54,21 +46,21 @@ def summary_renderable(s: dict[str, Any], top_stages: int = 8) -> Group:
         ),
         (
             "spill",
-            f"{_size(s['memory_bytes_spilled'])} memory, {_size(s['disk_bytes_spilled'])} disk",
+            f"{size(s['memory_bytes_spilled'])} memory, {size(s['disk_bytes_spilled'])} disk",
         ),
         (
             "I/O",
-            f"input {_size(s['input_bytes'])}, output {_size(s['output_bytes'])}, shuffle read "
-            f"{_size(s['shuffle_read_bytes'])}, write {_size(s['shuffle_write_bytes'])}",
+            f"input {size(s['input_bytes'])}, output {size(s['output_bytes'])}, shuffle read "
+            f"{size(s['shuffle_read_bytes'])}, write {size(s['shuffle_write_bytes'])}",
         ),
         (
             "files",
             f"read {s['files_read'] if s['files_read'] is not None else '—'} "
-            f"({_size(s['files_read_bytes'])}), written "
+            f"({size(s['files_read_bytes'])}), written "
             f"{s['files_written'] if s['files_written'] is not None else '—'} "
-            f"({_size(s['files_written_bytes'])})",
+            f"({size(s['files_written_bytes'])})",
         ),
-        ("peak JVM heap", _size(s["peak_jvm_heap_bytes"])),
+        ("peak JVM heap", size(s["peak_jvm_heap_bytes"])),
     ]
     if s["failure_reasons"]:
         rows.append(("failures", ", ".join(f"{k} {v}" for k, v in s["failure_reasons"].items())))
@@ -102,9 +94,9 @@ def summary_renderable(s: dict[str, Any], top_stages: int = 8) -> Group:
             _ms(r["task_ms_median"]),
             _ms(r["task_ms_p95"]),
             _ms(r["task_ms_max"]),
-            _size(r["disk_bytes_spilled"]),
-            _size(r["input_bytes"]),
-            _size(r["shuffle_read_bytes"]),
+            size(r["disk_bytes_spilled"]),
+            size(r["input_bytes"]),
+            size(r["shuffle_read_bytes"]),
         )
     parts: list[Any] = [head, stages]
     if s.get("problem_examples"):

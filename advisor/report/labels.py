@@ -75,3 +75,14 @@ def sparkline(values: list[float]) -> str:
     if not top:
         return _BARS[0] * len(values)
     return "".join(_BARS[min(7, int(v / top * 7.999))] for v in values)
+
+
+def size(value: float | None) -> str:
+    """Bytes as the CLI prints them (decimal units), everywhere sizes are shown."""
+    if value is None:
+        return "—"
+    for unit in ("B", "KB", "MB", "GB", "TB"):
+        if abs(value) < 1000:
+            return f"{value:,.1f} {unit}" if unit != "B" else f"{value:,.0f} B"
+        value /= 1000
+    return f"{value:,.1f} PB"
