@@ -118,7 +118,8 @@ def overview(store: Store) -> html.Div:
                     _card(
                         "Potential savings",
                         _money(k.get("savings_usd_month")) + "/month",
-                        f"{sum(k['findings_by_severity'].values())} open findings",
+                        f"{sum(k['findings_by_severity'].values())} open findings; per job the "
+                        "best set of fixes that combine, summed (never the findings' sum)",
                         "kpi-savings",
                     ),
                 ],
