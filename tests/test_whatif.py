@@ -296,3 +296,21 @@ def test_sample_fleet_logs_are_not_taken_for_glue_runs(tmp_path):
     assert any("not a run of today's configuration" in d for d in report["doubts"])
     no_log = runner.invoke(main, ["whatif", "py_shell_api_pull", "--db", str(tmp_path / "a.db")])
     assert no_log.exit_code == 1 and "no event log" in no_log.output
+
+
+def test_the_plot_says_on_the_page_when_the_replay_is_not_trusted(sim_store):
+    """`whatif --plot` said "not trusted" only in the terminal; the page showed no doubt."""
+    from advisor.analysis.whatif import figure
+
+    runner = CliRunner()
+    result = json.loads(
+        runner.invoke(
+            main, ["whatif", "sim_job", "--db", str(sim_store), "--format", "json"]
+        ).stdout
+    )
+    trusted_title = figure(result).layout.title.text
+    assert "NOT TRUSTED" not in trusted_title
+    doubted = {**result, "trusted": False, "doubts": ["the log is incomplete (no application end)"]}
+    title = figure(doubted).layout.title.text
+    assert "NOT TRUSTED" in title and "no application end" in title
+    assert not any(trace.name == "pick" for trace in figure(doubted).data)

@@ -391,8 +391,12 @@ def figure(result: dict[str, Any]) -> Any:
                     name=label,
                 )
             )
+    title = f"What-if: {plain(result['job_name'] or result['app_id'])}"
+    if not result["trusted"]:  # said on the page, not only in the terminal
+        doubts = "; ".join(plain(d) for d in result.get("doubts") or [])
+        title += f"<br><sup>NOT TRUSTED, no pick is shown: {doubts}</sup>"
     fig.update_layout(
-        title=f"What-if: {plain(result['job_name'] or result['app_id'])}",
+        title=title,
         xaxis_title="runtime per run (minutes)",
         yaxis_title="cost per run (USD)",
         template="plotly_white",
