@@ -292,10 +292,18 @@ def _import(store: Store, directory: Path, region: str):
 @main.command("analyze")
 @db_option
 @click.option("--as-of", metavar="TIME", help="End of the analysis window (default: newest run).")
+@click.option(
+    "--full",
+    is_flag=True,
+    help="Price every run and analyse every job again, not only what changed since the last "
+    "analysis (the result is the same; this only takes longer).",
+)
 @format_option("text", "json")
-def analyze_cmd(db, as_of, fmt):
+def analyze_cmd(db, as_of, full, fmt):
     """Run every analysis on the store, offline: price runs, compute features, apply the rules.
 
+    Only jobs with new or changed data are analysed again (a new release, new rates, rules or
+    advisor.toml make it analyse everything); the result is the one a full analysis gives.
     Findings are kept in the store: new ones open, ones whose rule stops firing are resolved,
     ones muted in advisor.toml are kept but hidden.
     """
@@ -303,13 +311,20 @@ def analyze_cmd(db, as_of, fmt):
 
     config = load_config(db)
     store = existing_store(config.db_path)
-    report = analyze(store, config=config.raw, rates=config.rates, as_of=as_of)
+    report = analyze(store, config=config.raw, rates=config.rates, as_of=as_of, full=full)
     if fmt == "json":
         emit_json(report.__dict__)
         return
     counts = report.findings
+    if report.mode == "full":
+        scope = f"full analysis ({report.why}): priced {report.runs_priced:,} runs"
+    else:
+        scope = (
+            f"incremental analysis: priced {report.runs_priced:,} new or changed runs, "
+            f"{report.jobs_changed:,} jobs with new data"
+        )
     out.print(
-        f"priced {report.runs_priced} runs; {report.rules} rules on {report.jobs} jobs: "
+        f"{scope}; {report.rules} rules on {report.jobs:,} jobs: "
         f"{counts.get('new', 0)} new findings, {counts.get('open', 0)} still open, "
         f"{counts.get('resolved', 0)} resolved; {report.not_evaluated} rule checks not "
         f"evaluated for lack of data; {len(report.rule_errors)} rule errors."
@@ -757,8 +772,8 @@ def whatif_cmd(db, job, eventlog, executors, cores, sla, plot, fmt):
     if not job:
         raise click.UsageError("name a JOB, or give --eventlog PATH --executors N")
     from advisor.analysis.sizing import job_sla, job_whatif
-    from advisor.analysis.whatif import figure
     from advisor.report.text import whatif_table
+    from advisor.analysis.whatif import figure
 
     config = load_config(db)
     store = existing_store(config.db_path)

@@ -66,9 +66,15 @@ def test_errors_on_a_clean_store(demo_db):
 
 def test_analyze_prices_every_run(demo_db):
     db, _ = demo_db
+    result = CliRunner().invoke(main, ["analyze", "--db", str(db), "--full"])
+    assert result.exit_code == 0
+    assert f"priced {MANIFEST['totals']['runs']:,} runs" in result.output
+    # nothing changed since: the next one prices nothing and says why
     result = CliRunner().invoke(main, ["analyze", "--db", str(db)])
     assert result.exit_code == 0
-    assert f"priced {MANIFEST['totals']['runs']} runs" in result.output
+    assert "incremental analysis: priced 0 new or changed runs, 0 jobs with new data" in (
+        result.output
+    )
 
 
 def verbs():

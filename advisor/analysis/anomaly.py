@@ -10,12 +10,15 @@ from __future__ import annotations
 
 import math
 import os
+from concurrent.futures import Future
 from dataclasses import dataclass
 from statistics import median
 from typing import Any
 
 import numpy as np
-from joblib import Parallel, delayed
+import orjson
+import sklearn
+from joblib.externals.loky import get_reusable_executor
 from sklearn.ensemble import IsolationForest
 
 MIN_RUNS = 8  # fewer succeeded runs: nothing is judged
@@ -90,8 +93,15 @@ def _prepare(job: str, runs: list[dict[str, Any]]) -> _Prepared | None:
 def _forest(matrix: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Outlier labels (-1) and anomaly scores (higher is stranger) of one job's runs."""
     forest = IsolationForest(n_estimators=TREES, contamination="auto", random_state=SEED)
-    forest.fit(matrix)
-    return forest.predict(matrix), -forest.score_samples(matrix)
+    # the parameters are ours and the matrix is finite (logs of positive numbers): checking
+    # them again for every tree was a sixth of the time, and decides nothing
+    with sklearn.config_context(skip_parameter_validation=True, assume_finite=True):
+        forest.fit(matrix)
+        # what forest.predict() does, from one scoring pass (it would score the runs again)
+        scores = forest.score_samples(matrix)
+    labels = np.ones_like(scores, dtype=int)
+    labels[scores - forest.offset_ < 0] = -1
+    return labels, -scores
 
 
 def _explain(
@@ -127,21 +137,76 @@ def _explain(
     return out
 
 
+class Forests:
+    """The forests of jobs prepared one after another, fitted while the caller goes on (reading
+    and preparing the next jobs): in worker processes once there are PARALLEL_MIN_JOBS of them
+    (starting workers costs more than a few forests), else here. Each job's forest is
+    independent and seeded: the result does not depend on where it was fitted."""
+
+    def __init__(self, workers: int | None = None):
+        self.workers = workers or min(os.cpu_count() or 1, 4)
+        self.prepared: list[_Prepared] = []
+        self._waiting: list[_Prepared] = []  # not yet sent to a worker
+        self._fitted: dict[str, Any] = {}  # job: (labels, scores), or a Future of them
+        self._executor: Any = None
+
+    def add(self, job: str, runs: list[dict[str, Any]]) -> None:
+        p = _prepare(job, runs)
+        if p is None:
+            return
+        self.prepared.append(p)
+        if not p.needs_forest:
+            return
+        self._waiting.append(p)
+        if self._executor is None and self.workers > 1 and len(self._waiting) >= PARALLEL_MIN_JOBS:
+            self._executor = get_reusable_executor(max_workers=self.workers)
+        if self._executor is not None:
+            for waiting in self._waiting:
+                self._fitted[waiting.job] = self._executor.submit(_forest, waiting.matrix())
+            self._waiting.clear()
+
+    def anomalies(self) -> list[RunAnomaly]:
+        """Every prepared job's anomalies, in the order the jobs were added."""
+        for p in self._waiting:
+            self._fitted[p.job] = _forest(p.matrix())
+        self._waiting.clear()
+        out = []
+        for p in self.prepared:
+            fitted = self._fitted.get(p.job)
+            if isinstance(fitted, Future):
+                fitted = fitted.result()
+            labels, scores = fitted if fitted is not None else (None, None)
+            out += _explain(p, labels, scores)
+        return out
+
+
 def fleet_anomalies(
     runs_by_job: dict[str, list[dict[str, Any]]], workers: int | None = None
 ) -> list[RunAnomaly]:
     """Anomalous succeeded runs of every job; the forests of many jobs are fitted in parallel
     (each job's forest is independent and seeded, so the result does not depend on workers)."""
-    prepared = [p for job, runs in runs_by_job.items() if (p := _prepare(job, runs))]
-    forested = [p for p in prepared if p.needs_forest]
-    workers = workers or (min(os.cpu_count() or 1, 4) if len(forested) >= PARALLEL_MIN_JOBS else 1)
-    fitted = Parallel(n_jobs=workers)(delayed(_forest)(p.matrix()) for p in forested)
-    results = dict(zip((p.job for p in forested), fitted, strict=True))
-    out = []
-    for p in prepared:
-        labels, scores = results.get(p.job, (None, None))
-        out += _explain(p, labels, scores)
-    return out
+    forests = Forests(workers)
+    for job, runs in runs_by_job.items():
+        forests.add(job, runs)
+    return forests.anomalies()
+
+
+def anomaly_row(anomaly: RunAnomaly) -> dict[str, Any]:
+    """A run_anomalies row."""
+    return {**anomaly.__dict__, "reasons": orjson.dumps(anomaly.reasons).decode()}
+
+
+def from_row(row: dict[str, Any]) -> RunAnomaly:
+    """A stored run_anomalies row as the RunAnomaly it was saved from."""
+    return RunAnomaly(
+        row["run_id"],
+        row["job_name"],
+        row["started_on"],
+        row["score"],
+        row["ratio"],
+        orjson.loads(row["reasons"]),
+        row["extra_usd"],
+    )
 
 
 def job_anomalies(job: str, runs: list[dict[str, Any]]) -> list[RunAnomaly]:

@@ -1,8 +1,10 @@
 """Price every stored run and keep the result in `run_costs` (read by every output), with the
-cost per job and day in `daily_costs` (what the dashboard charts read)."""
+cost per job and day in `daily_costs` (what the dashboard charts read); or price again only
+what changed since the last analysis (price_changes)."""
 
 from __future__ import annotations
 
+from collections.abc import Collection, Iterable
 from typing import Any
 
 import orjson
@@ -33,6 +35,43 @@ def compute_run_costs(
 ) -> int:
     """Price every run; `keep`, when given, receives each run with its cost (by job, oldest
     first: the shape of Store.run_history(), so features need not read the runs again)."""
+    values, daily = _price(store, store.runs_for_costing(), overrides, keep)
+    with store.transaction():
+        store.upsert_cost_values(COST_COLUMNS, values)
+    store.replace_daily_costs(_daily_rows(daily))
+    return len(values)
+
+
+def price_changes(
+    store: Store,
+    overrides: dict[str, dict[str, Any]] | None,
+    jobs: Collection[str],
+    run_ids: Collection[str],
+    days: Collection[tuple[str, str]],
+) -> int:
+    """Price again what changed: every run of `jobs` (their definition or versions changed),
+    the runs `run_ids` (new, updated, their metrics or logs changed), and rebuild the cost of
+    each (job, UTC day) of `days` (where those runs fall, now or when last priced) from all of
+    its runs, added in the order compute_run_costs() adds them. What nothing touched keeps its
+    rows, which compute_run_costs() would write the same."""
+    days = {(job, day) for job, day in days if job not in jobs}
+    if not jobs and not days and not run_ids:
+        return 0
+    store.select_runs_to_price(jobs, days, run_ids)
+    values, daily = _price(store, store.runs_for_costing(selected=True), overrides, None)
+    with store.transaction():
+        store.upsert_cost_values(COST_COLUMNS, values)
+        store.replace_daily_costs(_daily_rows(daily), jobs=set(jobs), days=days)
+    return len(values)
+
+
+def _price(
+    store: Store,
+    runs: Iterable[dict[str, Any]],
+    overrides: dict[str, dict[str, Any]] | None,
+    keep: list[dict[str, Any]] | None,
+) -> tuple[list[tuple], dict[tuple, list[float]]]:
+    """run_costs values and sums per job and day of `runs`."""
     values = []
     rates: dict[tuple, Any] = {}  # pricing worked out once per run configuration
     # a job's own Auto Scaling argument, for runs that do not set theirs
@@ -42,7 +81,7 @@ def compute_run_costs(
     }
     classes = store.execution_class_history()
     daily: dict[tuple, list[float]] = {}
-    for run in store.runs_for_costing():
+    for run in runs:
         if run["autoscaling"] is None:
             run["autoscaling"] = job_autoscaling.get(run["job_name"])
         inherited = run["execution_class"] is None and _inherit_class(run, classes)
@@ -70,34 +109,33 @@ def compute_run_costs(
             run["minimum_applied"] = int(cost.minimum_applied)
             run["billed_seconds"], run["capacity_dpu"] = cost.billed_seconds, cost.capacity_dpu
             keep.append(run)
-    with store.transaction():
-        store.upsert_cost_values(COST_COLUMNS, values)
-    store.replace_daily_costs(
-        [
-            {
-                "day": day,
-                "job_name": job,
-                "job_type": job_type,
-                "worker_type": worker_type,
-                "execution_class": execution_class,
-                "runs": int(runs),
-                "failed_runs": int(failed),
-                "dpu_hours": dpu,
-                "usd": usd,
-                "failed_usd": failed_usd,
-                "unpriced_runs": int(unpriced),
-            }
-            for (day, job, job_type, worker_type, execution_class), (
-                runs,
-                failed,
-                dpu,
-                usd,
-                failed_usd,
-                unpriced,
-            ) in daily.items()
-        ]
-    )
-    return len(values)
+    return values, daily
+
+
+def _daily_rows(daily: dict[tuple, list[float]]) -> list[dict[str, Any]]:
+    return [
+        {
+            "day": day,
+            "job_name": job,
+            "job_type": job_type,
+            "worker_type": worker_type,
+            "execution_class": execution_class,
+            "runs": int(runs),
+            "failed_runs": int(failed),
+            "dpu_hours": dpu,
+            "usd": usd,
+            "failed_usd": failed_usd,
+            "unpriced_runs": int(unpriced),
+        }
+        for (day, job, job_type, worker_type, execution_class), (
+            runs,
+            failed,
+            dpu,
+            usd,
+            failed_usd,
+            unpriced,
+        ) in daily.items()
+    ]
 
 
 def _inherit_class(run: dict[str, Any], classes: dict[str, list[tuple[str, Any]]]) -> bool:

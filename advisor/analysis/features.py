@@ -7,11 +7,15 @@ store (or --as-of), so the same store always gives the same features.
 from __future__ import annotations
 
 import math
+import os
 from collections import defaultdict
+from collections.abc import Callable, Collection, Iterable
+from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
 import orjson
+from joblib.externals.loky import get_reusable_executor
 
 from advisor.analysis.advice_features import (
     MEMORY_CAUSES,
@@ -21,7 +25,13 @@ from advisor.analysis.advice_features import (
     memory_features,
     memory_scope,
 )
-from advisor.analysis.anomaly import cost_step, fleet_anomalies
+from advisor.analysis.anomaly import (
+    PARALLEL_MIN_JOBS,
+    Forests,
+    RunAnomaly,
+    anomaly_row,
+    cost_step,
+)
 from advisor.analysis.glue_features import definition_facts, disk_features
 from advisor.analysis.observed import (
     eventlog_features,
@@ -34,7 +44,7 @@ from advisor.analysis.runstats import FAILED_STATES, failure_cause, percentile
 from advisor.analysis.sizing import job_sla, job_whatif, sizing_summary, whatif_features
 from advisor.facts import SPARK_JOB_TYPES
 from advisor.jobargs import event_log_path, flag, metrics_enabled
-from advisor.store import Store
+from advisor.store import Store, stable_hash
 from advisor.timeutil import iso, parse_ts
 
 WINDOW_DAYS = 30
@@ -193,6 +203,12 @@ def derive(f: dict[str, Any]) -> dict[str, Any]:
     return f
 
 
+def window_bounds(end: str, window_days: int = WINDOW_DAYS) -> tuple[str, str]:
+    """[start, end) of the window that ends with the run started at `end`."""
+    end_dt = parse_ts(end) + timedelta(seconds=1)
+    return iso(end_dt - timedelta(days=window_days)), iso(end_dt)
+
+
 def job_features(
     store: Store,
     *,
@@ -202,46 +218,180 @@ def job_features(
     whatif_out: dict[str, Any] | None = None,
     history: list[dict[str, Any]] | None = None,
 ) -> dict[str, dict[str, Any]]:
-    """Every job's features; `whatif_out`, when given, receives each simulated job's what-if;
-    `history` is Store.run_history() when the caller has it already."""
+    """Every job's features; `whatif_out`, when given, receives each simulated job's what-if
+    (WhatIf.as_dict()); `history` is Store.run_history() when the caller has it already."""
     end = as_of or store.latest_run_start()
     if end is None:
         return {}
-    end_dt = parse_ts(end) + timedelta(seconds=1)
-    start = iso(end_dt - timedelta(days=window_days))
-    end_iso = iso(end_dt)
-    history_by_job: dict[str, list[dict[str, Any]]] = defaultdict(list)
-    for run in history if history is not None else store.run_history():
-        history_by_job[run["job_name"]].append(run)
-    features = {}
-    observed = observed_features(store, start, end_iso)
-    history = history_features(store, history_by_job, start, window_days)
-    apps = store.latest_spark_apps(start, end_iso)
-    for job in store.jobs():
-        window = [
-            r
-            for r in history_by_job.get(job["name"], [])
-            if start <= (r["started_on"] or "") < end_iso
+    start, end_iso = window_bounds(end, window_days)
+    history_by_job = group_by_job(history if history is not None else store.run_history())
+    histories = job_histories(store, history_by_job.items())
+    jobs = store.jobs()
+    return assemble_features(
+        store,
+        jobs,
+        end=end,
+        window_days=window_days,
+        window_runs={
+            job["name"]: in_window(history_by_job.get(job["name"], []), start, end_iso)
+            for job in jobs
+        },
+        history={
+            job: history_job_features(h, runs_since(history_by_job[job], start), start, window_days)
+            for job, h in histories.items()
+        },
+        config=config,
+        whatif_out=whatif_out,
+    )
+
+
+def group_by_job(runs: Iterable[dict[str, Any]]) -> dict[str, list[dict[str, Any]]]:
+    by_job: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    for run in runs:
+        by_job[run["job_name"]].append(run)
+    return by_job
+
+
+def in_window(runs: list[dict[str, Any]], start: str, end: str) -> list[dict[str, Any]]:
+    return [r for r in runs if start <= (r["started_on"] or "") < end]
+
+
+def runs_since(runs: list[dict[str, Any]], start: str) -> int:
+    return sum((r["started_on"] or "") >= start for r in runs)
+
+
+@dataclass
+class JobHistory:
+    """What a job's whole history gives its features whatever the window: its runtime
+    anomalies (in the order of its runs) and its cost step. Kept between analyses (in
+    run_anomalies and analysis_jobs) and reused while the job has no new data."""
+
+    runs: int
+    anomalies: list[RunAnomaly]
+    step: dict[str, Any]
+
+
+def job_histories(
+    store: Store,
+    runs_by_job: Iterable[tuple[str, list[dict[str, Any]]]],
+    jobs: Collection[str] | None = None,
+    each: Callable[[str, list[dict[str, Any]]], None] | None = None,
+) -> dict[str, JobHistory]:
+    """The anomalies (kept in run_anomalies) and cost step of each (job, its whole history,
+    oldest first) of `runs_by_job`, which may be read while the forests of the jobs before are
+    being fitted; `each(job, runs)` sees every job's runs on the way. `jobs`: only these jobs'
+    histories were read (the other jobs' anomalies stand)."""
+    forests = Forests()
+    histories = {}
+    for job, runs in runs_by_job:
+        forests.add(job, runs)
+        histories[job] = JobHistory(len(runs), [], cost_step(runs))
+        if each is not None:
+            each(job, runs)
+    found = forests.anomalies()
+    store.replace_anomalies([anomaly_row(a) for a in found], jobs=jobs)
+    for anomaly in found:
+        histories[anomaly.job_name].anomalies.append(anomaly)
+    return histories
+
+
+def stored_histories(
+    store: Store, jobs: Collection[str], window_start: str
+) -> Callable[[], tuple[dict[str, JobHistory], dict[str, int]]]:
+    """Start working out the JobHistory of `jobs`, and their runs since `window_start`, from
+    their whole histories in the store: in worker processes, each reading its share of the
+    jobs through its own connection, when the store is a file and the jobs are many (reading a
+    million runs is most of the work). Returns what waits for them (and keeps their anomalies
+    in run_anomalies): the caller reads what else it needs meanwhile."""
+    names = sorted(jobs)
+    workers = min(os.cpu_count() or 1, 4)
+    if store.path is None or workers < 2 or len(names) < PARALLEL_MIN_JOBS:
+        done = [_histories(store, names, window_start)]
+        pending: list[Any] = []
+    else:
+        executor = get_reusable_executor(max_workers=workers)
+        size = math.ceil(len(names) / (workers * SHARES_PER_WORKER))
+        pending = [
+            executor.submit(
+                histories_in, str(store.path), names[first : first + size], window_start
+            )
+            for first in range(0, len(names), size)
         ]
-        f = {
-            **definition_features(job, end),
-            **run_history_features(window, window_days),
-            **observed.get(job["name"], NOT_OBSERVED),
-            **history.get(job["name"], {}),
-        }
-        derive(f)
-        app = apps.get(job["name"])
-        simulated = (
-            job_whatif(store, f, app, job_sla(config, job["name"]))
-            if app and f["is_spark"]
-            else None
+        done = []
+
+    def finish() -> tuple[dict[str, JobHistory], dict[str, int]]:
+        histories, since = {}, {}
+        for share in done + [future.result() for future in pending]:
+            for job, history, count in share:
+                histories[job], since[job] = history, count
+        found = [anomaly for h in histories.values() for anomaly in h.anomalies]
+        store.replace_anomalies([anomaly_row(a) for a in found], jobs=jobs)
+        return histories, since
+
+    return finish
+
+
+SHARES_PER_WORKER = 4  # jobs are split in this many shares per worker: the last one waits less
+
+
+def histories_in(
+    path: str, jobs: list[str], window_start: str
+) -> list[tuple[str, JobHistory, int]]:
+    """In a worker process: _histories() from the store at `path`."""
+    store = Store(path)
+    try:
+        return _histories(store, jobs, window_start)
+    finally:
+        store.close()
+
+
+def _histories(
+    store: Store, jobs: list[str], window_start: str
+) -> list[tuple[str, JobHistory, int]]:
+    """(job, JobHistory, runs since window_start) of each of `jobs` that has runs."""
+    forests = Forests(workers=1)
+    out = []
+    for job, runs in store.run_histories(jobs):
+        forests.add(job, runs)
+        out.append(
+            (job, JobHistory(len(runs), [], cost_step(runs)), runs_since(runs, window_start))
         )
-        f.update(whatif_features(simulated))
-        if simulated is not None and whatif_out is not None:
-            whatif_out[job["name"]] = simulated
-        f.update(sizing_summary(f))
-        f["window_days"], f["as_of"] = window_days, end
-        features[job["name"]] = f
+    by_job = {job: history for job, history, _ in out}
+    for anomaly in forests.anomalies():
+        by_job[anomaly.job_name].anomalies.append(anomaly)
+    return out
+
+
+def history_job_features(
+    h: JobHistory, runs_since_start: int, window_start: str, window_days: int
+) -> dict[str, Any]:
+    """Runtime anomalies and cost step changes of one job, as the window sees them."""
+    month = 30 / window_days
+    # slow runs only, and slow enough to matter: a run much faster than usual costs nothing,
+    # and one a few tenths over its median is within a job's ordinary spread (both stay
+    # in run_anomalies)
+    recent = [a for a in h.anomalies if a.started_on >= window_start and a.ratio >= MIN_SLOWDOWN]
+    features: dict[str, Any] = {
+        "anomalous_runs_month": len(recent) * month,
+        "anomaly_extra_usd_month": sum(a.extra_usd or 0 for a in recent) * month,
+    }
+    if recent:
+        worst = max(recent, key=lambda a: a.ratio)
+        features.update(
+            worst_anomaly_ratio=worst.ratio,
+            worst_anomaly_run=worst.run_id,
+            worst_anomaly_at=worst.started_on[:16],
+            worst_anomaly_reason=worst.reasons[0],
+        )
+    step = dict(h.step)
+    features.update(step)
+    if step:
+        increase = step["cost_per_run_recent_usd"] - step["cost_per_run_before_usd"]
+        runs_month = runs_since_start * month
+        features["cost_increase_usd_month"] = max(0.0, increase * runs_month)
+    features["cost_anomaly_usd_month"] = max(
+        features.get("cost_increase_usd_month", 0.0), features["anomaly_extra_usd_month"]
+    )
     return features
 
 
@@ -252,40 +402,97 @@ def history_features(
     window_days: int,
 ) -> dict[str, dict[str, Any]]:
     """Runtime anomalies (kept in run_anomalies) and cost step changes, from each job's history."""
-    month = 30 / window_days
-    found, out = fleet_anomalies(runs_by_job), {}
-    anomalies_by_job: dict[str, list[Any]] = defaultdict(list)
-    for anomaly in found:
-        anomalies_by_job[anomaly.job_name].append(anomaly)
-    for job, runs in runs_by_job.items():
-        anomalies = anomalies_by_job[job]
-        # slow runs only, and slow enough to matter: a run much faster than usual costs nothing,
-        # and one a few tenths over its median is within a job's ordinary spread (both stay
-        # in run_anomalies)
-        recent = [a for a in anomalies if a.started_on >= window_start and a.ratio >= MIN_SLOWDOWN]
-        features: dict[str, Any] = {
-            "anomalous_runs_month": len(recent) * month,
-            "anomaly_extra_usd_month": sum(a.extra_usd or 0 for a in recent) * month,
-        }
-        if recent:
-            worst = max(recent, key=lambda a: a.ratio)
-            features.update(
-                worst_anomaly_ratio=worst.ratio,
-                worst_anomaly_run=worst.run_id,
-                worst_anomaly_at=worst.started_on[:16],
-                worst_anomaly_reason=worst.reasons[0],
-            )
-        step = cost_step(runs)
-        features.update(step)
-        if step:
-            increase = step["cost_per_run_recent_usd"] - step["cost_per_run_before_usd"]
-            runs_month = len([r for r in runs if r["started_on"] >= window_start]) * month
-            features["cost_increase_usd_month"] = max(0.0, increase * runs_month)
-        features["cost_anomaly_usd_month"] = max(
-            features.get("cost_increase_usd_month", 0.0), features["anomaly_extra_usd_month"]
+    return {
+        job: history_job_features(
+            h, runs_since(runs_by_job[job], window_start), window_start, window_days
         )
-        out[job] = features
-    store.replace_anomalies(
-        [{**a.__dict__, "reasons": orjson.dumps(a.reasons).decode()} for a in found]
+        for job, h in job_histories(store, runs_by_job.items()).items()
+    }
+
+
+def whatif_key(features: dict[str, Any], app: dict[str, Any], sla: float) -> str:
+    """Everything a job's what-if is computed from but the application's own facts (which
+    change only with the job's data): the same key, the same what-if."""
+    return stable_hash(
+        [
+            [app["run_id"], app["app_id"], app.get("attempt_id") or ""],
+            [features.get(k) for k in WHATIF_INPUTS],
+            sla,
+        ]
     )
-    return out
+
+
+# the features job_whatif() reads
+WHATIF_INPUTS = (
+    "job_name",
+    "worker_type",
+    "number_of_workers",
+    "glue_version",
+    "command_name",
+    "execution_class",
+    "autoscaling_enabled",
+    "region",
+    "runtime_p50_s",
+    "runs_month",
+)
+
+
+@dataclass
+class StoredWhatIf:
+    """A job's last what-if: its key, its features and its result (WhatIf.as_dict())."""
+
+    key: str
+    features: dict[str, Any]
+    result: dict[str, Any]
+
+
+def assemble_features(
+    store: Store,
+    jobs: list[dict[str, Any]],
+    *,
+    end: str,
+    window_days: int,
+    window_runs: dict[str, list[dict[str, Any]]],
+    history: dict[str, dict[str, Any]],
+    config: dict[str, Any] | None,
+    whatif_out: dict[str, Any] | None = None,
+    whatif_memo: dict[str, StoredWhatIf | None] | None = None,
+    reusable: dict[str, StoredWhatIf] | None = None,
+) -> dict[str, dict[str, Any]]:
+    """The features of `jobs` (jobs rows) from their window's runs (oldest first) and their
+    history features. `whatif_memo` receives each job's what-if with its key (None: none);
+    a job whose key is its `reusable` one's takes that what-if rather than simulating again."""
+    start, end_iso = window_bounds(end, window_days)
+    names = {job["name"] for job in jobs}
+    observed = observed_features(store, start, end_iso, names)
+    apps = store.latest_spark_apps(start, end_iso)
+    features = {}
+    for job in jobs:
+        name = job["name"]
+        f = {
+            **definition_features(job, end),
+            **run_history_features(window_runs.get(name, []), window_days),
+            **observed.get(name, NOT_OBSERVED),
+            **history.get(name, {}),
+        }
+        derive(f)
+        app = apps.get(name)
+        memo = None
+        if app and f["is_spark"]:
+            sla = job_sla(config, name)
+            key = whatif_key(f, app, sla)
+            memo = (reusable or {}).get(name)
+            if memo is None or memo.key != key:
+                run = job_whatif(store, f, app, sla)
+                memo = StoredWhatIf(key, whatif_features(run), run.as_dict())
+            f.update(memo.features)
+            if whatif_out is not None:
+                whatif_out[name] = memo.result
+        else:
+            f.update(whatif_features(None))
+        if whatif_memo is not None:
+            whatif_memo[name] = memo
+        f.update(sizing_summary(f))
+        f["window_days"], f["as_of"] = window_days, end
+        features[name] = f
+    return features

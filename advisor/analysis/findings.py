@@ -1,4 +1,5 @@
-"""`advisor analyze`: costs -> features -> rules -> findings in the store.
+"""`advisor analyze`: costs -> features -> rules -> findings in the store, for what changed since
+the last analysis (incremental.py says what is reused; the result is a full analysis's).
 
 Idempotent (a finding's id is a hash of rule and job), ranked by severity weight x dollars at
 stake, resolved when its rule stops firing, muted ones kept but hidden. A rule that raises is
@@ -10,11 +11,29 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from typing import Any
 
-from advisor.analysis.costs import compute_run_costs
-from advisor.analysis.features import job_features
+import orjson
+
+from advisor.analysis import incremental
+from advisor.analysis.anomaly import RunAnomaly
+from advisor.analysis.anomaly import from_row as anomaly_from_row
+from advisor.analysis.costs import compute_run_costs, price_changes
+from advisor.analysis.features import (
+    WINDOW_DAYS,
+    JobHistory,
+    StoredWhatIf,
+    assemble_features,
+    group_by_job,
+    history_job_features,
+    in_window,
+    job_histories,
+    runs_since,
+    stored_histories,
+    window_bounds,
+)
 from advisor.analysis.rules import Rule, RuleError, load_rules
 from advisor.analysis.savings import best_compatible_set
 from advisor.bulk import collector_paused
@@ -33,6 +52,11 @@ class AnalysisReport:
     not_evaluated: int = 0
     rule_errors: list[dict[str, str]] = field(default_factory=list)
     seconds: dict[str, float] = field(default_factory=dict)  # where the time went
+    mode: str = "full"  # or "incremental"
+    why: str = ""  # why this mode (what changed)
+    jobs_changed: int = 0  # jobs whose own data changed: analysed from their whole history
+    jobs_recomputed: int = 0  # jobs whose features and rules were evaluated again
+    whatifs_reused: int = 0  # of their what-ifs, those whose inputs had not changed
 
 
 def sources_available(features: dict[str, Any]) -> set[str]:
@@ -90,16 +114,23 @@ def analyze(
     rates: dict | None = None,
     as_of: str | None = None,
     rules: list[Rule] | None = None,
+    full: bool = False,
 ) -> AnalysisReport:
+    """Analyse what changed since the last analysis (advisor/analysis/incremental.py), with the
+    result a full one gives; `full`: recompute everything."""
     with collector_paused():
-        return _analyze(store, config or {}, rates, as_of, rules)
+        return _analyze(store, config or {}, rates, as_of, rules, full)
 
 
-def job_savings(store: Store, features: dict[str, dict[str, Any]]) -> list[dict[str, Any]]:
-    """Every job's saving from the best compatible set of its open findings."""
+def job_savings(
+    store: Store, features: dict[str, dict[str, Any]], jobs: Collection[str] | None = None
+) -> list[dict[str, Any]]:
+    """Every job's saving (of `jobs`, when given) from the best compatible set of its open
+    findings."""
     by_job: dict[str, list[dict[str, Any]]] = {}
     for finding in store.open_findings():
-        by_job.setdefault(finding["job_name"], []).append(finding)
+        if jobs is None or finding["job_name"] in jobs:
+            by_job.setdefault(finding["job_name"], []).append(finding)
     rows = []
     for job, findings in sorted(by_job.items()):
         values = features.get(job, {})
@@ -119,27 +150,15 @@ def job_savings(store: Store, features: dict[str, dict[str, Any]]) -> list[dict[
     return rows
 
 
-def _analyze(
-    store: Store,
+def evaluate_rules(
+    rules: list[Rule],
+    features: dict[str, dict[str, Any]],
     config: dict[str, Any],
-    rates: dict | None,
-    as_of: str | None,
-    rules: list[Rule] | None,
-) -> AnalysisReport:
-    clock = time.perf_counter()
-    history: list[dict[str, Any]] = []
-    report = AnalysisReport(runs_priced=compute_run_costs(store, rates, keep=history))
-    report.seconds["costs"] = time.perf_counter() - clock
-    simulated: dict[str, Any] = {}
-    features = job_features(
-        store, as_of=as_of, config=config, whatif_out=simulated, history=history
-    )
-    del history
-    report.seconds["features"] = time.perf_counter() - clock - report.seconds["costs"]
-    rules = rules if rules is not None else load_rules()
-    report.jobs, report.rules = len(features), len(rules)
+    stamp: str,
+    report: AnalysisReport,
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """Every rule on every job of `features`: the findings that fired, and each rule's status."""
     fired, statuses = [], []
-    stamp = next(iter(features.values()))["as_of"] if features else as_of or ""
     for job, values in sorted(features.items()):
         available = sources_available(values)
         for rule in rules:
@@ -169,11 +188,179 @@ def _analyze(
                     if outcome.fired:
                         fired.append(finding_row(rule, job, outcome, values, muted))
             statuses.append(status)
-    report.findings = store.save_findings(fired, statuses, stamp)
-    store.save_job_features(features)
-    store.save_job_savings(job_savings(store, features))
-    store.save_whatif({job: result.as_dict() for job, result in simulated.items()}, stamp)
-    report.seconds["rules and findings"] = (
-        time.perf_counter() - clock - report.seconds["costs"] - report.seconds["features"]
-    )
+    return fired, statuses
+
+
+class _Clock:
+    def __init__(self, seconds: dict[str, float]):
+        self.seconds, self.last = seconds, time.perf_counter()
+
+    def lap(self, phase: str) -> None:
+        now = time.perf_counter()
+        self.seconds[phase] = self.seconds.get(phase, 0.0) + now - self.last
+        self.last = now
+
+
+def _analyze(
+    store: Store,
+    config: dict[str, Any],
+    rates: dict | None,
+    as_of: str | None,
+    rules: list[Rule] | None,
+    full: bool,
+) -> AnalysisReport:
+    report = AnalysisReport()
+    clock = _Clock(report.seconds)
+    state = store.analysis_state()
+    digests = incremental.digests(config, rates, rules, WINDOW_DAYS)
+    plan = incremental.plan(store, state, digests, full)
+    report.mode = "full" if plan.reanalyse_all else "incremental"
+    report.why = plan.why
+
+    # ---- costs: every run, or what changed ------------------------------------------------
+    history: list[dict[str, Any]] | None = None
+    if plan.reprice_all:
+        history = []
+        report.runs_priced = compute_run_costs(store, rates, keep=history)
+    else:
+        report.runs_priced = price_changes(store, rates, plan.whole_jobs, plan.run_ids, plan.days)
+    latest = state.get("latest_run") or None if plan.quiet else store.latest_run_start()
+    end = as_of or latest
+    clock.lap("costs")
+
+    # ---- which jobs: all, those with new data, or every job when the window moved ------------
+    jobs = store.jobs() if end is not None else []
+    names = {job["name"] for job in jobs}
+    kept = {} if plan.reanalyse_all else store.analysis_jobs()
+    moved = state.get("as_of") != (end or "")
+    if plan.reanalyse_all:
+        changed: set[str] | None = None  # every job
+        again = set(names)
+    else:
+        changed = plan.changed_jobs | (names - kept.keys())  # and jobs never analysed
+        again = set(names) if moved else changed & names
+    scope = None if changed is None else again | changed  # whose stored results are replaced
+    report.jobs = len(jobs)
+    report.jobs_changed = len(names) if changed is None else len(changed & names)
+    report.jobs_recomputed = len(again)
+
+    features: dict[str, dict[str, Any]] = {}
+    simulated: dict[str, Any] = {}
+    memo: dict[str, StoredWhatIf | None] = {}
+    histories: dict[str, JobHistory] = {}
+    if end is not None and (changed is None or changed or again):
+        start, end_iso = window_bounds(end, WINDOW_DAYS)
+        window: dict[str, list[dict[str, Any]]] = {}
+        since: dict[str, int] = {}
+        # jobs with new data (every job, in a full analysis): from their whole history
+        if changed is None:
+
+            def take_window(job: str, runs: list[dict[str, Any]]) -> None:
+                if job in again:
+                    window[job] = in_window(runs, start, end_iso)
+                    since[job] = runs_since(runs, start)
+
+            # pricing read it (else it is read while the forests of the jobs before are fitted)
+            runs_by_job = group_by_job(history).items() if history is not None else None
+            history = None
+            histories = job_histories(store, runs_by_job or store.run_histories(), each=take_window)
+            del runs_by_job
+        elif changed:
+            # read and worked out in worker processes, while this one reads their windows
+            finish = stored_histories(store, changed, start)
+            window.update(group_by_job(store.window_runs(changed & again, start, end_iso)))
+            histories, counts = finish()
+            since.update((job, count) for job, count in counts.items() if job in again)
+        # the others, when the window moved: their stored history, their window's runs
+        reused = again - (names if changed is None else changed)
+        reusable: dict[str, StoredWhatIf] = {}
+        if reused:
+            with_runs = {job for job in reused if kept[job]["runs"]}
+            anomalies: dict[str, list[RunAnomaly]] = {job: [] for job in with_runs}
+            for row in store.anomalies_of(with_runs):
+                anomalies[row["job_name"]].append(anomaly_from_row(row))
+            for job in with_runs:
+                step = orjson.loads(kept[job]["cost_step"] or "{}")
+                histories[job] = JobHistory(kept[job]["runs"], anomalies[job], step)
+            since.update(store.runs_since(with_runs, start))
+            window.update(group_by_job(store.window_runs(with_runs, start, end_iso)))
+            for job in reused:
+                if kept[job]["whatif_key"]:
+                    reusable[job] = StoredWhatIf(
+                        kept[job]["whatif_key"],
+                        orjson.loads(kept[job]["whatif_features"]),
+                        store.stored_whatif(job) or {},
+                    )
+        features = assemble_features(
+            store,
+            [job for job in jobs if job["name"] in again],
+            end=end,
+            window_days=WINDOW_DAYS,
+            window_runs=window,
+            history={
+                job: history_job_features(h, since.get(job, 0), start, WINDOW_DAYS)
+                for job, h in histories.items()
+                if job in again
+            },
+            config=config,
+            whatif_out=simulated,
+            whatif_memo=memo,
+            reusable=reusable,
+        )
+        report.whatifs_reused = sum(
+            1 for job, taken in memo.items() if taken is not None and taken is reusable.get(job)
+        )
+    clock.lap("features")
+
+    # ---- rules, findings and what the next analysis may reuse --------------------------------
+    rule_list = (rules if rules is not None else load_rules()) if features else []
+    rule_ids = [rule.id for rule in rule_list] or incremental.rule_set(rules)[1]
+    report.rules = len(rule_ids)
+    stamp = end if end is not None and jobs else as_of or ""
+    fired, statuses = evaluate_rules(rule_list, features, config, stamp, report)
+    new_state = _state(digests, latest, end, plan.runs_mark)
+    if scope is None or scope or plan.mark or state != new_state:
+        with store.transaction():
+            report.findings = store.save_findings(fired, statuses, stamp, jobs=scope)
+            store.save_job_features(features, jobs=scope)
+            store.save_job_savings(job_savings(store, features, scope), jobs=scope)
+            store.save_whatif(simulated, stamp, jobs=scope)
+            store.save_analysis_jobs(
+                [_kept_row(job, histories.get(job), memo.get(job)) for job in sorted(again)],
+                jobs=scope,
+            )
+            store.finish_analysis(new_state, plan.mark)
+    else:
+        report.findings = {"new": 0, "open": 0, "resolved": 0}
+    if scope is not None:  # what the jobs not analysed again still have
+        report.findings["open"] += store.unresolved_findings_outside(scope)
+        order = {rule_id: i for i, rule_id in enumerate(rule_ids)}
+        for row in store.rule_statuses_outside(scope, rule_ids):
+            if row["job_name"] not in names:
+                continue
+            if row["status"] == "not_evaluated":
+                report.not_evaluated += 1
+            elif row["status"] == "error":
+                error = (row["detail"] or "").partition(": ")[2]
+                report.rule_errors.append(
+                    {"rule": row["rule_id"], "job": row["job_name"], "error": error}
+                )
+        report.rule_errors.sort(key=lambda e: (e["job"], order.get(e["rule"], 0)))
+    clock.lap("rules and findings")
     return report
+
+
+def _state(
+    digests: dict[str, str], latest: str | None, end: str | None, runs_mark: int
+) -> dict[str, str]:
+    return {**digests, "latest_run": latest or "", "as_of": end or "", "runs_rowid": str(runs_mark)}
+
+
+def _kept_row(job: str, history: JobHistory | None, memo: StoredWhatIf | None) -> dict[str, Any]:
+    return {
+        "job_name": job,
+        "runs": history.runs if history else 0,
+        "cost_step": to_json(history.step if history else {}),
+        "whatif_key": memo.key if memo else None,
+        "whatif_features": to_json(memo.features) if memo else None,
+    }

@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import math
 from collections import defaultdict
+from collections.abc import Collection
 from typing import Any
 
 from advisor import facts
@@ -222,7 +223,12 @@ def sizing_features(f: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
-def observed_features(store: Store, start: str, end: str) -> dict[str, dict[str, Any]]:
+def observed_features(
+    store: Store, start: str, end: str, jobs: Collection[str] | None = None
+) -> dict[str, dict[str, Any]]:
+    """Each job's metric and event-log features over [start, end); `jobs`: only these are
+    wanted (the aggregates are still the whole fleet's queries, so their sums are added in the
+    same order however many jobs are wanted)."""
     stats: dict[str, list[dict[str, Any]]] = defaultdict(list)
     for row in store.metric_stats(start, end):
         stats[row["job_name"]].append(row)
@@ -233,6 +239,8 @@ def observed_features(store: Store, start: str, end: str) -> dict[str, dict[str,
     apps = store.latest_spark_apps(start, end)
     out = {}
     for job in {*stats, *apps}:
+        if jobs is not None and job not in jobs:
+            continue
         app = apps.get(job)
         stages = store.spark_stages_of(app) if app else []
         out[job] = {

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator
 from typing import Any
 
 import orjson
 from sqlite_utils import Database
 
-from advisor.store.schema import TERMINAL_STATES
+from advisor.store.base import to_json
+from advisor.store.schema import CHANGE_LOG, TERMINAL_STATES
 
 _BYTES_READ = (
     "select run_id, sum(value) as bytes_read from run_metrics "
@@ -23,6 +24,13 @@ _RUN_METRIC_FACTS = (
     "then value end) as executors_avg from run_metrics where metric in "
     "('glue.driver.aggregate.bytesRead', "
     "'glue.driver.ExecutorAllocationManager.executors.numberAllExecutors') group by run_id"
+)
+
+# what run_history() and window_runs() hold of each run
+_HISTORY_COLUMNS = (
+    "r.id, r.job_name, r.state, r.attempt, r.started_on, r.execution_time_s, r.error_message, "
+    "r.worker_type, r.number_of_workers, c.dpu_hours, c.cost_usd, c.minimum_applied, "
+    "c.billed_seconds, c.capacity_dpu"
 )
 
 
@@ -75,6 +83,17 @@ class Queries:
 
     # ---- readers -------------------------------------------------------------------------
 
+    def collector_calls(self, since: str | None = None) -> list[dict[str, Any]]:
+        """What collects called and cost (collector_calls), newest first."""
+        where, params = ("where collected_at >= ?", [since]) if since else ("", [])
+        return list(
+            self.db.query(
+                f"select * from collector_calls {where} "
+                "order by collected_at desc, account, region, operation",
+                params,
+            )
+        )
+
     def get_state(self, source: str, key: str) -> str | None:
         row = self.db.execute(
             "select value from collect_state where source = ? and key = ?", [source, key]
@@ -104,9 +123,11 @@ class Queries:
             )
         )
 
-    def runs_for_costing(self) -> Iterator[dict[str, Any]]:
+    def runs_for_costing(self, selected: bool = False) -> Iterator[dict[str, Any]]:
         """Every run with what pricing needs and what run_history() holds besides its cost, by
-        job and oldest first, so one read serves both (analyze prices, then keeps the rows)."""
+        job and oldest first, so one read serves both (analyze prices, then keeps the rows);
+        `selected`: only the runs select_runs_to_price() chose."""
+        where = "where r.id in (select id from temp.analysis_price) " if selected else ""
         yield from self.db.query(
             "select r.id, r.job_name, r.region, r.state, r.attempt, r.started_on, "
             "r.execution_time_s, r.error_message, r.dpu_seconds, r.worker_type, "
@@ -118,8 +139,10 @@ class Queries:
             "case when instr(r.arguments, '--enable-auto-scaling') > 0 then "
             "json_extract(r.arguments, '$.\"--enable-auto-scaling\"') end as autoscaling "
             "from job_runs r left join jobs j on j.name = r.job_name "
-            f"left join ({_RUN_METRIC_FACTS}) b on b.run_id = r.id "
-            "order by r.job_name, r.started_on"
+            f"left join ({_RUN_METRIC_FACTS}) b on b.run_id = r.id {where}"
+            # runs started at the same moment in the order they were stored (the index's own
+            # order, free): every read of runs gives them, and adds them up, the same way
+            "order by r.job_name, r.started_on, r.rowid"
         )
 
     def execution_class_history(self) -> dict[str, list[tuple[str, str | None]]]:
@@ -429,18 +452,205 @@ class Queries:
             )
         )
 
-    def run_history(self) -> list[dict[str, Any]]:
-        """Every run with its cost and bytes read (when CloudWatch saw them), by job, oldest
-        first: the one read that job features and the anomaly model share."""
+    def run_history(self, jobs: Collection[str] | None = None) -> list[dict[str, Any]]:
+        """Every run (of `jobs`, when given) with its cost and bytes read (when CloudWatch saw
+        them), by job, oldest first: the one read that job features and the anomaly model
+        share."""
+        where, params = ("where r.job_name in (select value from json_each(?)) ", [])
+        if jobs is None:
+            where = ""
+        else:
+            params = [to_json(sorted(jobs))]
         return list(
             self.db.query(
-                "select r.id, r.job_name, r.state, r.attempt, r.started_on, r.execution_time_s, "
-                "r.error_message, r.worker_type, r.number_of_workers, c.dpu_hours, c.cost_usd, "
-                "c.minimum_applied, c.billed_seconds, c.capacity_dpu, b.bytes_read "
+                f"select {_HISTORY_COLUMNS}, b.bytes_read "
                 "from job_runs r left join run_costs c on c.run_id = r.id "
-                f"left join ({_BYTES_READ}) b on b.run_id = r.id order by r.job_name, r.started_on"
+                f"left join ({_BYTES_READ}) b on b.run_id = r.id {where}"
+                "order by r.job_name, r.started_on, r.rowid",
+                params,
             )
         )
+
+    def run_histories(
+        self, jobs: Collection[str] | None = None, per_read: int = 50
+    ) -> Iterator[tuple[str, list[dict[str, Any]]]]:
+        """(job, its run_history() rows) for each job of `jobs` (every job with runs when
+        None), by name, read `per_read` jobs at a time: the caller works on the jobs read while
+        (in other processes) it waits for nothing. The bytes read are summed once, as
+        run_history() sums them."""
+        conn = self.db.conn
+        if jobs is None:
+            jobs = [row[0] for row in conn.execute("select distinct job_name from job_runs")]
+        conn.execute("drop table if exists temp.analysis_bytes")
+        conn.execute("create temp table analysis_bytes (run_id text primary key, bytes_read)")
+        conn.execute(f"insert into temp.analysis_bytes {_BYTES_READ}")
+        names = sorted(job for job in jobs if job is not None)
+        for first in range(0, len(names), per_read):
+            rows = self.db.query(
+                f"select {_HISTORY_COLUMNS}, b.bytes_read from job_runs r "
+                "left join run_costs c on c.run_id = r.id "
+                "left join temp.analysis_bytes b on b.run_id = r.id "
+                "where r.job_name in (select value from json_each(?)) "
+                "order by r.job_name, r.started_on, r.rowid",
+                [to_json(names[first : first + per_read])],
+            )
+            runs: list[dict[str, Any]] = []
+            for row in rows:
+                if runs and runs[-1]["job_name"] != row["job_name"]:
+                    yield runs[-1]["job_name"], runs
+                    runs = []
+                runs.append(row)
+            if runs:
+                yield runs[-1]["job_name"], runs
+        conn.execute("drop table if exists temp.analysis_bytes")
+
+    # ---- what incremental analysis reads -------------------------------------------------
+
+    def changes_mark(self) -> int:
+        """The newest entry of the change log (0: empty): an analysis takes in what is up to it."""
+        return self.db.execute(f"select coalesce(max(rowid), 0) from {CHANGE_LOG}").fetchone()[0]
+
+    def changes_upto(self, mark: int) -> list[tuple[str, str]]:
+        """The distinct (job, run) pairs the change log holds up to `mark`."""
+        return self.db.execute(
+            f"select distinct job_name, run_id from {CHANGE_LOG} where rowid <= ?", [mark]
+        ).fetchall()
+
+    def analysis_state(self) -> dict[str, str]:
+        return dict(self.db.execute("select key, value from analysis_state").fetchall())
+
+    def analysis_jobs(self) -> dict[str, dict[str, Any]]:
+        """What each job's last analysis left to reuse (runs, cost step, what-if memo)."""
+        return {row["job_name"]: row for row in self.db.query("select * from analysis_jobs")}
+
+    def runs_mark(self) -> int:
+        """The newest job_runs rowid: runs stored later have larger ones."""
+        return self.db.execute("select coalesce(max(rowid), 0) from job_runs").fetchone()[0]
+
+    def runs_added(self, after: int, upto: int) -> list[tuple[str, str, str | None]]:
+        """(job, run, UTC day) of the runs stored after rowid `after`, up to `upto`."""
+        return self.db.execute(
+            "select job_name, id, substr(started_on, 1, 10) from job_runs "
+            "where rowid > ? and rowid <= ?",
+            [after, upto],
+        ).fetchall()
+
+    def unpriced_runs(self) -> list[tuple[str, str, str | None]]:
+        """(job, run, UTC day) of the runs without a cost (a scan of every run)."""
+        return self.db.execute(
+            "select r.job_name, r.id, substr(r.started_on, 1, 10) from job_runs r "
+            "where not exists (select 1 from run_costs c where c.run_id = r.id)"
+        ).fetchall()
+
+    def runs_touched(self, run_ids: Collection[str]) -> tuple[set[str], set[tuple[str, str]], bool]:
+        """The jobs these runs belong to, now and when they were last priced, the (job, UTC
+        day) pairs they fall on, now and then, and whether any of them is no longer stored."""
+        ids = to_json(sorted(run_ids))
+        jobs: set[str] = set()
+        days: set[tuple[str, str]] = set()
+        found: set[str] = set()
+        for table, key in (("job_runs", "id"), ("run_costs", "run_id")):
+            for run_id, job, day in self.db.execute(
+                f"select {key}, job_name, substr(started_on, 1, 10) from {table} "
+                f"where {key} in (select value from json_each(?))",
+                [ids],
+            ):
+                if table == "job_runs":
+                    found.add(run_id)
+                if job is not None:
+                    jobs.add(job)
+                    if day is not None:
+                        days.add((job, day))
+        return jobs, days, len(found) < len(set(run_ids))
+
+    def select_runs_to_price(
+        self,
+        jobs: Collection[str],
+        days: Collection[tuple[str, str]],
+        run_ids: Collection[str],
+    ) -> None:
+        """Choose, for runs_for_costing(selected=True), every run of `jobs`, every run on each
+        (job, UTC day) of `days` and the runs `run_ids` (a temporary table of this connection)."""
+        conn = self.db.conn
+        conn.execute("create temp table if not exists analysis_price (id text primary key)")
+        conn.execute("delete from temp.analysis_price")
+        conn.execute(
+            "insert or ignore into temp.analysis_price select id from job_runs "
+            "where job_name in (select value from json_each(?))",
+            [to_json(sorted(jobs))],
+        )
+        # a day is every started_on with its 10 characters: [day, day + U+FFFF) in text order
+        conn.executemany(
+            "insert or ignore into temp.analysis_price select id from job_runs "
+            "where job_name = ? and started_on >= ? and started_on < ?",
+            [(job, day, day + "\uffff") for job, day in sorted(days)],
+        )
+        conn.execute(
+            "insert or ignore into temp.analysis_price select id from job_runs "
+            "where id in (select value from json_each(?))",
+            [to_json(sorted(run_ids))],
+        )
+
+    def window_runs(self, jobs: Collection[str], start: str, end: str) -> list[dict[str, Any]]:
+        """The runs of `jobs` in [start, end), as run_history() has them (bytes read aside), by
+        job and oldest first (index-served)."""
+        return list(
+            self.db.query(
+                f"select {_HISTORY_COLUMNS} from json_each(?) j "
+                "join job_runs r on r.job_name = j.value "
+                "left join run_costs c on c.run_id = r.id "
+                "where r.started_on >= ? and r.started_on < ? "
+                "order by r.job_name, r.started_on, r.rowid",
+                [to_json(sorted(jobs)), start, end],
+            )
+        )
+
+    def runs_since(self, jobs: Collection[str], start: str) -> dict[str, int]:
+        """Per job, its runs that started at `start` or later."""
+        return dict(
+            self.db.execute(
+                "select r.job_name, count(*) from json_each(?) j "
+                "join job_runs r on r.job_name = j.value where r.started_on >= ? "
+                "group by r.job_name",
+                [to_json(sorted(jobs)), start],
+            ).fetchall()
+        )
+
+    def anomalies_of(self, jobs: Collection[str]) -> list[dict[str, Any]]:
+        """The stored runtime anomalies of `jobs`, by job, in the order of the job's runs."""
+        return list(
+            self.db.query(
+                "select a.* from json_each(?) j join run_anomalies a on a.job_name = j.value "
+                "left join job_runs r on r.id = a.run_id "
+                "order by a.job_name, a.started_on, r.rowid",
+                [to_json(sorted(jobs))],
+            )
+        )
+
+    def unresolved_findings_outside(self, jobs: Collection[str]) -> int:
+        """Findings still open (or muted) of jobs other than `jobs`."""
+        return self.db.execute(
+            "select count(*) from findings where status != 'resolved' "
+            "and job_name not in (select value from json_each(?))",
+            [to_json(sorted(jobs))],
+        ).fetchone()[0]
+
+    def rule_statuses_outside(
+        self, jobs: Collection[str], rule_ids: Collection[str]
+    ) -> list[dict[str, Any]]:
+        """The stored outcome of rules `rule_ids` on jobs other than `jobs` that did not pass:
+        not evaluated, or failed."""
+        return list(
+            self.db.query(
+                "select rule_id, job_name, status, detail from rule_status "
+                "where status != 'evaluated' and rule_id in (select value from json_each(?)) "
+                "and job_name not in (select value from json_each(?)) order by job_name, rule_id",
+                [to_json(sorted(rule_ids)), to_json(sorted(jobs))],
+            )
+        )
+
+    def job_count(self) -> int:
+        return self.db.execute("select count(*) from jobs").fetchone()[0]
 
     def jobs(self) -> list[dict[str, Any]]:
         return list(self.db.query("select * from jobs order by name"))

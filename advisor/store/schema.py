@@ -399,3 +399,111 @@ def m009_job_savings(db: Database) -> None:
         },
         pk="job_name",
     )
+
+
+# ---- what changed since the last analysis --------------------------------------------------
+# Every table `advisor analyze` reads carries triggers that append (job, run) to
+# analysis_changes when a row really changes (an upsert writing the same values logs nothing):
+# whoever writes (import, collect, event-log linking, a user's SQL), analyze learns what is new
+# by reading a few rows rather than every run. run_id '' names the whole job (its definition or
+# versions changed: all its runs are priced again); job_name '' is resolved through the run.
+# New runs are the exception: they are the job_runs rows past the rowid the last analysis saw
+# (a trigger on each insert made importing a million runs seconds slower); a deleted run is
+# logged, and makes the next analysis look for unpriced runs instead.
+# A migration that adds a column to one of these tables must call _create_change_triggers again.
+CHANGE_LOG = "analysis_changes"
+# columns of job_versions the analysis reads (last_seen moves on every import of a new snapshot)
+_VERSION_COLUMNS = ("name", "hash", "valid_from", "first_seen", "definition")
+
+
+def _log(job: str, run: str) -> str:
+    """One append to the change log, unless the newest entry is the same pair (the metric points
+    of one run, the stages of one application, arrive together)."""
+    return (
+        f"insert into {CHANGE_LOG} (job_name, run_id) select {job}, {run} where not exists "
+        f"(select 1 from {CHANGE_LOG} where rowid = (select max(rowid) from {CHANGE_LOG}) "
+        f"and job_name = {job} and run_id = {run});"
+    )
+
+
+def _changed(columns: list[str] | tuple[str, ...]) -> str:
+    return " or ".join(f"old.[{c}] is not new.[{c}]" for c in columns)
+
+
+def _pair(table: str, row: str) -> tuple[str, str]:
+    """The (job, run) a row of `table` (`new` or `old`) stands for, as SQL expressions."""
+    if table == "job_runs":
+        return f"coalesce({row}.job_name, '')", f"coalesce({row}.id, '')"
+    if table == "run_metrics":
+        return f"coalesce({row}.job_name, '')", f"coalesce({row}.run_id, '')"
+    if table in ("jobs", "job_versions"):
+        return f"coalesce({row}.name, '')", "''"
+    return "''", f"coalesce({row}.run_id, '')"  # the spark_* tables
+
+
+def _create_change_triggers(db: Database) -> None:
+    watched: dict[str, list[str] | tuple[str, ...] | None] = {
+        "job_runs": list(db["job_runs"].columns_dict),
+        "run_metrics": list(db["run_metrics"].columns_dict),
+        "jobs": list(db["jobs"].columns_dict),
+        "job_versions": _VERSION_COLUMNS,
+        **dict.fromkeys(SPARK_TABLES),  # None: every update counts (linking moves run_id)
+    }
+    for table, columns in watched.items():
+        db.execute(f"drop trigger if exists [analysis_{table}_insert]")
+        statements = {
+            "insert": _log(*_pair(table, "new")),
+            "delete": _log(*_pair(table, "old")),
+            "update": _log(*_pair(table, "new")) + " " + _log(*_pair(table, "old")),
+        }
+        if table == "job_runs":
+            del statements["insert"]
+        for event, statement in statements.items():
+            name = f"analysis_{table}_{event}"
+            when = f" when {_changed(columns)}" if event == "update" and columns else ""
+            db.execute(f"drop trigger if exists [{name}]")
+            db.execute(
+                f"create trigger [{name}] after {event} on [{table}]{when} begin {statement} end"
+            )
+
+
+@migrations()
+def m012_incremental_analysis(db: Database) -> None:
+    """What changed since the last analysis (filled by triggers), the digests and window it ran
+    with, and per job what the next one may reuse (see advisor/analysis/incremental.py)."""
+    # no constraint a trigger's insert could break: SQLite then needs no statement journal
+    # for a write that fires it (with one, importing runs took half again as long)
+    db.execute(f"create table if not exists {CHANGE_LOG} (job_name text, run_id text)")
+    db["analysis_state"].create({"key": str, "value": str}, pk="key", if_not_exists=True)
+    db["analysis_jobs"].create(
+        {
+            "job_name": str,
+            "runs": int,  # runs in the job's whole history (0: it has none)
+            "cost_step": str,  # cost_step() of its whole history, JSON
+            "whatif_key": str,  # digest of what its what-if was computed from
+            "whatif_features": str,  # whatif_features() of that what-if, JSON
+        },
+        pk="job_name",
+        if_not_exists=True,
+    )
+    _create_change_triggers(db)
+
+
+@migrations()
+def m013_collector_calls(db: Database) -> None:
+    """What each `advisor collect` called, per account, region and operation, and what AWS
+    bills for it: the advisor's own AWS bill (advisor/collect/api_cost.py prices it)."""
+    db["collector_calls"].create(
+        {
+            "collected_at": str,  # the collect's start, UTC ISO
+            "account": str,
+            "region": str,
+            "operation": str,  # service:Operation, e.g. cloudwatch:GetMetricData
+            "calls": int,
+            "billed_units": int,  # what AWS bills by: requests, or metrics requested
+            "unit": str,  # "request" or "metric"
+            "cost_usd": float,
+        },
+        pk=("collected_at", "account", "region", "operation"),
+        if_not_exists=True,
+    )

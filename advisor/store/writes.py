@@ -3,7 +3,7 @@ import twice leaves the store unchanged), each in a transaction, redacted at the
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from typing import Any
 
 from sqlite_utils import Database
@@ -11,7 +11,7 @@ from sqlite_utils.db import NotFoundError
 
 from advisor.collect.redact import redact_text
 from advisor.store.base import stable_hash, to_json, writes
-from advisor.store.schema import SPARK_TABLES
+from advisor.store.schema import CHANGE_LOG, SPARK_TABLES
 
 
 class Writes:
@@ -47,7 +47,12 @@ class Writes:
             f"values ({', '.join('?' for _ in columns)}) "
             f"on conflict ({', '.join(f'[{c}]' for c in pk)}) do "
             + (
-                "update set " + ", ".join(f"[{c}] = excluded.[{c}]" for c in updates)
+                "update set "
+                + ", ".join(f"[{c}] = excluded.[{c}]" for c in updates)
+                # a row stored with the same values is left alone: importing a folder again
+                # rewrites nothing, and analysis hears of no change (the triggers in schema.py)
+                + " where "
+                + " or ".join(f"[{table}].[{c}] is not excluded.[{c}]" for c in updates)
                 if updates
                 else "nothing"
             )
@@ -140,6 +145,12 @@ class Writes:
             ("source", "key"),
         )
 
+    def record_collector_calls(self, rows: list[dict[str, Any]]) -> None:
+        """One collect's API calls and their cost (columns of collector_calls, schema.py)."""
+        self._bulk_upsert(
+            "collector_calls", rows, ("collected_at", "account", "region", "operation")
+        )
+
     @writes
     def record_error(
         self, source: str, item: str, reason: str, detail: str = "", *, at: str
@@ -193,36 +204,59 @@ class Writes:
         )
 
     def save_findings(
-        self, fired: list[dict[str, Any]], statuses: list[dict[str, Any]], as_of: str
+        self,
+        fired: list[dict[str, Any]],
+        statuses: list[dict[str, Any]],
+        as_of: str,
+        jobs: Collection[str] | None = None,
     ) -> dict[str, int]:
-        """Upsert what fired (keeping first_seen), resolve what stopped firing; one transaction."""
+        """Upsert what fired (keeping first_seen), resolve what stopped firing; one transaction.
+        `jobs`: only these jobs were analysed, the findings of the others stand."""
         counts = {"new": 0, "open": 0, "resolved": 0}
         with self.transaction():
-            known = {
-                r["id"]: r for r in self.db.query("select id, first_seen, status from findings")
-            }
+            sql, params = "select id, first_seen, status from findings", []
+            if jobs is not None:
+                sql += " where job_name in (select value from json_each(?))"
+                params = [to_json(sorted(jobs))]
+            known = {r["id"]: r for r in self.db.query(sql, params)}
+            rows = []
             for row in fired:
-                previous = known.get(row["id"])
+                previous = known.get(row["id"])  # its id is its rule's and job's
                 first_seen = previous["first_seen"] if previous else as_of
                 counts[
                     "new" if previous is None or previous["status"] == "resolved" else "open"
                 ] += 1
-                self.db["findings"].upsert(
-                    {**row, "first_seen": first_seen, "last_seen": as_of, "resolved_at": None},
-                    pk="id",
+                rows.append(
+                    {**row, "first_seen": first_seen, "last_seen": as_of, "resolved_at": None}
                 )
+            self._bulk_upsert("findings", rows, ("id",))
             firing = {row["id"] for row in fired}
-            for finding_id, previous in known.items():
-                if finding_id not in firing and previous["status"] != "resolved":
-                    self.db.execute(
-                        "update findings set status = 'resolved', resolved_at = ? where id = ?",
-                        [as_of, finding_id],
-                    )
-                    counts["resolved"] += 1
-            self.db["rule_status"].upsert_all(statuses, pk=("rule_id", "job_name"))
+            resolved = [
+                (as_of, finding_id)
+                for finding_id, previous in known.items()
+                if finding_id not in firing and previous["status"] != "resolved"
+            ]
+            self.db.conn.executemany(
+                "update findings set status = 'resolved', resolved_at = ? where id = ?", resolved
+            )
+            counts["resolved"] += len(resolved)
+            self._bulk_upsert("rule_status", statuses, ("rule_id", "job_name"))
         return counts
 
-    def save_job_features(self, features: dict[str, dict[str, Any]]) -> None:
+    def _forget_jobs(self, table: str, jobs: Collection[str] | None) -> None:
+        """Delete the rows of `jobs` (all rows when None) before their new ones are written."""
+        if jobs is None:
+            self.db.execute(f"delete from {table}")
+        else:
+            self.db.execute(
+                f"delete from {table} where job_name in (select value from json_each(?))",
+                [to_json(sorted(jobs))],
+            )
+
+    def save_job_features(
+        self, features: dict[str, dict[str, Any]], jobs: Collection[str] | None = None
+    ) -> None:
+        """Each job's features; `jobs`: only these were analysed (the rest stand)."""
         rows = [
             {
                 "job_name": job,
@@ -233,34 +267,76 @@ class Writes:
             for job, values in features.items()
         ]
         with self.transaction():
-            self.db.execute("delete from job_features")
+            self._forget_jobs("job_features", jobs)
             self._bulk_upsert("job_features", rows, ("job_name",))
 
-    def save_job_savings(self, savings: list[dict[str, Any]]) -> None:
+    def save_job_savings(
+        self, savings: list[dict[str, Any]], jobs: Collection[str] | None = None
+    ) -> None:
         with self.transaction():
-            self.db.execute("delete from job_savings")
+            self._forget_jobs("job_savings", jobs)
             self._bulk_upsert("job_savings", savings, ("job_name",))
 
-    def save_whatif(self, results: dict[str, dict[str, Any]], as_of: str) -> None:
+    def save_whatif(
+        self,
+        results: dict[str, dict[str, Any]],
+        as_of: str,
+        jobs: Collection[str] | None = None,
+    ) -> None:
         rows = [
             {"job_name": job, "as_of": as_of, "result": to_json(result)}
             for job, result in results.items()
         ]
         with self.transaction():
-            self.db.execute("delete from job_whatif")
+            self._forget_jobs("job_whatif", jobs)
             self._bulk_upsert("job_whatif", rows, ("job_name",))
 
-    def replace_daily_costs(self, rows: list[dict[str, Any]]) -> None:
+    def replace_daily_costs(
+        self,
+        rows: list[dict[str, Any]],
+        jobs: Collection[str] | None = None,
+        days: Collection[tuple[str, str]] = (),
+    ) -> None:
+        """Cost per job and day; `jobs` and `days` ((job, day) pairs): only these were priced
+        again, the other rows stand."""
         with self.transaction():
-            self.db.execute("delete from daily_costs")
+            self._forget_jobs("daily_costs", jobs)
+            if jobs is not None:
+                self.db.conn.executemany(
+                    "delete from daily_costs where job_name = ? and day = ?", sorted(days)
+                )
             self._bulk_upsert(
                 "daily_costs", rows, ("day", "job_name", "worker_type", "execution_class")
             )
 
     DAILY_DIMENSIONS = ("job_name", "job_type", "worker_type", "execution_class")
 
-    def replace_anomalies(self, rows: list[dict[str, Any]]) -> None:
+    def replace_anomalies(
+        self, rows: list[dict[str, Any]], jobs: Collection[str] | None = None
+    ) -> None:
+        """The runtime anomalies; `jobs`: only these jobs' were found again."""
         with self.transaction():
-            self.db.execute("delete from run_anomalies")
+            self._forget_jobs("run_anomalies", jobs)
             if rows:
                 self._bulk_upsert("run_anomalies", rows, ("run_id",))
+
+    def save_analysis_jobs(
+        self, rows: list[dict[str, Any]], jobs: Collection[str] | None = None
+    ) -> None:
+        """What each analysed job leaves the next analysis to reuse; `jobs`: the jobs
+        analysed (the others' rows stand)."""
+        with self.transaction():
+            self._forget_jobs("analysis_jobs", jobs)
+            self._bulk_upsert("analysis_jobs", rows, ("job_name",))
+
+    def finish_analysis(self, state: dict[str, str], mark: int) -> None:
+        """The digests and window this analysis ran with; the changes up to `mark` are taken
+        in (later ones, written while it ran, wait for the next)."""
+        with self.transaction():
+            self.db.execute("delete from analysis_state")
+            self._bulk_upsert(
+                "analysis_state",
+                [{"key": key, "value": value} for key, value in sorted(state.items())],
+                ("key",),
+            )
+            self.db.execute(f"delete from {CHANGE_LOG} where rowid <= ?", [mark])
