@@ -28,8 +28,9 @@ from rich.progress import (
 )
 
 from advisor import __version__
-from advisor.cli_options import DB_HELP, db_option
+from advisor.cli_options import DB_HELP, account_option, db_option, place_options
 from advisor.config import load_config
+from advisor.identity import label
 from advisor.store import Store
 from advisor.timeutil import parse_since
 
@@ -58,20 +59,21 @@ def format_option(*choices: str) -> Callable:
     )
 
 
-def open_store(db: str | None, *, create: bool = False) -> Store:
+def open_store(db: str | None, *, create: bool = False, **identity: str | None) -> Store:
     """The store at --db (or the configured one). Only import, collect and demo may create a
-    store: a mistyped path elsewhere would silently give an empty one."""
-    return existing_store(load_config(db).db_path, create=create)
+    store: a mistyped path elsewhere would silently give an empty one. `identity` (account,
+    region): what an older store's jobs that do not say are given when it is migrated."""
+    return existing_store(load_config(db).db_path, create=create, **identity)
 
 
-def existing_store(path: Path, *, create: bool = False) -> Store:
+def existing_store(path: Path, *, create: bool = False, **identity: str | None) -> Store:
     if not create and not Path(path).exists():
         console.print(
             f"[red]no store at {escape(str(path))}[/]: check --db, or make one with "
             "`advisor import`, `advisor collect` or `advisor demo`"
         )
         sys.exit(2)
-    return Store(path)
+    return Store(path, **identity)
 
 
 def print_markdown(text: str) -> None:
@@ -171,7 +173,46 @@ def main(verbose: int, quiet: bool, db: str | None) -> None:
     help="Attempts per API call, retries included.",
 )
 @click.option("--endpoint-url", metavar="URL", help="Send API calls here (moto, LocalStack).")
+@click.option(
+    "--role-arn",
+    "role_arns",
+    multiple=True,
+    metavar="ARN",
+    help="Collect the account of this read-only role (sts:AssumeRole); repeatable.",
+)
+@click.option("--external-id", metavar="ID", help="sts:ExternalId the member roles require.")
+@click.option(
+    "--organization",
+    is_flag=True,
+    help="Collect every ACTIVE account of the organization (organizations:ListAccounts), "
+    "through --role-name; the caller's own account with the current credentials.",
+)
+@click.option(
+    "--role-name",
+    default="GlueAdvisorReadOnly",
+    show_default=True,
+    metavar="NAME",
+    help="Role assumed in each account of --organization.",
+)
+@click.option(
+    "--include-caller",
+    is_flag=True,
+    help="With --role-arn, collect the current credentials' account too.",
+)
+@click.option(
+    "--metric-series",
+    type=click.Choice(["advisor", "all"]),
+    default="advisor",
+    show_default=True,
+    help="CloudWatch series to fetch: those the advisor reads, or every one a run has "
+    "(per executor too; GetMetricData bills each).",
+)
 @click.option("--print-policy", is_flag=True, help="Print the minimal IAM policy and exit.")
+@click.option(
+    "--print-member-role",
+    type=click.Choice(["cloudformation", "terraform"]),
+    help="Print the role each member account gives the central one, and exit.",
+)
 @format_option("text", "json")
 def collect_cmd(
     db,
@@ -184,20 +225,44 @@ def collect_cmd(
     retry_mode,
     max_attempts,
     endpoint_url,
+    role_arns,
+    external_id,
+    organization,
+    role_name,
+    include_caller,
+    metric_series,
     print_policy,
+    print_member_role,
     fmt,
 ):
     """Collect job definitions, run history, CloudWatch metrics and Spark event logs.
 
     Read-only and incremental: a re-run fetches only what is new, and an interrupted collect
     resumes where it stopped. Event logs come from each job's --spark-event-logs-path on S3.
+    Other accounts are read through a read-only role (--role-arn, --organization); the end
+    says what the collect called and what AWS bills for it.
     """
+    from advisor.collect.accounts import (
+        is_role_arn,
+        member_role_cloudformation,
+        member_role_terraform,
+    )
     from advisor.collect.aws import iam_policy
     from advisor.collect.runner import CollectOptions, collect
 
     if print_policy:
-        emit_json(iam_policy())
+        emit_json(iam_policy(role_name))
         return
+    if print_member_role:
+        render = {"cloudformation": member_role_cloudformation, "terraform": member_role_terraform}
+        click.echo(render[print_member_role](role_name))
+        return
+    for arn in role_arns:
+        if not is_role_arn(arn):
+            raise click.BadParameter(
+                f"{arn!r} is not an IAM role ARN (arn:aws:iam::123456789012:role/NAME)",
+                param_hint="--role-arn",
+            )
     if not regions:
         import boto3
 
@@ -218,6 +283,12 @@ def collect_cmd(
         endpoint_url=endpoint_url,
         retry_mode=retry_mode,
         max_attempts=max_attempts,
+        role_arns=list(role_arns),
+        external_id=external_id,
+        organization=organization,
+        role_name=role_name,
+        include_caller=include_caller,
+        metric_series=metric_series,
     )
     store = open_store(db, create=True)
     with progress() as bar:
@@ -229,15 +300,53 @@ def collect_cmd(
         report = collect(store, options, on_job=on_job)
     if fmt == "json":
         emit_json(report.as_dict())
-    else:
-        calls = ", ".join(f"{k} {v}" for k, v in sorted(report.api_calls.items())) or "none"
-        out.print(
-            f"{report.jobs} jobs, {report.runs_upserted} runs stored, "
-            f"{report.runs_refreshed} unfinished runs re-read, "
-            f"{report.metric_points} metric points, {report.eventlog_apps} event logs "
-            f"reduced. API calls: {calls}."
+        sys.exit(EXIT_PARTIAL if report.errors else 0)
+    from rich.table import Table
+
+    def counts(r: Any) -> str:
+        return (
+            f"{r.jobs} jobs, {r.runs_upserted} runs stored, {r.runs_refreshed} unfinished runs "
+            f"re-read, {r.metric_points} metric points, {r.eventlog_apps} event logs reduced"
         )
-        _print_errors(report.errors)
+
+    for place in report.places:
+        line = f"{place.account} {place.region} ({escape(place.via)}): {counts(place)}"
+        out.print(line, soft_wrap=True)
+    for account in report.accounts:
+        if not account["collected"]:
+            out.print(
+                f"{account['account']}: not collected ({escape(account['via'])}: "
+                f"{escape(str(account['error']))}; see `advisor errors`)",
+                soft_wrap=True,
+            )
+    out.print(f"In all: {counts(report)}.", soft_wrap=True)
+    bill = report.api_cost
+
+    def usd(value: float | None, confirmed: bool = True) -> str:
+        if value is None:
+            return "unpriced"
+        text = "$0" if value == 0 else f"${value:.6f}" if value < 0.01 else f"${value:,.4f}"
+        return text if confirmed else "~" + text
+
+    table = Table(
+        title="What this collect called, and what AWS bills for it",
+        title_justify="left",
+        caption=f"{bill['prices']}; ~ a rate not confirmed on an AWS page (`advisor facts`)",
+        caption_justify="left",
+    )
+    for name, justify in (("operation", "left"), ("calls", "right"), ("billed units", "right")):
+        table.add_column(name, justify=justify)
+    table.add_column("cost", justify="right")
+    for op in bill["operations"]:
+        table.add_row(
+            op["operation"],
+            f"{op['calls']:,}",
+            f"{op['billed_units']:,} {op['unit']}{'' if op['billed_units'] == 1 else 's'}",
+            usd(op["cost_usd"], op["confirmed"]),
+        )
+    table.add_row("total", f"{bill['calls']:,}", "", usd(bill["total_usd"], bill["confirmed"]))
+    out.print(table)
+    _print_errors(report.errors)
     sys.exit(EXIT_PARTIAL if report.errors else 0)
 
 
@@ -250,15 +359,21 @@ def collect_cmd(
     show_default=True,
     help="Region the files came from (sets the price list).",
 )
+@account_option(
+    "AWS account the files came from (default: the one in the job definitions' role ARNs, "
+    "else 'unknown')."
+)
 @format_option("text", "json")
-def import_cmd(db, directory, region, fmt):
+def import_cmd(db, directory, region, account, fmt):
     """Build the store from AWS CLI output files (no credentials needed).
 
     The layout is in the README: jobs.json, job-runs/<job>.json,
-    metrics/<run id>/<metric>.json, eventlogs/<run id>/...
+    metrics/<run id>/<metric>.json, eventlogs/<run id>/... Jobs are kept apart by account,
+    region and name: the same job name imported with another --region or --account is
+    another job.
     """
-    store = open_store(db, create=True)
-    report = _import(store, directory, region)
+    store = open_store(db, create=True, account=account, region=region)
+    report = _import(store, directory, region, account)
     if fmt == "json":
         emit_json(report.__dict__)
     else:
@@ -271,7 +386,7 @@ def import_cmd(db, directory, region, fmt):
     sys.exit(EXIT_PARTIAL if report.errors else 0)
 
 
-def _import(store: Store, directory: Path, region: str):
+def _import(store: Store, directory: Path, region: str, account: str | None = None):
     from advisor.bulk import collector_paused
     from advisor.collect.importer import Importer
 
@@ -281,6 +396,7 @@ def _import(store: Store, directory: Path, region: str):
             store,
             directory,
             region=region,
+            account=account,
             on_progress=lambda name: bar.update(
                 task, description=f"importing {name[:60]}", advance=1
             ),
@@ -352,26 +468,62 @@ def _print_findings(rows: list[dict], limit: int = 15) -> None:
     help="Window ending at the newest run, as in recommend and the report (30d, 2w; 'all' for "
     "everything stored).",
 )
+@place_options
 @format_option("text", "json")
-def costs_cmd(db, since, fmt):
-    """DPU-hours and dollars per job over a window, most expensive first."""
+def costs_cmd(db, since, account, region, fmt):
+    """DPU-hours and dollars per job over a window, most expensive first.
+
+    With jobs in more than one account or region, a second table totals each; --account and
+    --region count only the jobs there.
+    """
+    from advisor.report.labels import in_place, place_text
     from advisor.report.window import window
 
     store = open_store(db)
+    place_or_exit(store, account, region)
     start, end = window(store, since)
-    rows = store.cost_by_job(since=start, until=end)
-    _print_costs(rows, f"Glue cost by job since {start[:10] if start else 'the first run'}", fmt)
+    rows = [
+        r
+        for r in store.cost_by_job(since=start, until=end)
+        if in_place(r["job_name"], account, region)
+    ]
+    where = place_text(account, region)
+    title = f"Glue cost by job since {start[:10] if start else 'the first run'}"
+    _print_costs(rows, title + (f" ({where})" if where else ""), fmt)
+
+
+def place_or_exit(store: Store, account: str | None, region: str | None) -> None:
+    """Exit 2 when --account / --region name a place the store holds no job of (a typo would
+    read as a free month), listing the places it does hold."""
+    if account is None and region is None:
+        return
+    places = store.places()
+    if any(account in (None, p["account"]) and region in (None, p["region"]) for p in places):
+        return
+    from advisor.report.labels import place_text
+
+    held = ", ".join(f"{p['account']}/{p['region']}" for p in places) or "none"
+    console.print(
+        f"[red]no jobs in {escape(place_text(account, region))}[/]: the store holds jobs in "
+        f"{escape(held)}"
+    )
+    sys.exit(2)
 
 
 def _print_costs(rows: list[dict], title: str, fmt: str) -> None:
-    from advisor.report.text import cost_table
+    """Cost by job (`cost_by_job` rows, jobs by key), then by account and region when there
+    is more than one; JSON names each job by its label with its account, region and key."""
+    from advisor.report.labels import job_fields
+    from advisor.report.text import cost_table, place_table, place_totals
 
+    places = place_totals(rows)
     if fmt == "json":
         emit_json(
             {
-                "jobs": rows,
+                "jobs": [{**r, **job_fields(r["job_name"])} for r in rows],
                 "dpu_hours": sum(r["dpu_hours"] or 0 for r in rows),
                 "cost_usd": sum(r["cost_usd"] or 0 for r in rows),
+                "by_place": places,
             }
         )
         return
@@ -382,6 +534,8 @@ def _print_costs(rows: list[dict], title: str, fmt: str) -> None:
         )
         return
     out.print(cost_table(rows, title))
+    if len(places) > 1:
+        out.print(place_table(places, "By account and region"))
     if any(r.get("unconfirmed_runs") for r in rows):
         out.print(
             "~ priced at a rate not confirmed on an AWS page (`advisor facts` shows which); "
@@ -442,7 +596,7 @@ def eventlog_summarize_cmd(paths, profile, region, endpoint_url, fmt):
     Reads plain, zstd, lz4, snappy, lzf and gz logs, rolling or not, complete or in progress;
     the JSON schema is in docs/eventlog-summary.md. Exits 4 when lines were skipped.
     """
-    from advisor.sparklog.service import summarize_paths
+    from advisor.sparklog.reduce import summarize_paths
 
     with Progress(
         TextColumn("{task.description}"),
@@ -588,18 +742,20 @@ def rules_test_cmd():
     sys.exit(1 if failed else 0)
 
 
-def known_job_or_exit(store: Store, job: str) -> None:
-    """Exit 2 for a job the store does not know, naming the closest ones."""
-    import difflib
+def job_key_or_exit(
+    store: Store, job: str, account: str | None = None, region: str | None = None
+) -> str:
+    """The key of the job the user names; exit 2 for one the store does not know (naming the
+    closest ones) or a name several accounts or regions share (naming each)."""
+    from advisor.jobref import AmbiguousJob, JobNotFound, resolve_job
+    from advisor.mcp_server import unknown_job_message
 
-    names = [j["name"] for j in store.jobs()]
-    if job in names:
-        return
-    close = difflib.get_close_matches(job, names, n=5, cutoff=0.4)
-    hint = f" Did you mean: {', '.join(close)}?" if close else ""
-    console.print(
-        f"[red]no job named {escape(repr(job))} in {escape(str(store.path))}.[/]{escape(hint)}"
-    )
+    try:
+        return resolve_job(store, job, account, region)
+    except AmbiguousJob as exc:
+        console.print(f"[red]{escape(str(exc))}[/]")
+    except JobNotFound as exc:
+        console.print(f"[red]{escape(unknown_job_message(store, job, exc))}[/]")
     sys.exit(2)
 
 
@@ -613,26 +769,34 @@ def known_job_or_exit(store: Store, job: str) -> None:
     callback=_since,
     help="Window before the newest run in the store (30d, 12w, ...).",
 )
-@click.option("--run-id", metavar="ID", help="Also show this run of the job in detail.")
+@click.option(
+    "--run-id",
+    metavar="ID",
+    help="Also show this run of the job in detail (its Glue run id, jr_..., in the job's "
+    "account and region).",
+)
 @click.option(
     "--fail-on",
     type=click.Choice(["low", "medium", "high", "critical"]),
     help="Exit 3 when an open finding is at least this severe (for CI pipelines).",
 )
+@place_options
 @format_option("text", "markdown", "json")
-def recommend_cmd(db, job, since, run_id, fail_on, fmt):
+def recommend_cmd(db, job, since, run_id, fail_on, account, region, fmt):
     """What to change on one job, and why: cost, data sources, findings with exact fixes.
 
     Reads what `advisor analyze` stored. Findings come by severity and dollars at stake, each
     with its evidence, the saving, the `advisor fix` command that applies it (reading the job
-    live) and a Terraform snippet. Exit codes: 0 done; 2 unknown job (closest names are shown);
-    3 a finding at or above --fail-on.
+    live) and a Terraform snippet. JOB is a job name, or account/region/name when several
+    accounts or regions have a job of that name (or use --account and --region). Exit codes:
+    0 done; 2 unknown or ambiguous job (closest names, or each place, are shown); 3 a finding
+    at or above --fail-on.
     """
     from advisor.report.recommend import recommendation, severity_at_least
     from advisor.report.recommend_markdown import render
 
     store = open_store(db)
-    known_job_or_exit(store, job)
+    job = job_key_or_exit(store, job, account, region)
     try:
         rec = recommendation(store, job, since=since or timedelta(days=30), run_id=run_id)
     except LookupError as exc:
@@ -658,39 +822,46 @@ def recommend_cmd(db, job, since, run_id, fail_on, fmt):
     type=click.Path(dir_okay=False, path_type=Path),
     help="Write here (default: glue-cost-<week>.html for html, else standard output).",
 )
+@place_options
 @format_option("html", "markdown", "csv", "json")
-def report_cmd(db, week, out_path, fmt):
-    """The weekly cost report: totals and trend, cost by job, type, worker type and execution
-    class, money burned by failures, savings with their fixes, new and resolved findings,
-    anomalous runs and coverage.
+def report_cmd(db, week, out_path, account, region, fmt):
+    """The weekly cost report: totals and trend, cost by account and region (when there is
+    more than one), cost by job, type, worker type and execution class, money burned by
+    failures, savings with their fixes, new and resolved findings, anomalous runs and coverage.
 
     HTML is one self-contained file (plotly inlined, no network request); markdown is for chat
     or email; csv (cost by job) and json are for finance tools and scripts. The default week is
-    the last full ISO week before the newest run in the store.
+    the last full ISO week before the newest run in the store. --account and --region report
+    only the jobs there.
     """
+    from advisor.report.labels import money, place_text
     from advisor.report.weekly import parse_week, to_csv, to_markdown, weekly_report
 
     store = open_store(db)
+    place_or_exit(store, account, region)
     try:
         monday = parse_week(week) if week else None
-        report = weekly_report(store, monday)
+        report = weekly_report(store, monday, account=account, region=region)
     except ValueError as exc:
         raise click.BadParameter(str(exc), param_hint="--week") from exc
     except LookupError as exc:
         console.print(f"[red]{escape(str(exc))}[/]")
         sys.exit(1)
+    where = place_text(account, region)
     if not report["totals"]["runs"]:  # a $0.00 report would read as a free week
         first, last = store.run_time_span()
         console.print(
-            f"[yellow]no runs in {report['week']}[/]: the store holds runs from "
-            f"{(first or '?')[:10]} to {(last or '?')[:10]}; no report written"
+            f"[yellow]no runs in {report['week']}{escape(f' ({where})' if where else '')}[/]: "
+            f"the store holds runs from {(first or '?')[:10]} to {(last or '?')[:10]}; "
+            "no report written"
         )
         sys.exit(1)
     if fmt == "html":
         from advisor.report.weekly_html import render
 
         text = render(report)
-        out_path = out_path or Path(f"glue-cost-{report['week']}.html")
+        suffix = "".join(f"-{part}" for part in (account, region) if part)
+        out_path = out_path or Path(f"glue-cost-{report['week']}{suffix}.html")
     elif fmt == "markdown":
         text = to_markdown(report)
     elif fmt == "csv":
@@ -701,9 +872,10 @@ def report_cmd(db, week, out_path, fmt):
         click.echo(text, nl=False)
         return
     out_path.write_text(text, encoding="utf-8")
+    totals = report["totals"]
     console.print(
-        f"wrote {out_path} ({report['week']}: {report['totals']['runs']:,} runs, "
-        f"${report['totals']['usd']:,.2f})"
+        f"wrote {escape(str(out_path))} ({report['week']}: {totals['runs']:,} runs, "
+        f"{escape(money(totals['usd'], totals['unpriced_runs']))})"
     )
 
 
@@ -758,8 +930,9 @@ def serve_dashboard(db_path: Path, host: str, port: int, debug: bool = False) ->
     type=click.Path(dir_okay=False, path_type=Path),
     help="Also write the runtime/cost frontier as a self-contained HTML file.",
 )
+@place_options
 @format_option("text", "json")
-def whatif_cmd(db, job, eventlog, executors, cores, sla, plot, fmt):
+def whatif_cmd(db, job, eventlog, executors, cores, sla, plot, account, region, fmt):
     """What a job would take and cost on other Glue workers, replayed from its event log.
 
     JOB: simulate the job's newest event log on every worker type and count it may use, with
@@ -773,11 +946,11 @@ def whatif_cmd(db, job, eventlog, executors, cores, sla, plot, fmt):
         raise click.UsageError("name a JOB, or give --eventlog PATH --executors N")
     from advisor.analysis.sizing import job_sla, job_whatif
     from advisor.report.text import whatif_table
-    from advisor.analysis.whatif import figure
+    from advisor.report.whatif_figure import whatif_figure
 
     config = load_config(db)
     store = existing_store(config.db_path)
-    known_job_or_exit(store, job)
+    job = job_key_or_exit(store, job, account, region)
     features = store.stored_job_features(job)
     if features is None:
         console.print("[red]no analysis yet: run `advisor analyze` first.[/]")
@@ -785,7 +958,8 @@ def whatif_cmd(db, job, eventlog, executors, cores, sla, plot, fmt):
     app = store.latest_spark_app_of(job)
     if app is None:
         console.print(
-            f"[red]no event log of {job} in the store: nothing to replay.[/] Turn on the Spark "
+            f"[red]no event log of {escape(label(job))} in the store: nothing to replay.[/] "
+            "Turn on the Spark "
             "UI (--enable-spark-ui true with --spark-event-logs-path) and collect again."
         )
         sys.exit(1)
@@ -797,7 +971,7 @@ def whatif_cmd(db, job, eventlog, executors, cores, sla, plot, fmt):
         allowed = sla if sla is not None else job_sla(config.raw, job)
         result = job_whatif(store, features, app, allowed).as_dict()
     if plot:
-        figure(result).write_html(plot, include_plotlyjs=True)
+        whatif_figure(result).write_html(plot, include_plotlyjs=True)
     if fmt == "json":
         emit_json(result)
         return

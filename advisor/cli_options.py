@@ -18,3 +18,25 @@ def db_from_anywhere(ctx: click.Context, _param: Any, value: str | None) -> str 
 
 def db_option(func: Callable) -> Callable:
     return click.option("--db", "db", metavar="PATH", callback=db_from_anywhere, help=DB_HELP)(func)
+
+
+def _account_id(_ctx: click.Context, _param: Any, value: str | None) -> str | None:
+    """An AWS account id is 12 digits ('unknown' names data imported without one)."""
+    if value is not None and value != "unknown" and not (len(value) == 12 and value.isdigit()):
+        raise click.BadParameter(f"{value!r} is not an AWS account id (12 digits)")
+    return value
+
+
+def account_option(help_text: str) -> Callable[[Callable], Callable]:
+    return click.option("--account", metavar="ID", callback=_account_id, help=help_text)
+
+
+def place_options(func: Callable) -> Callable:
+    """--account and --region: which job a name means when several accounts or regions have
+    one, and which jobs a total counts."""
+    func = click.option(
+        "--region",
+        metavar="R",
+        help="Only jobs in this region (a job name may exist in several).",
+    )(func)
+    return account_option("Only jobs in this AWS account (a job name may exist in several).")(func)

@@ -1,20 +1,26 @@
 """`advisor mcp`: the store served to AI assistants over the Model Context Protocol (stdio).
 
 Every tool answers with the JSON the matching `advisor ... --format json` prints, built by the
-same library function. Read-only by construction:
+same library function. A job is (account, region, name): tools take a job as its Glue name, or
+as `account/region/name` when jobs in several accounts or regions share the name (or with the
+`account` and `region` arguments); an ambiguous name is a tool error listing each place, and
+every job in an answer carries its `account` and `region`. Read-only by construction:
 
 - the store is opened through SQLite's read-only URI (`mode=ro`) with `PRAGMA query_only`, and
   every Store method that writes fails before it sends anything (its transaction refuses);
-- a store that does not exist is never created: the server refuses to start;
-- the only call that leaves this machine is `fix_payload`'s GetJob, made through the advisor's
-  guarded AWS clients, which refuse any operation that is not a read (so never UpdateJob): the
-  payload is printed for a person to apply, never applied.
+- a store that does not exist is never created, and one an older advisor made (its migrations
+  pending) is never migrated: the server refuses to start, and says which command migrates it;
+- the only calls that leave this machine are `fix_payload`'s: GetJob, and the STS calls that
+  make sure it reads the job's own account, through the fix's guarded AWS clients, which refuse
+  any other operation (so never UpdateJob): the payload is printed for a person to apply,
+  never applied.
 
 Only this module's click command is imported with the CLI; the MCP SDK is imported when the
 server starts, so the other verbs do not pay for it.
 """
 
 import difflib
+import shlex
 import sqlite3
 import sys
 from collections import Counter
@@ -30,6 +36,7 @@ import orjson
 from advisor import __version__
 from advisor.cli_options import db_from_anywhere
 from advisor.config import load_config
+from advisor.identity import UNKNOWN_REGION, label, place_of, split_key
 from advisor.store import BUSY_TIMEOUT_MS, Store, migrations
 from advisor.timeutil import parse_since
 
@@ -53,8 +60,10 @@ class ReadOnlyStore(Store):
     """The project's Store on a connection SQLite keeps from writing.
 
     Store.__init__ opens read-write, turns WAL on and migrates; this one does none of that:
-    it opens `file:...?mode=ro`, sets `query_only`, refuses a store whose schema is behind, and
-    its transaction() raises, so every writer (all go through it) fails before any SQL.
+    it opens `file:...?mode=ro`, sets `query_only`, refuses a store whose schema is behind (a
+    read-only connection cannot migrate it, and reading it unmigrated would answer with jobs
+    that have no account or region), and its transaction() raises, so every writer (all go
+    through it) fails before any SQL.
     """
 
     def __init__(self, path: str | Path):
@@ -79,10 +88,19 @@ class ReadOnlyStore(Store):
             raise StoreUnavailable(f"cannot read the store at {self.path}: {exc}") from None
         if pending:
             self.close()
+            names = ", ".join(m.name for m in pending)
             raise StoreUnavailable(
-                f"the store at {self.path} was made by an older advisor: run `advisor analyze` "
-                "once (it migrates the store), then start the MCP server again"
+                f"the store at {self.path} was made by an older advisor and needs migrations "
+                f"({names}), which a read-only server cannot apply: run any advisor command "
+                f"that writes on it once, e.g. `advisor analyze --db {self.path}` (or `advisor "
+                "import DIR --account ID --region R` to say which account and region its jobs "
+                "are in), then start the MCP server again"
             )
+        try:
+            self.learn_names()  # which names outputs must qualify with account/region
+        except sqlite3.Error as exc:
+            self.close()
+            raise StoreUnavailable(f"cannot read the store at {self.path}: {exc}") from None
 
     @contextmanager
     def transaction(self) -> Iterator[Store]:
@@ -102,25 +120,66 @@ def costs_window(store: Store, since: str) -> tuple[str | None, str | None]:
     return window(store, None if since in ("", "all") else parse_since(since))
 
 
-def unknown_job_message(store: Store, job: str) -> str:
-    """What `known_job_or_exit` says in the CLI, closest names included."""
-    names = [j["name"] for j in store.jobs()]
+def unknown_job_message(store: Store, job: str, problem: Exception | None = None) -> str:
+    """What the CLI says of a job the store does not know, closest names included."""
+    if problem is not None and getattr(problem, "hint", ""):  # the name is elsewhere
+        return f"{problem} ({store.path})"
+    names = sorted({label(j["name"]) for j in store.jobs()})
     close = difflib.get_close_matches(job, names, n=5, cutoff=0.4)
     hint = f" Did you mean: {', '.join(close)}?" if close else ""
     return f"no job named {job!r} in {store.path}.{hint}"
 
 
-def cost_summary(rows: list[dict[str, Any]]) -> dict[str, Any]:
-    """`advisor costs --format json` (built inline in the CLI's _print_costs)."""
+def in_place(key: str, account: str | None = None, region: str | None = None) -> bool:
+    """Whether a job key is in `account` and `region` (None: any)."""
+    from advisor.report.labels import in_place as within
+
+    return within(key, account, region)
+
+
+def job_place(key: str) -> dict[str, str]:
+    """What every job in an answer carries besides its label: account, region, key."""
+    return {**place_of(key), "job_key": key}
+
+
+def unknown_place_message(store: Store, account: str | None, region: str | None) -> str | None:
+    """What `advisor costs --account/--region` says of a place the store holds no job of (a
+    typo would read as a free month); None when it holds some, or no place is asked for."""
+    from advisor.report.labels import place_text
+
+    if account is None and region is None:
+        return None
+    places = store.places()
+    if any(account in (None, p["account"]) and region in (None, p["region"]) for p in places):
+        return None
+    held = ", ".join(f"{p['account']}/{p['region']}" for p in places) or "none"
+    return f"no jobs in {place_text(account, region)}: the store holds jobs in {held}"
+
+
+def cost_summary(
+    rows: list[dict[str, Any]], account: str | None = None, region: str | None = None
+) -> dict[str, Any]:
+    """`advisor costs [--account A] [--region R] --format json` from `cost_by_job` rows (jobs by
+    key): each job named by its label with its account, region and key, the totals, and the
+    totals by account and region."""
+    from advisor.report.labels import job_fields
+    from advisor.report.text import place_totals
+
+    rows = [r for r in rows if in_place(r["job_name"], account, region)]
     return {
-        "jobs": rows,
+        "jobs": [{**r, **job_fields(r["job_name"])} for r in rows],
         "dpu_hours": sum(r["dpu_hours"] or 0 for r in rows),
         "cost_usd": sum(r["cost_usd"] or 0 for r in rows),
+        "by_place": place_totals(rows),
     }
 
 
-def job_list(store: Store, since: str) -> dict[str, Any]:
-    """Every job with its definition, its cost over the window and its open findings."""
+def job_list(
+    store: Store, since: str, account: str | None = None, region: str | None = None
+) -> dict[str, Any]:
+    """Every job (in `account` and `region`, when given) with its definition, its cost over
+    the window and its open findings. `name` is the job's label (its Glue name, or its key
+    when another account or region has a job of that name)."""
     from advisor.analysis.runstats import SEVERITIES
 
     start, end = costs_window(store, since)
@@ -134,17 +193,20 @@ def job_list(store: Store, since: str) -> dict[str, Any]:
             worst[f["job_name"]] = f["severity"]
     jobs = []
     for job in store.jobs():
+        if not in_place(job["name"], account, region):
+            continue
         cost = costs.get(job["name"]) or {}
         jobs.append(
             {
-                "name": job["name"],
+                "name": label(job["name"]),
+                **job_place(job["name"]),
+                "glue_name": job.get("glue_name") or split_key(job["name"])[2],
                 "type": job.get("command_name"),
                 "glue_version": job.get("glue_version"),
                 "worker_type": job.get("worker_type"),
                 "number_of_workers": job.get("number_of_workers"),
                 "max_capacity": job.get("max_capacity"),
                 "execution_class": job.get("execution_class") or "STANDARD",
-                "region": job.get("region"),
                 "runs": cost.get("runs", 0),
                 "failed_runs": cost.get("failed_runs", 0),
                 "dpu_hours": cost.get("dpu_hours") or 0,
@@ -153,28 +215,37 @@ def job_list(store: Store, since: str) -> dict[str, Any]:
                 "worst_severity": worst.get(job["name"]),
             }
         )
-    return {"since": since, "start": start, "jobs": jobs}
+    return {"since": since, "start": start, "account": account, "region": region, "jobs": jobs}
 
 
 def open_findings_list(
-    store: Store, min_severity: str | None = None, job: str | None = None
+    store: Store,
+    min_severity: str | None = None,
+    job: str | None = None,
+    *,
+    account: str | None = None,
+    region: str | None = None,
 ) -> dict[str, Any]:
-    """Open findings, most important first (the order `advisor analyze` prints them in)."""
+    """Open findings, most important first (the order `advisor analyze` prints them in): of
+    the job whose key is `job`, or of the jobs in `account` and `region`, or all."""
     from advisor.report.recommend import severity_at_least
     from advisor.report.remediation import fix_command
 
     rows = [
         r
         for r in store.open_findings(job)
-        if min_severity is None or severity_at_least(r["severity"], min_severity)
+        if (min_severity is None or severity_at_least(r["severity"], min_severity))
+        and in_place(r["job_name"], account, region)
     ]
     findings = []
     for r in rows:
         change = orjson.loads(r.get("change") or "{}")
+        shown = label(r["job_name"])
         findings.append(
             {
                 "id": r["id"],
-                "job_name": r["job_name"],
+                "job_name": shown,
+                **job_place(r["job_name"]),
                 "rule_id": r["rule_id"],
                 "problem": r["problem"],
                 "severity": r["severity"],
@@ -187,7 +258,8 @@ def open_findings_list(
                 "savings_dpu_hours_month": r["savings_dpu_hours_month"],
                 "first_seen": r["first_seen"],
                 "last_seen": r["last_seen"],
-                "fix_command": fix_command(r["job_name"], r["rule_id"]) if change else None,
+                # the label: the Glue name, or the key `advisor fix` needs for a shared name
+                "fix_command": fix_command(shown, r["rule_id"]) if change else None,
             }
         )
     return {
@@ -211,8 +283,12 @@ def build_server(
     profile: str | None = None,
     region: str | None = None,
     endpoint_url: str | None = None,
+    role_arn: str | None = None,
 ):
-    """The MCPServer with every tool; each call opens the store read-only, answers, closes it."""
+    """The MCPServer with every tool; each call opens the store read-only, answers, closes it.
+
+    `profile`, `role_arn` and `endpoint_url` are fix_payload's AWS access; `region` is where it
+    reads a job whose region the store does not know (every other job is read in its own)."""
     from typing import Annotated, Literal
 
     from mcp.server.mcpserver import MCPServer
@@ -220,6 +296,7 @@ def build_server(
     from mcp.types import TextContent, ToolAnnotations
     from pydantic import Field
 
+    server_region = region  # the tools' `region` argument names a job's place
     reads_store = ToolAnnotations(
         read_only_hint=True, destructive_hint=False, idempotent_hint=True, open_world_hint=False
     )
@@ -243,9 +320,26 @@ def build_server(
         finally:
             opened.close()
 
-    def require_job(opened: Store, job: str) -> None:
-        if opened.job(job) is None:
-            raise ToolError(unknown_job_message(opened, job))
+    def require_place(opened: Store, account: str | None, region: str | None) -> None:
+        message = unknown_place_message(opened, account, region)
+        if message:
+            raise ToolError(message)
+
+    def job_key(
+        opened: Store, job: str, account: str | None = None, region: str | None = None
+    ) -> str:
+        """The key of the job `job` names (in `account`/`region`); a tool error for a job the
+        store does not know (closest names) or a name several places share (each place)."""
+        from advisor.jobref import AmbiguousJob, JobNotFound, resolve_job
+
+        try:
+            return resolve_job(opened, job, account, region)
+        except AmbiguousJob as exc:
+            raise ToolError(
+                str(exc).replace("--account and --region", "account and region")
+            ) from None
+        except JobNotFound as exc:
+            raise ToolError(unknown_job_message(opened, job, exc)) from None
 
     def since_delta(since: str) -> timedelta | None:
         try:
@@ -254,7 +348,23 @@ def build_server(
             raise ToolError(f"since: {exc}") from None
 
     Job = Annotated[
-        str, Field(min_length=1, description="The Glue job's name, as list_jobs shows it.")
+        str,
+        Field(
+            min_length=1,
+            description="The job as list_jobs names it: its Glue name, or account/region/name "
+            "when jobs in several accounts or regions have that name.",
+        ),
+    ]
+    Account = Annotated[
+        str | None,
+        Field(
+            pattern=r"^(\d{12}|unknown)$",
+            description="Only the job(s) in this AWS account (12 digits).",
+        ),
+    ]
+    Region = Annotated[
+        str | None,
+        Field(min_length=1, description="Only the job(s) in this AWS region, e.g. us-east-1."),
     ]
     Since = Annotated[
         str,
@@ -262,23 +372,29 @@ def build_server(
     ]
 
     @server.tool(annotations=reads_store, structured_output=False)
-    def list_jobs(since: Since = "30d") -> str:
-        """Every Glue job in the store: name, type, Glue version, worker type and number,
-        execution class, region; its runs, DPU-hours and dollars over the window ending now;
-        how many findings are open on it and the worst one's severity."""
+    def list_jobs(since: Since = "30d", account: Account = None, region: Region = None) -> str:
+        """Every Glue job in the store (or in one account or region): name (the Glue name, or
+        account/region/name when another account or region has a job of that name), account,
+        region, type, Glue version, worker type and number, execution class; its runs,
+        DPU-hours and dollars over the window ending at the newest run; how many findings are
+        open on it and the worst one's severity."""
         since_delta(since)
         with store() as opened:
-            return as_json(job_list(opened, since))
+            require_place(opened, account, region)
+            return as_json(job_list(opened, since, account, region))
 
     @server.tool(annotations=reads_store, structured_output=False)
-    def costs(since: Since = "30d") -> str:
-        """DPU-hours and dollars per job over a window ending at the newest run, most expensive
-        first, with
-        the totals: the JSON of `advisor costs --since SINCE --format json`."""
+    def costs(since: Since = "30d", account: Account = None, region: Region = None) -> str:
+        """DPU-hours and dollars per job (each with its account and region) over a window
+        ending at the newest run, most expensive first, with the totals and the totals by
+        account and region: the JSON of `advisor costs --since SINCE [--account A] [--region R]
+        --format json` (only one account's or region's jobs when given)."""
         since_delta(since)
         with store() as opened:
+            require_place(opened, account, region)
             start, end = costs_window(opened, since)
-            return as_json(cost_summary(opened.cost_by_job(since=start, until=end)))
+            rows = opened.cost_by_job(since=start, until=end)
+            return as_json(cost_summary(rows, account, region))
 
     @server.tool(annotations=reads_store, structured_output=False)
     def recommend(
@@ -290,6 +406,8 @@ def build_server(
         run_id: Annotated[
             str | None, Field(description="Also detail this run of the job (a JobRun id).")
         ] = None,
+        account: Account = None,
+        region: Region = None,
     ) -> str:
         """What to change on one job, and why: its cost and trend, data sources, open findings
         with evidence, savings, exact fixes (the `advisor fix` command and a Terraform snippet)
@@ -298,7 +416,7 @@ def build_server(
 
         delta = since_delta(since)
         with store() as opened:
-            require_job(opened, job)
+            job = job_key(opened, job, account, region)
             try:
                 rec = recommendation(opened, job, since=delta or timedelta(days=30), run_id=run_id)
             except LookupError as exc:
@@ -315,6 +433,8 @@ def build_server(
                 description="Allowed slowdown, 0.1 = 10 % (default: advisor.toml's, else 0.1).",
             ),
         ] = None,
+        account: Account = None,
+        region: Region = None,
     ) -> str:
         """What the job would take and cost on other Glue worker types and counts, with Auto
         Scaling off and on, replayed from its newest Spark event log, and the cheapest
@@ -323,14 +443,15 @@ def build_server(
         from advisor.analysis.sizing import job_sla, job_whatif
 
         with store() as opened:
-            require_job(opened, job)
+            job = job_key(opened, job, account, region)
             features = opened.stored_job_features(job)
             if features is None:
                 raise ToolError("no analysis yet: run `advisor analyze` first.")
             app = opened.latest_spark_app_of(job)
             if app is None:
                 raise ToolError(
-                    f"no event log of {job} in the store: nothing to replay. Turn on the Spark "
+                    f"no event log of {label(job)} in the store: nothing to replay. Turn on the "
+                    "Spark "
                     "UI (--enable-spark-ui true with --spark-event-logs-path) and collect again."
                 )
             stored = opened.stored_whatif(job) if sla is None else None
@@ -346,38 +467,48 @@ def build_server(
             list[str] | None,
             Field(description="Only these rules' findings (default: every open one)."),
         ] = None,
+        account: Account = None,
+        region: Region = None,
     ) -> list[TextContent]:
         """The complete JobUpdate that applies the job's open findings, built from its LIVE
-        definition (read with GetJob): the JSON of `advisor fix JOB --format json`. PRINTED,
-        NEVER APPLIED: nothing here calls UpdateJob. Secrets in the job's live arguments are
-        masked (***REDACTED***): an assistant is not where they belong. A person writes the
-        complete payload with `advisor fix JOB --format json --out payload.json` and applies
-        it with `aws glue update-job --job-name JOB --job-update file://payload.json`. Notes,
-        if any, follow the payload. AWS access is the server's: the credentials, --profile,
-        --region and --endpoint-url that `advisor mcp` was started with."""
+        definition (read with GetJob in the job's own region, as the job's own account: other
+        credentials are refused): the JSON of `advisor fix JOB --format json`.
+        PRINTED, NEVER APPLIED: nothing here calls UpdateJob. Secrets in the job's live
+        arguments are masked (***REDACTED***): an assistant is not where they belong. A person
+        writes the complete payload with `advisor fix JOB --format json --out payload.json` and
+        applies it with `aws glue update-job --job-name NAME --region REGION --job-update
+        file://payload.json`.
+        Notes, if any, follow the payload. AWS access is the server's: the credentials,
+        --profile, --role-arn and --endpoint-url that `advisor mcp` was started with."""
         from advisor.fix.cli import CLI_PARAMFILE_PREFIXES, payload_json
-        from advisor.fix.plan import FixAbort, job_known, plan_fix
+        from advisor.fix.plan import FixAbort, glue_name, plan_fix
         from advisor.fix.secrets import has_secrets, mask_update, scrub
 
         rule_ids = tuple(rules or ())
+        warnings: list[str] = []
         with store() as opened:
-            if not job_known(opened, job):
-                raise ToolError(unknown_job_message(opened, job))
-            if job.startswith(CLI_PARAMFILE_PREFIXES):
+            key = job_key(opened, job, account, region)
+            name = glue_name(opened, key)
+            if name.startswith(CLI_PARAMFILE_PREFIXES):
                 raise ToolError(
-                    f"the AWS CLI would read the job name {job!r} as a file or URL: use the SDK"
+                    f"the AWS CLI would read the job name {name!r} as a file or URL: use the SDK"
                 )
+            # the server's --region only for a job whose region the store does not know
+            where = server_region if split_key(key)[1] == UNKNOWN_REGION else None
             try:
                 plan = plan_fix(
                     opened,
-                    job,
+                    key,
                     rule_ids=rule_ids,
-                    region=region,
+                    region=where,
                     profile=profile,
+                    role_arn=role_arn,
                     endpoint_url=endpoint_url,
+                    warn=warnings.append,
                 )
             except FixAbort as exc:
                 raise ToolError(f"advisor fix: {exc}") from None
+        job = label(key)
         if plan is None:
             scope = f" of rule {', '.join(rule_ids)}" if rule_ids else ""
             text = f"{job} has no open finding{scope} with a change to apply."
@@ -391,11 +522,17 @@ def build_server(
             return [TextContent(type="text", text=text)]
         masked = mask_update(plan.after)
         content = [TextContent(type="text", text=payload_json(masked, indent=2))]
-        notes = [f"note: {scrub(note, plan.after)}" for note in plan.notes]
+        notes = [f"note: {warning}" for warning in warnings]
+        notes.append(
+            f"note: read live from job {plan.job!r} in {plan.region}; apply it with `aws glue "
+            f"update-job --job-name {shlex.quote(plan.job)} --region {plan.region} --job-update "
+            "file://payload.json`"
+        )
+        notes += [f"note: {scrub(note, plan.after)}" for note in plan.notes]
         if has_secrets(plan.after):
             notes.append(
                 "note: secrets are masked here; write the complete payload on your machine "
-                f"with `advisor fix {job} --format json --out payload.json`"
+                f"with `advisor fix {shlex.quote(job)} --format json --out payload.json`"
             )
         if notes:
             content.append(TextContent(type="text", text="\n".join(notes)))
@@ -419,15 +556,22 @@ def build_server(
             Literal["info", "low", "medium", "high", "critical"] | None,
             Field(description="Only findings at least this severe."),
         ] = None,
-        job: Annotated[str | None, Field(description="Only this job's findings.")] = None,
+        job: Annotated[
+            str | None,
+            Field(description="Only this job's findings (a name, or account/region/name)."),
+        ] = None,
+        account: Account = None,
+        region: Region = None,
     ) -> str:
-        """The open findings across the fleet (muted ones left out), most important first: rule,
-        severity, message, advice, the change that fixes it, the monthly saving and the
-        `advisor fix` command."""
+        """The open findings across the fleet (muted ones left out), most important first: the
+        job (with its account and region), rule, severity, message, advice, the change that
+        fixes it, the monthly saving and the `advisor fix` command. Only one job's, or one
+        account's or region's, when given."""
         with store() as opened:
-            if job is not None and opened.job(job) is None:
-                raise ToolError(unknown_job_message(opened, job))
-            return as_json(open_findings_list(opened, min_severity, job))
+            require_place(opened, account, region)
+            key = job_key(opened, job, account, region) if job is not None else None
+            listed = open_findings_list(opened, min_severity, key, account=account, region=region)
+            return as_json(listed)
 
     @server.tool(annotations=reads_store, structured_output=False)
     def facts() -> str:
@@ -480,6 +624,7 @@ def serve(
     profile: str | None = None,
     region: str | None = None,
     endpoint_url: str | None = None,
+    role_arn: str | None = None,
 ) -> None:
     """Check the store can be read, then serve it over stdio until the client hangs up."""
     ReadOnlyStore(db_path).close()  # raises StoreUnavailable before any byte of protocol
@@ -489,6 +634,7 @@ def serve(
         profile=profile,
         region=region,
         endpoint_url=endpoint_url,
+        role_arn=role_arn,
     )
     server.run("stdio")
 
@@ -502,17 +648,36 @@ def serve(
     help="SQLite store (default ./advisor.db; env ADVISOR_DB); opened read-only, never created.",
 )
 @click.option("--profile", help="AWS profile for fix_payload's GetJob (default: the chain).")
-@click.option("--region", help="Region for fix_payload's GetJob (default: the job's own).")
+@click.option(
+    "--region",
+    metavar="R",
+    help="Region for fix_payload's GetJob of a job whose region the store does not know "
+    "(every other job is read in its own region).",
+)
+@click.option(
+    "--role-arn",
+    metavar="ARN",
+    help="fix_payload reads jobs through this role (AssumeRole, read-only session "
+    "glue-advisor-fix): for jobs of an account the credentials are not for.",
+)
 @click.option("--endpoint-url", metavar="URL", help="Send GetJob here (moto, LocalStack).")
-def mcp_cmd(db, profile, region, endpoint_url):
+def mcp_cmd(db, profile, region, role_arn, endpoint_url):
     """Serve the store to AI assistants over the Model Context Protocol (stdio).
 
     Tools: list_jobs, costs, recommend, whatif, fix_payload, errors, findings, facts, rules,
-    weekly_report; each answers with the JSON of the matching `--format json` verb. Read-only:
-    the store is opened with SQLite's mode=ro, and fix_payload only prints the JobUpdate (its
-    GetJob is the one AWS call). Register it in an MCP client as `advisor mcp --db PATH`; see
-    docs/mcp.md.
+    weekly_report; each answers with the JSON of the matching `--format json` verb. A job is
+    named by its Glue name, or account/region/name when several accounts or regions have a job
+    of that name. Read-only: the store is opened with SQLite's mode=ro, and fix_payload only
+    prints the JobUpdate (its GetJob, in the job's own region and account, is the one AWS
+    read). Register it in an MCP client as `advisor mcp --db PATH`; see docs/mcp.md.
     """
+    from advisor.collect.accounts import is_role_arn
+
+    if role_arn is not None and not is_role_arn(role_arn):
+        raise click.BadParameter(
+            f"{role_arn!r} is not an IAM role ARN (arn:aws:iam::ID:role/NAME)",
+            param_hint="--role-arn",
+        )
     config = load_config(db)
     try:
         serve(
@@ -521,6 +686,7 @@ def mcp_cmd(db, profile, region, endpoint_url):
             profile=profile,
             region=region,
             endpoint_url=endpoint_url,
+            role_arn=role_arn,
         )
     except StoreUnavailable as exc:
         click.echo(f"advisor mcp: {exc}", err=True)

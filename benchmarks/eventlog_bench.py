@@ -93,7 +93,7 @@ OURS = """
 import sys, time, resource
 sys.path.insert(0, sys.argv[2])
 from advisor.sparklog.reader import find_logs
-from advisor.sparklog.parse import reduce_log
+from advisor.sparklog.reduce import reduce_log
 from advisor.sparklog.summary import summarize
 t = time.perf_counter()
 [log] = find_logs(sys.argv[1])

@@ -1,6 +1,12 @@
 """The Dash app: overview, jobs, one job, findings. It reads the store only (what `advisor
 analyze` wrote), opens it per request from the server's config, and keeps nothing in module
-globals. Dash renders every string as text, so names from AWS are never markup."""
+globals. Dash renders every string as text, so names from AWS are never markup.
+
+A job is (account, region, name): pages name it by its label (identity.label: its Glue name,
+or account/region/name when another place has a job of that name), and its page is
+/job/<account>/<region>/<name>, each part URL-encoded (a Glue name may hold '/'). /job/<name>
+opens the job when one place has it, else lists the places. Overview, jobs and findings filter
+by account and region when the store holds more than one."""
 
 from __future__ import annotations
 
@@ -14,7 +20,8 @@ import pandas as pd
 from dash import Dash, Input, Output, State, dash_table, dcc, html, no_update
 from dash.dash_table.Format import Format, Scheme, Symbol
 
-from advisor.analysis.whatif import figure as whatif_figure
+from advisor.identity import job_key, label, split_key
+from advisor.jobref import AmbiguousJob, JobNotFound, resolve_job
 from advisor.report.labels import csv_safe, job_type, money
 from advisor.report.recommend import recommendation
 from advisor.store import Store
@@ -43,6 +50,7 @@ MONEY = _usd_format()
 PERCENT = Format(scheme=Scheme.percentage, precision=1).nully("—")
 MINUTES = Format(scheme=Scheme.fixed, precision=1, group=True).nully("—")
 COUNT = Format(scheme=Scheme.fixed, precision=0, group=True).nully("—")
+HOURS = MINUTES  # DPU-hours: one decimal, grouped
 
 
 def graph(figure: Any = None, **kwargs: Any) -> dcc.Graph:
@@ -71,60 +79,158 @@ def _card(title: str, value: str, note: str, card_id: str) -> dbc.Col:
     )
 
 
+def job_href(key: str) -> str:
+    """The page of a job: /job/<account>/<region>/<name>, each part URL-encoded."""
+    return "/job/" + "/".join(quote(part, safe="") for part in split_key(key))
+
+
+def place_filters(store: Store, prefix: str) -> dbc.Row:
+    """The account and region dropdowns of a page (`prefix`-account, `prefix`-region), each
+    shown only when the store holds more than one account, or region."""
+    choices = data.place_choices(store)
+    return dbc.Row(
+        [
+            dbc.Col(
+                dcc.Dropdown(
+                    id=f"{prefix}-{what}",
+                    options=values,
+                    multi=True,
+                    placeholder=what,
+                ),
+                md=3,
+                id=f"{prefix}-{what}-box",
+                style=None if len(values) > 1 else {"display": "none"},
+            )
+            for what, values in choices.items()
+        ],
+        className="g-2 mb-2",
+    )
+
+
+def several_places(store: Store) -> bool:
+    return len(data.store_places(store)) > 1
+
+
+PLACE_COLUMNS = [
+    ("account", "account", "text", None),
+    ("region", "region", "text", None),
+    ("jobs", "jobs", "numeric", COUNT),
+    ("cost_7d", "cost, last 7 days", "numeric", _usd_format("unpriced")),
+    ("cost_30d", "cost, last 30 days", "numeric", _usd_format("unpriced")),
+    ("unpriced_runs_30d", "unpriced runs, 30 days", "numeric", COUNT),
+    ("dpu_hours_30d", "DPU-hours, 30 days", "numeric", HOURS),
+    ("failed_usd_30d", "failed runs, 30 days", "numeric", MONEY),
+    ("saving_month", "saving / month", "numeric", MONEY),
+    ("open_findings", "open findings", "numeric", COUNT),
+]
+
+
+def place_table(store: Store, table_id: str, rows: list[dict[str, Any]] | None = None) -> html.Div:
+    """Cost by account and region; shown when the store holds more than one place."""
+    many = several_places(store)
+    if rows is None:
+        rows = data.place_breakdown(store) if many else []
+    return html.Div(
+        [
+            html.H4("Cost by account and region"),
+            dash_table.DataTable(
+                id=table_id,
+                data=rows,
+                columns=[_column(*c) for c in PLACE_COLUMNS],
+                sort_action="native",
+                style_cell={"textAlign": "left", "fontSize": 13, "whiteSpace": "normal"},
+            ),
+        ],
+        id=f"{table_id}-box",
+        className="mb-3",
+        style=None if many else {"display": "none"},
+    )
+
+
+def _overview_summary(k: dict[str, Any]) -> list[Any]:
+    return [
+        html.P(
+            f"Up to {k.get('newest_day', 'no data')}; {k.get('days', 0)} days of runs.",
+            className="text-muted",
+        ),
+        dbc.Row(
+            [
+                _card(
+                    "Cost, last 7 days",
+                    _money(k.get("week_usd"), k.get("week_unpriced_runs", 0)),
+                    _change(k.get("week_change")),
+                    "kpi-week",
+                ),
+                _card(
+                    "Cost, last 30 days",
+                    _money(k.get("month_usd"), k.get("month_unpriced_runs", 0)),
+                    f"{k.get('month_dpu_hours', 0):,.1f} DPU-hours; "
+                    f"{_change(k.get('month_change'))}",
+                    "kpi-month",
+                ),
+                _card(
+                    "Burned by failed runs (30 days)",
+                    _money(k.get("month_failed_usd")),
+                    "FAILED, TIMEOUT and ERROR runs",
+                    "kpi-failed",
+                ),
+                _card(
+                    "Potential savings",
+                    _money(k.get("savings_usd_month")) + "/month",
+                    f"{sum(k['findings_by_severity'].values())} open findings; per job the "
+                    "best set of fixes that combine, summed (never the findings' sum)",
+                    "kpi-savings",
+                ),
+            ],
+            className="g-3 mb-3",
+        ),
+    ]
+
+
+def _top_savings(open_findings: pd.DataFrame) -> list[dict[str, Any]]:
+    if open_findings.empty:
+        return []
+    with_money = open_findings[open_findings["savings_usd_month"].fillna(0) > 0].head(10)
+    return [
+        {
+            "saving": _money(r.savings_usd_month),
+            "job": r.job_name,  # its label
+            "job_key": r.job_key,
+            "account": r.account,
+            "region": r.region,
+            "severity": r.severity,
+            "finding": r.title,
+            "fix": r.fix,
+        }
+        for r in with_money.itertuples()
+    ]
+
+
+def overview_parts(store: Store, places: frozenset[str] | None = None) -> dict[str, Any]:
+    """What the overview's filters change: KPIs, severities, top savings, cost by place."""
+    open_findings = data.findings(store, include_resolved=False, places=places)
+    k = data.kpis(store, places, open_findings)
+    return {
+        "summary": _overview_summary(k),
+        "severity": figures.findings_by_severity(k["findings_by_severity"]),
+        "savings": _top_savings(open_findings),
+        "places": data.place_breakdown(store, places, open_findings)
+        if several_places(store)
+        else [],
+    }
+
+
 def overview(store: Store) -> html.Div:
-    k = data.kpis(store)
-    savings = data.findings(store, include_resolved=False)
-    top = []
-    if not savings.empty:
-        with_money = savings[savings["savings_usd_month"].fillna(0) > 0].head(10)
-        top = [
-            {
-                "saving": _money(r.savings_usd_month),
-                "job": r.job_name,
-                "severity": r.severity,
-                "finding": r.title,
-                "fix": r.fix,
-            }
-            for r in with_money.itertuples()
-        ]
+    parts = overview_parts(store)
+    many = several_places(store)
+    saving_columns = ["saving", "job", *(["account", "region"] if many else []), "severity"]
+    dimensions = {k_: v for k_, v in data.DIMENSIONS.items() if many or k_ != "place"}
     return html.Div(
         [
             html.H2("Fleet overview"),
-            html.P(
-                f"Up to {k.get('newest_day', 'no data')}; {k.get('days', 0)} days of runs.",
-                className="text-muted",
-            ),
-            dbc.Row(
-                [
-                    _card(
-                        "Cost, last 7 days",
-                        _money(k.get("week_usd"), k.get("week_unpriced_runs", 0)),
-                        _change(k.get("week_change")),
-                        "kpi-week",
-                    ),
-                    _card(
-                        "Cost, last 30 days",
-                        _money(k.get("month_usd"), k.get("month_unpriced_runs", 0)),
-                        f"{k.get('month_dpu_hours', 0):,.1f} DPU-hours; "
-                        f"{_change(k.get('month_change'))}",
-                        "kpi-month",
-                    ),
-                    _card(
-                        "Burned by failed runs (30 days)",
-                        _money(k.get("month_failed_usd")),
-                        "FAILED, TIMEOUT and ERROR runs",
-                        "kpi-failed",
-                    ),
-                    _card(
-                        "Potential savings",
-                        _money(k.get("savings_usd_month")) + "/month",
-                        f"{sum(k['findings_by_severity'].values())} open findings; per job the "
-                        "best set of fixes that combine, summed (never the findings' sum)",
-                        "kpi-savings",
-                    ),
-                ],
-                className="g-3 mb-3",
-            ),
+            place_filters(store, "overview"),
+            html.Div(parts["summary"], id="overview-summary"),
+            place_table(store, "overview-places", parts["places"]),
             dbc.Row(
                 [
                     dbc.Col(
@@ -135,30 +241,25 @@ def overview(store: Store) -> html.Div:
                                 inline=True,
                                 options=[
                                     {"label": f" by {v} ", "value": k_}
-                                    for k_, v in data.DIMENSIONS.items()
+                                    for k_, v in dimensions.items()
                                 ],
                             ),
                             graph(id="overview-cost"),
                         ],
                         md=8,
                     ),
-                    dbc.Col(
-                        graph(
-                            figures.findings_by_severity(k["findings_by_severity"]),
-                            id="overview-severity",
-                        ),
-                        md=4,
-                    ),
+                    dbc.Col(graph(parts["severity"], id="overview-severity"), md=4),
                 ]
             ),
             html.H4("Top savings opportunities"),
             dash_table.DataTable(
                 id="overview-savings",
-                data=top,
-                columns=[
-                    {"name": c, "id": c} for c in ("saving", "job", "severity", "finding", "fix")
-                ],
+                data=parts["savings"],
+                columns=[{"name": c, "id": c} for c in (*saving_columns, "finding", "fix")],
                 style_cell={"whiteSpace": "normal", "textAlign": "left", "fontSize": 13},
+                style_data_conditional=[
+                    {"if": {"column_id": "job"}, "cursor": "pointer", "color": "#0d6efd"}
+                ],
             ),
         ]
     )
@@ -178,6 +279,7 @@ JOB_COLUMNS = [
     ("worst_finding", "worst open finding", "text", None),
     ("saving_month", "saving / month", "numeric", MONEY),
 ]
+PLACE_OF_ROW = [("account", "account", "text", None), ("region", "region", "text", None)]
 
 
 def _column(column_id: str, name: str, kind: str, fmt: Format | None) -> dict[str, Any]:
@@ -187,10 +289,23 @@ def _column(column_id: str, name: str, kind: str, fmt: Format | None) -> dict[st
     return column
 
 
+def _with_place_columns(store: Store, columns: list[tuple], after: str) -> list[dict[str, Any]]:
+    """The columns of a table of jobs, with account and region after `after` when the store
+    holds more than one place."""
+    out = []
+    for column in columns:
+        out.append(_column(*column))
+        if column[0] == after and several_places(store):
+            out += [_column(*c) for c in PLACE_OF_ROW]
+    return out
+
+
 def jobs_page(store: Store) -> html.Div:
     return html.Div(
         [
             html.H2("Jobs"),
+            place_filters(store, "jobs"),
+            place_table(store, "jobs-places"),
             html.P(
                 "Sort by any column, filter with the boxes under the headers; click a job to "
                 "open it.",
@@ -199,7 +314,7 @@ def jobs_page(store: Store) -> html.Div:
             dash_table.DataTable(
                 id="jobs-table",
                 data=data.jobs_table(store),
-                columns=[_column(*c) for c in JOB_COLUMNS],
+                columns=_with_place_columns(store, JOB_COLUMNS, "job"),
                 sort_action="native",
                 filter_action="native",
                 page_size=25,
@@ -273,13 +388,71 @@ def _spark_panels(store: Store, job: str, seen: dict[str, bool]) -> list[Any]:
     ]
 
 
+def job_route(store: Store, rest: str) -> html.Div:
+    """The page /job/<rest> names: /job/<account>/<region>/<name> (each part URL-encoded) is
+    that job; /job/<name> is the one job of that name, or a list of the places that have one."""
+    parts = rest.split("/", 2)
+    if len(parts) == 3 and all(parts):
+        key = job_key(*(unquote(part) for part in parts))
+        if store.job(key) is not None:
+            return job_page(store, key)
+    name = unquote(rest)
+    try:
+        key = resolve_job(store, name)
+    except AmbiguousJob as ambiguous:
+        return ambiguous_page(store, name, ambiguous.keys)
+    except JobNotFound:
+        return _not_found("Unknown job", f"No job named {name} in the store.")
+    return job_page(store, key)
+
+
+def ambiguous_page(store: Store, name: str, keys: list[str]) -> html.Div:
+    """A Glue name that jobs in several accounts or regions share: each place, linked."""
+    items = []
+    for key in keys:
+        account, region, _name = split_key(key)
+        items.append(
+            html.Li(
+                [
+                    dcc.Link(f"{account} / {region}", href=job_href(key), className="job-place"),
+                    html.Span(f" ({key})", className="text-muted"),
+                ]
+            )
+        )
+    return html.Div(
+        [
+            html.H2(name, id="job-ambiguous"),
+            html.P(
+                f"{len(keys)} jobs have this name, in more than one account or region: "
+                "open the one you mean."
+            ),
+            html.Ul(items, id="job-places"),
+        ]
+    )
+
+
+def _also_in(keys: list[str]) -> list[Any]:
+    """Links to the jobs of the same Glue name in other places."""
+    out: list[Any] = [" Also in: "] if keys else []
+    for index, key in enumerate(keys):
+        account, region, _name = split_key(key)
+        out += [", "] if index else []
+        out.append(dcc.Link(f"{account} / {region}", href=job_href(key), className="job-elsewhere"))
+    return out
+
+
 def job_page(store: Store, job: str) -> html.Div:
+    """The page of one job, by its key."""
     definition = store.job(job)
     if definition is None:
-        return _not_found("Unknown job", f"No job named {job} in the store.")
+        return _not_found("Unknown job", f"No job {job} in the store.")
+    account, region, glue_name = split_key(job)
+    elsewhere = [j["name"] for j in store.jobs_named(glue_name) if j["name"] != job]
     rec = recommendation(store, job)
     seen = data.telemetry(store, definition)
     whatif = store.stored_whatif(job)
+    if whatif:  # named as every output names the job (its title)
+        whatif = {**whatif, "job_name": label(job)}
     head = rec["job"]
     summary = rec["summary"]
     workers = (
@@ -288,7 +461,15 @@ def job_page(store: Store, job: str) -> html.Div:
         else f"MaxCapacity {head['max_capacity']}"
     )
     blocks: list[Any] = [
-        html.H2(job, id="job-title"),
+        html.H2(label(job), id="job-title"),
+        html.P(
+            [
+                f"Account {account}, region {region}.",
+                *_also_in(elsewhere),
+            ],
+            id="job-place",
+            className="text-muted",
+        ),
         html.P(
             f"{job_type(definition.get('command_name'))} on Glue {head['glue_version']}, "
             f"{workers}, {head['execution_class']}, "
@@ -368,11 +549,11 @@ def _whatif_block(whatif: dict[str, Any]) -> html.Div:
                 className="text-muted",
             )
         )
-    figure = figures.title_below_toolbar(whatif_figure(whatif))
-    return html.Div(graph(figure, id="job-whatif"))
+    return html.Div(graph(figures.whatif_frontier(whatif), id="job-whatif"))
 
 
-FINDING_FILTERS = ("problem", "severity", "job_name", "status")
+PLACE_FILTERS = ("account", "region")
+FINDING_FILTERS = (*PLACE_FILTERS, "problem", "severity", "job_name", "status")
 FINDING_COLUMNS = [
     ("severity", "severity", "text", None),
     ("job_name", "job", "text", None),
@@ -390,6 +571,7 @@ def findings_page(store: Store) -> html.Div:
         column: sorted(frame[column].dropna().unique()) if not frame.empty else []
         for column in FINDING_FILTERS
     }
+    options.update(data.place_choices(store))  # every account and region the store holds
     options["severity"] = data.severities_present(frame)  # critical first, not alphabetical
     return html.Div(
         [
@@ -401,9 +583,14 @@ def findings_page(store: Store) -> html.Div:
                             id=f"filter-{column}",
                             options=values,
                             multi=True,
-                            placeholder=column.replace("_", " "),
+                            placeholder="job" if column == "job_name" else column,
                         ),
                         md=3,
+                        id=f"filter-{column}-box",
+                        # account and region only when there is a choice
+                        style={"display": "none"}
+                        if column in PLACE_FILTERS and len(values) < 2
+                        else None,
                     )
                     for column, values in options.items()
                 ],
@@ -416,13 +603,16 @@ def findings_page(store: Store) -> html.Div:
             dcc.Download(id="findings-download"),
             dash_table.DataTable(
                 id="findings-table",
-                columns=[_column(*c) for c in FINDING_COLUMNS],
+                columns=_with_place_columns(store, FINDING_COLUMNS, "job_name"),
                 # sorted on the server: severity by rank, never alphabetically
                 sort_action="custom",
                 sort_mode="single",
                 sort_by=[],
                 page_size=25,
                 style_cell={"textAlign": "left", "fontSize": 13, "whiteSpace": "normal"},
+                style_data_conditional=[
+                    {"if": {"column_id": "job_name"}, "cursor": "pointer", "color": "#0d6efd"}
+                ],
             ),
         ]
     )
@@ -453,6 +643,14 @@ def sort_findings(frame: pd.DataFrame, sort_by: list[dict[str, str]] | None) -> 
             key=(lambda c: c.map(data.SEVERITY_RANK)) if column == "severity" else None,
         )
     return frame
+
+
+def findings_csv(frame: pd.DataFrame) -> str:
+    """The findings as CSV: the job's label (job_name), key, account and region with every
+    other field; a cell a spreadsheet would run as a formula is quoted as text."""
+    buffer = io.StringIO()
+    frame.map(csv_safe).to_csv(buffer, index=False)
+    return buffer.getvalue()
 
 
 def _records(frame: pd.DataFrame) -> list[dict[str, Any]]:
@@ -496,7 +694,7 @@ def create_app(db_path: str | Path) -> Dash:
         with_store = store()
         try:
             if path.startswith("/job/"):
-                return job_page(with_store, unquote(path.removeprefix("/job/")))
+                return job_route(with_store, path.removeprefix("/job/"))
             if path == "/jobs":
                 return jobs_page(with_store)
             if path == "/findings":
@@ -509,25 +707,78 @@ def create_app(db_path: str | Path) -> Dash:
         finally:
             with_store.close()
 
-    @app.callback(Output("overview-cost", "figure"), Input("overview-by", "value"))
-    def overview_cost(by: str) -> Any:
+    def places_of(
+        with_store: Store, accounts: list[str] | None, regions: list[str] | None
+    ) -> frozenset[str] | None:
+        return data.selected_places(with_store, accounts, regions)
+
+    @app.callback(
+        Output("overview-cost", "figure"),
+        Input("overview-by", "value"),
+        Input("overview-account", "value"),
+        Input("overview-region", "value"),
+    )
+    def overview_cost(by: str, accounts: list[str] | None, regions: list[str] | None) -> Any:
         with_store = store()
         try:
-            series = data.cost_over_time(with_store, by)
+            places = places_of(with_store, accounts, regions)
+            series = data.cost_over_time(with_store, by, places=places)
             return figures.stacked_cost(series, data.DIMENSIONS[by])
         finally:
             with_store.close()
 
     @app.callback(
-        Output("url", "pathname"),
-        Input("jobs-table", "active_cell"),
-        State("jobs-table", "derived_viewport_data"),
-        prevent_initial_call=True,
+        Output("overview-summary", "children"),
+        Output("overview-severity", "figure"),
+        Output("overview-savings", "data"),
+        Output("overview-places", "data"),
+        Input("overview-account", "value"),
+        Input("overview-region", "value"),
+        prevent_initial_call=True,  # the page is drawn unfiltered
     )
-    def open_job(cell: dict | None, rows: list[dict] | None) -> Any:
-        if not cell or not rows or cell.get("column_id") != "job":
-            return no_update
-        return "/job/" + quote(rows[cell["row"]]["job"], safe="")
+    def overview_filtered(accounts: list[str] | None, regions: list[str] | None) -> Any:
+        with_store = store()
+        try:
+            parts = overview_parts(with_store, places_of(with_store, accounts, regions))
+            return parts["summary"], parts["severity"], parts["savings"], parts["places"]
+        finally:
+            with_store.close()
+
+    @app.callback(
+        Output("jobs-table", "data"),
+        Output("jobs-places", "data"),
+        Input("jobs-account", "value"),
+        Input("jobs-region", "value"),
+        prevent_initial_call=True,  # the page is drawn unfiltered
+    )
+    def jobs_filtered(accounts: list[str] | None, regions: list[str] | None) -> Any:
+        with_store = store()
+        try:
+            places = places_of(with_store, accounts, regions)
+            rows = data.place_breakdown(with_store, places) if several_places(with_store) else []
+            return data.jobs_table(with_store, places), rows
+        finally:
+            with_store.close()
+
+    # a click on a job (its label) opens its page, by its key
+    for table, column in (
+        ("jobs-table", "job"),
+        ("overview-savings", "job"),
+        ("findings-table", "job_name"),
+    ):
+
+        @app.callback(
+            Output("url", "pathname", allow_duplicate=True),
+            Input(table, "active_cell"),
+            State(table, "derived_viewport_data"),
+            prevent_initial_call=True,
+        )
+        def open_job(cell: dict | None, rows: list[dict] | None, column: str = column) -> Any:
+            if not cell or not rows or cell.get("column_id") != column:
+                return no_update
+            if not 0 <= cell["row"] < len(rows) or not rows[cell["row"]].get("job_key"):
+                return no_update
+            return job_href(rows[cell["row"]]["job_key"])
 
     filters = [Input(f"filter-{c}", "value") for c in FINDING_FILTERS]
 
@@ -557,8 +808,9 @@ def create_app(db_path: str | Path) -> Dash:
         prevent_initial_call=True,
     )
     def export(_clicks: int, sort_by: list | None, *values: list[str] | None) -> Any:
-        buffer = io.StringIO()
-        filtered(values, sort_by).map(csv_safe).to_csv(buffer, index=False)
-        return {"content": buffer.getvalue(), "filename": "glue-advisor-findings.csv"}
+        return {
+            "content": findings_csv(filtered(values, sort_by)),
+            "filename": "glue-advisor-findings.csv",
+        }
 
     return app

@@ -10,6 +10,7 @@ import orjson
 import pandas as pd
 
 from advisor.analysis.runstats import SEVERITIES
+from advisor.identity import label, place_key, split_key
 from advisor.report.labels import job_type, sparkline
 from advisor.store import Store
 
@@ -22,42 +23,96 @@ DIMENSIONS = {
     "job_type": "job type",
     "worker_type": "worker type",
     "execution_class": "execution class",
+    "place": "account and region",  # offered when the store holds more than one place
 }
+# the filters every page shares: a job is in a place, "account/region" (identity.place_key)
+
+
+def store_places(store: Store) -> list[dict[str, Any]]:
+    """Each (account, region) the store holds jobs of, with how many: [{account, region,
+    jobs}]."""
+    return store.places()
+
+
+def place_choices(store: Store) -> dict[str, list[str]]:
+    """The accounts and regions a page's filters offer."""
+    places = store_places(store)
+    return {
+        "account": sorted({p["account"] for p in places}),
+        "region": sorted({p["region"] for p in places}),
+    }
+
+
+def selected_places(
+    store: Store, accounts: list[str] | None, regions: list[str] | None
+) -> frozenset[str] | None:
+    """The places the filters choose (None: no filter, every place)."""
+    if not accounts and not regions:
+        return None
+    return frozenset(
+        place_key(p["account"], p["region"])
+        for p in store_places(store)
+        if (not accounts or p["account"] in accounts) and (not regions or p["region"] in regions)
+    )
+
+
+def place_of_key(key: str) -> str:
+    account, region, _name = split_key(key)
+    return place_key(account, region)
+
+
+def in_places(key: str, places: frozenset[str] | None) -> bool:
+    return places is None or place_of_key(key) in places
 
 
 def _day(text: str, minus_days: int) -> str:
     return (date.fromisoformat(text) - timedelta(days=minus_days)).isoformat()
 
 
-def cost_over_time(store: Store, by: str, days: int = 90, top: int = 8) -> pd.DataFrame:
-    """Daily cost over the last `days` days split by a dimension, its `top` biggest kept and
-    the rest as 'other' (aggregated in SQL from daily_costs)."""
+def cost_over_time(
+    store: Store,
+    by: str,
+    days: int = 90,
+    top: int = 8,
+    places: frozenset[str] | None = None,
+) -> pd.DataFrame:
+    """Daily cost over the last `days` days (of the jobs in `places`) split by a dimension,
+    its `top` biggest kept and the rest as 'other' (aggregated in SQL from daily_costs). Jobs
+    are named by their labels."""
     newest = store.newest_cost_day()
     if newest is None:
         return pd.DataFrame()
-    frame = pd.DataFrame(store.cost_by_day(by, _day(newest, days - 1)))
+    frame = pd.DataFrame(store.cost_by_day_in(by, _day(newest, days - 1), places))
     if frame.empty:
         return frame
     if by == "job_type":
         frame["value"] = frame["value"].map(job_type)
+    elif by == "job_name":
+        frame["value"] = frame["value"].map(label)
     totals = frame.groupby("value")["usd"].sum().sort_values(ascending=False)
     keep = set(totals.index[:top])
     frame["group"] = frame["value"].where(frame["value"].isin(keep), "other")
     return frame.groupby(["day", "group"], as_index=False)["usd"].sum()
 
 
-def kpis(store: Store) -> dict[str, Any]:
+def kpis(
+    store: Store, places: frozenset[str] | None = None, open_findings: pd.DataFrame | None = None
+) -> dict[str, Any]:
+    """The overview's figures, of the jobs in `places`; `open_findings`: findings(store,
+    False, places) when the caller has it."""
     newest = store.newest_cost_day()
     out: dict[str, Any] = {"days": 0}
     if newest is not None:
 
         def window(skip: int, length: int) -> dict[str, float]:
-            return store.cost_between_days(_day(newest, skip + length - 1), _day(newest, skip))
+            return store.cost_between_days_in(
+                _day(newest, skip + length - 1), _day(newest, skip), places
+            )
 
         week, last_week = window(0, 7), window(7, 7)
         month, last_month = window(0, 30), window(30, 30)
         out.update(
-            days=store.cost_between_days("0000", newest)["days"],
+            days=store.cost_between_days_in("0000", newest, places)["days"],
             newest_day=newest,
             week_usd=week["usd"],
             week_unpriced_runs=week["unpriced_runs"],
@@ -68,25 +123,111 @@ def kpis(store: Store) -> dict[str, Any]:
             month_dpu_hours=month["dpu_hours"],
             month_failed_usd=month["failed_usd"],
         )
-    counts = store.open_findings_by_severity()
-    out["findings_by_severity"] = {s: n for s, (n, _) in counts.items()}
-    # per job the best compatible set of fixes, never the sum of overlapping findings
-    out["savings_usd_month"] = store.fleet_saving_usd_month()
+    if places is None:
+        counts = store.open_findings_by_severity()
+        out["findings_by_severity"] = {s: n for s, (n, _) in counts.items()}
+        # per job the best compatible set of fixes, never the sum of overlapping findings
+        out["savings_usd_month"] = store.fleet_saving_usd_month()
+        return out
+    if open_findings is None:
+        open_findings = findings(store, include_resolved=False, places=places)
+    shown = open_findings[open_findings["status"] == "open"] if not open_findings.empty else None
+    out["findings_by_severity"] = (
+        {} if shown is None else shown["severity"].value_counts().astype(int).to_dict()
+    )
+    out["savings_usd_month"] = sum(
+        row["usd_month"] or 0.0
+        for job, row in store.job_savings().items()
+        if in_places(job, places)
+    )
     return out
+
+
+def place_breakdown(
+    store: Store, places: frozenset[str] | None = None, open_findings: pd.DataFrame | None = None
+) -> list[dict[str, Any]]:
+    """Cost by account and region (of `places`): jobs, dollars over the last 7 and 30 days,
+    DPU-hours and dollars burned by failed runs over 30 days, potential saving a month and
+    open findings; most expensive first."""
+    newest = store.newest_cost_day()
+    week = store.cost_by_place(_day(newest, 6), newest) if newest else {}
+    month = store.cost_by_place(_day(newest, 29), newest) if newest else {}
+    saving: dict[str, float] = {}
+    for job, row in store.job_savings().items():
+        place = place_of_key(job)
+        saving[place] = saving.get(place, 0.0) + (row["usd_month"] or 0.0)
+    if open_findings is None:
+        open_findings = findings(store, include_resolved=False, places=places)
+    counts: dict[str, int] = {}
+    if not open_findings.empty:
+        shown = open_findings[open_findings["status"] == "open"]
+        for account, region in zip(shown["account"], shown["region"], strict=True):
+            place = place_key(account, region)
+            counts[place] = counts.get(place, 0) + 1
+    out = []
+    for p in store_places(store):
+        place = place_key(p["account"], p["region"])
+        if places is not None and place not in places:
+            continue
+        w, m = week.get(place, {}), month.get(place, {})
+        out.append(
+            {
+                "account": p["account"],
+                "region": p["region"],
+                "jobs": p["jobs"],
+                "cost_7d": _priced(w),
+                "unpriced_runs_7d": w.get("unpriced_runs", 0),
+                "cost_30d": _priced(m),
+                "unpriced_runs_30d": m.get("unpriced_runs", 0),
+                "dpu_hours_30d": round(m.get("dpu_hours", 0.0), 1),
+                "failed_usd_30d": round(m.get("failed_usd", 0.0), 2),
+                "saving_month": round(saving.get(place, 0.0), 2),
+                "open_findings": counts.get(place, 0),
+            }
+        )
+    return sorted(out, key=lambda r: (-(r["cost_30d"] or 0), r["account"], r["region"]))
+
+
+def _priced(window: dict[str, Any]) -> float | None:
+    """A window's dollars; None when every run in it lacks a rate (not $0.00)."""
+    if window.get("runs") and window.get("unpriced_runs") == window.get("runs"):
+        return None
+    return round(window.get("usd", 0.0), 2)
 
 
 def _change(now: float | None, before: float | None) -> float | None:
     return float(now / before - 1) if now is not None and before else None
 
 
-def findings(store: Store, include_resolved: bool = True) -> pd.DataFrame:
+def findings(
+    store: Store, include_resolved: bool = True, places: frozenset[str] | None = None
+) -> pd.DataFrame:
+    """Every finding (of the jobs in `places`): `job_name` is the job's label, `job_key` its
+    key, with its `account` and `region`."""
     frame = pd.DataFrame(store.all_findings())
     if frame.empty:
         return frame
     if not include_resolved:
         frame = frame[frame["status"] != "resolved"]
+    frame = _with_places(frame.rename(columns={"job_name": "job_key"}), places)
+    frame.insert(1, "job_name", frame["job_key"].map(label))
     frame["fix"] = frame["advice"].map(lambda a: (orjson.loads(a or "[]") or [""])[0])
     return frame.drop(columns=["advice"])
+
+
+def _with_places(frame: pd.DataFrame, places: frozenset[str] | None) -> pd.DataFrame:
+    """The rows of jobs in `places`, with `account` and `region` columns from `job_key`."""
+    parts = [split_key(key) for key in frame["job_key"]]
+    frame = frame.assign(
+        account=[account for account, _r, _n in parts], region=[region for _a, region, _n in parts]
+    )
+    if places is not None:
+        chosen = [
+            place_key(a, r) in places
+            for a, r in zip(frame["account"], frame["region"], strict=True)
+        ]
+        frame = frame[chosen]
+    return frame
 
 
 def by_severity(frame: pd.DataFrame) -> pd.DataFrame:
@@ -134,18 +275,19 @@ def telemetry(store: Store, job: dict[str, Any]) -> dict[str, bool]:
     }
 
 
-def jobs_table(store: Store) -> list[dict[str, Any]]:
-    """One row per job: weekly cost and trend, runs, failures, runtimes, config, findings."""
+def jobs_table(store: Store, places: frozenset[str] | None = None) -> list[dict[str, Any]]:
+    """One row per job (in `places`): weekly cost and trend, runs, failures, runtimes, config,
+    findings; `job` is its label, `job_key` its key, with its `account` and `region`."""
     features = store.all_job_features()
-    open_findings = findings(store, include_resolved=False)
+    open_findings = findings(store, include_resolved=False, places=places)
     worst: dict[str, tuple[int, str]] = {}
     # each job's saving is the best compatible set of its fixes, never the findings' sum
     saving = {job: row["usd_month"] or 0.0 for job, row in store.job_savings().items()}
     if not open_findings.empty:
         for row in open_findings.itertuples():
             rank = SEVERITY_RANK[row.severity]
-            if rank > worst.get(row.job_name, (-1, ""))[0]:
-                worst[row.job_name] = (rank, f"{row.severity}: {row.title}")
+            if rank > worst.get(row.job_key, (-1, ""))[0]:
+                worst[row.job_key] = (rank, f"{row.severity}: {row.title}")
     weekly: dict[str, list[float]] = {}
     runs: dict[str, int] = {}
     unpriced: dict[str, tuple[int, int]] = {}  # newest week: (unpriced runs, runs)
@@ -160,6 +302,8 @@ def jobs_table(store: Store) -> list[dict[str, Any]]:
     out = []
     for job in store.jobs():
         name = job["name"]
+        if not in_places(name, places):
+            continue
         f = features.get(name, {})
         workers = (
             f"{job['number_of_workers']} x {job['worker_type']}"
@@ -168,7 +312,10 @@ def jobs_table(store: Store) -> list[dict[str, Any]]:
         )
         out.append(
             {
-                "job": name,
+                "job": label(name),
+                "job_key": name,
+                "account": job.get("account") or split_key(name)[0],
+                "region": job.get("region") or split_key(name)[1],
                 "type": job_type(job.get("command_name")),
                 "workers": workers,
                 # a job whose runs all lack a rate has no dollar figure, not $0.00

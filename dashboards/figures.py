@@ -8,7 +8,9 @@ import orjson
 import pandas as pd
 import plotly.graph_objects as go
 
+from advisor.identity import run_label
 from advisor.report.labels import plain, size
+from advisor.report.whatif_figure import whatif_figure
 
 STATE_COLOURS = {
     "SUCCEEDED": "#2b6cb0",
@@ -105,7 +107,7 @@ def runs_over_time(runs: pd.DataFrame, versions: list[dict[str, Any]]) -> go.Fig
     )
     for state, part in runs.groupby("state"):
         colour = STATE_COLOURS.get(state, "#4a5568")
-        text = part["id"].map(plain)
+        text = part["id"].map(lambda run: plain(run_label(run)))  # the Glue run id
         fig.add_trace(
             go.Scatter(
                 x=part["started_on"],
@@ -302,3 +304,9 @@ def findings_by_severity(counts: dict[str, int]) -> go.Figure:
     colours = ["#b00020", "#d9480f", "#b7791f", "#2b6cb0", "#718096"]
     fig = go.Figure(go.Bar(x=order, y=[counts.get(s, 0) for s in order], marker_color=colours))
     return _layout(fig, "Open findings by severity", 260)
+
+
+def whatif_frontier(result: dict[str, Any]) -> go.Figure:
+    """The what-if frontier of one job (the figure `advisor whatif --plot` writes, built in
+    advisor/report/whatif_figure.py), its title under the toolbar."""
+    return title_below_toolbar(whatif_figure(result))

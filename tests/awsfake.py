@@ -276,6 +276,10 @@ def error_response(request: Any, code: str, message: str) -> AWSResponse:
         headers = {"x-amzn-ErrorType": code, "Content-Type": "application/x-amz-json-1.1"}
     else:
         body = (f"<Error><Code>{code}</Code><Message>{message}</Message></Error>").encode()
+        sent = request.body or b""
+        if b"Action=" in (sent.encode() if isinstance(sent, str) else bytes(sent)):
+            # the query protocol (STS, Organizations' older kin) wraps it in ErrorResponse
+            body = b"<ErrorResponse>" + body + b"</ErrorResponse>"
         headers = {"Content-Type": "application/xml"}
     return AWSResponse(request.url, 400, headers, _Raw(body))
 

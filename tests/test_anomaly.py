@@ -11,6 +11,7 @@ from advisor.analysis.findings import analyze
 from advisor.collect.importer import import_directory
 from advisor.store import Store
 from tests.conftest import SAMPLE
+from tests.keys import sample_run
 
 
 def synthetic(count: int, slow: dict[int, float], seed: int = 1) -> list[dict]:
@@ -75,7 +76,7 @@ def test_the_sample_fleets_planted_anomalies_are_found(tmp_path):
     import_directory(store, SAMPLE)
     analyze(store)
     planted = {
-        a["run_id"]
+        sample_run(a["run_id"])
         for a in yaml.safe_load((SAMPLE / "MANIFEST.yaml").read_text())["anomalous_runs"]
     }
     found = {r["run_id"] for r in store.db["run_anomalies"].rows}

@@ -93,7 +93,7 @@ def test_what_the_cli_writes_imports_as_collect_stores_it(cli_fleet, tmp_path, t
     assert _rows(imported, "select name, definition from job_versions") == _rows(
         collected, "select name, definition from job_versions"
     )
-    assert {j["name"] for j in imported.jobs()} == {"team/orders_daily", "clicks, hourly=yes"}
+    assert {j["glue_name"] for j in imported.jobs()} == {"team/orders_daily", "clicks, hourly=yes"}
     if timestamps is None:  # metrics of the runs exported, point for point
         # to the minute: moto answers get-metric-statistics with each point's own time, where
         # CloudWatch (and moto's GetMetricData, which the collector calls) gives the period's

@@ -22,8 +22,8 @@ from hypothesis import strategies as st
 from advisor.cli import main
 from advisor.sparklog import codecs, reader
 from advisor.sparklog.codecs import CHUNK, MAX_BLOCK_BYTES, CorruptStream, TruncatedStream
-from advisor.sparklog.parse import reduce_log
 from advisor.sparklog.reader import LineSplitter, Problems, find_logs, iter_lines
+from advisor.sparklog.reduce import reduce_log
 from advisor.sparklog.summary import summarize
 from advisor.store import Store
 from tests.conftest import ROOT, SAMPLE
@@ -431,8 +431,9 @@ def test_the_parallel_reducer_skips_a_too_long_line_the_same_way(tmp_path, monke
 def test_a_long_line_of_nested_brackets_is_skipped_not_parsed(tmp_path):
     """A 64 MiB line of `[[],[],...]` took 2 GB to parse (objects cost ~30x their text):
     a long line that is nearly all brackets and commas is one reported problem."""
-    from advisor.sparklog.parse import DENSE_CHECK_BYTES, reduce_log
+    from advisor.sparklog.parse import DENSE_CHECK_BYTES
     from advisor.sparklog.reader import find_logs
+    from advisor.sparklog.reduce import reduce_log
 
     dense = b'{"Event":"SparkListenerEnvironmentUpdate","x":[' + b"[]," * (
         DENSE_CHECK_BYTES // 3 + 10

@@ -50,6 +50,20 @@ def test_costs_json_matches_the_store(demo_db):
     # an unknown rate gives no invented dollars; a known one prices the R.1X job
     assert (by_job["r1x_graph_join"]["cost_usd"] is None) == (rate is None)
     assert data["dpu_hours"] == pytest.approx(sum(j["dpu_hours"] for j in data["jobs"]))
+    # each job by its label, with its place and key; one place, totalled all the same
+    for job in data["jobs"]:
+        assert (job["account"], job["region"]) == ("123456789012", "us-east-1")
+        assert job["job_key"] == f"123456789012/us-east-1/{job['job_name']}"
+    [place] = data["by_place"]
+    assert (place["account"], place["region"], place["jobs"]) == (
+        "123456789012",
+        "us-east-1",
+        len(data["jobs"]),
+    )
+    assert place["runs"] == MANIFEST["totals"]["runs"]
+    assert place["dpu_hours"] == pytest.approx(data["dpu_hours"])
+    text = CliRunner().invoke(main, ["costs", "--db", str(db), "--since", "all"]).stdout
+    assert "By account and region" not in text  # one place: no second table
 
 
 def test_costs_rejects_a_bad_window():

@@ -15,6 +15,7 @@ from advisor.collect.runner import CollectOptions, collect
 from advisor.store import Store
 from tests.awsfake import NOW, REGION, SECRET, FaultLayer, SimulatedCrash, session
 from tests.conftest import SAMPLE, snapshot
+from tests.keys import sample_job, sample_run
 
 FIXTURES = SAMPLE.parent / "tests" / "fixtures" / "spark-events"
 
@@ -57,7 +58,9 @@ def test_full_collect_paginates_and_stores_everything(fleet, store):
     assert store.db["job_runs"].count == 450 + 99 * 3
     # 450 runs at 200 per page is three calls; every other job needs one
     assert report.api_calls["glue:GetJobRuns"] == 3 + 99
-    stored = {r["id"]: r for r in store.db["job_runs"].rows}
+    # moto's default account and the fleet's region: the keys every row is stored under
+    stored = {r["glue_run_id"]: r for r in store.db["job_runs"].rows}
+    assert all(r["id"] == sample_run(r["glue_run_id"]) for r in stored.values())
     for fake in fleet.backend_job(names[0]).job_runs:
         assert stored[fake.job_run_id]["execution_time_s"] == fake.execution_s
         assert stored[fake.job_run_id]["state"] == fake.fixed_state
@@ -66,7 +69,8 @@ def test_full_collect_paginates_and_stores_everything(fleet, store):
         rows = list(
             store.db.query(
                 "select count(*) n from run_metrics where run_id = ? and metric = ? and stat = ?",
-                [fake.job_run_id, "glue.driver.jvm.heap.usage", "Average"],
+                # the advisor reads the heap's peak: only Maximum is asked for (and billed)
+                [sample_run(fake.job_run_id), "glue.driver.jvm.heap.usage", "Maximum"],
             )
         )
         assert rows[0]["n"] == max(1, fake.execution_s // 60)
@@ -80,7 +84,7 @@ def test_since_limits_a_first_collect(fleet, store):
     report, _ = run_collect(store, fleet, since=timedelta(hours=24))
 
     kept = store.db.execute(
-        "select count(*) from job_runs where job_name = ?", [names[0]]
+        "select count(*) from job_runs where job_name = ?", [sample_job(names[0])]
     ).fetchone()
     assert kept[0] == 72  # one day of runs every 20 minutes
     assert (
@@ -99,13 +103,13 @@ def test_a_changed_definition_becomes_a_new_version(fleet, store):
         store.db.query(
             "select first_seen, last_seen, definition from job_versions where name = ? "
             "order by first_seen",
-            [names[0]],
+            [sample_job(names[0])],
         )
     )
     assert len(versions) == 2
     assert '"NumberOfWorkers":20' in versions[1]["definition"]
     assert versions[0]["last_seen"] < versions[1]["first_seen"]
-    assert store.db["jobs"].get(names[0])["number_of_workers"] == 20
+    assert store.db["jobs"].get(sample_job(names[0]))["number_of_workers"] == 20
 
 
 def test_recollect_with_nothing_new_costs_one_call_per_job(fleet, store):
@@ -126,7 +130,7 @@ def test_new_runs_and_runs_that_were_still_running(fleet, store):
     run_collect(store, fleet)
     [running] = fleet.add_runs(names[2], 1, state="RUNNING", end=NOW + timedelta(hours=1))
     run_collect(store, fleet, now=NOW + timedelta(hours=1))
-    assert store.db["job_runs"].get(running)["state"] == "RUNNING"
+    assert store.db["job_runs"].get(sample_run(running))["state"] == "RUNNING"
 
     # 250 newer runs push the running one past the first page: only GetJobRun can see it finish
     fleet.add_runs(names[2], 250, end=NOW + timedelta(days=12), spacing=timedelta(minutes=30))
@@ -134,7 +138,7 @@ def test_new_runs_and_runs_that_were_still_running(fleet, store):
     fleet.set_state(names[2], running, "SUCCEEDED")
     report, _ = run_collect(store, fleet, now=NOW + timedelta(days=12, hours=1))
 
-    assert store.db["job_runs"].get(running)["state"] == "SUCCEEDED"
+    assert store.db["job_runs"].get(sample_run(running))["state"] == "SUCCEEDED"
     assert report.api_calls["glue:GetJobRun"] == 1
     assert report.api_calls["glue:GetJobRuns"] == len(names)
     assert store.db["job_runs"].count == 10 + 3 * 3 + 1 + 250
@@ -278,7 +282,7 @@ def test_event_logs_are_fetched_from_s3_linked_and_read_once(fleet, store):
 
     # collecting one job reads the shared prefix: the other jobs' logs wait, unlinked
     first, _ = run_collect(store, fleet, metrics=False, jobs=["sales_aggregate_spill"])
-    assert {r["run_id"] for r in store.db["spark_apps"].rows} == {spill_run, ""}
+    assert {r["run_id"] for r in store.db["spark_apps"].rows} == {sample_run(spill_run), ""}
     assert len(store.errors("eventlog")) == 2 and first.eventlog_apps == 1
 
     report, faults = run_collect(store, fleet, metrics=False)
@@ -286,15 +290,14 @@ def test_event_logs_are_fetched_from_s3_linked_and_read_once(fleet, store):
     assert "s3:GetObject" not in faults.operations  # linked from stored facts, not re-read
     linked = {r["run_id"]: r["linked_by"] for r in store.db["spark_apps"].rows}
     assert linked == {
-        spill_run: "glue_run_id",
-        rolling_run: "glue_run_id",
-        "jr_spark_shell_run": "time_window",
+        sample_run(spill_run): "glue_run_id",
+        sample_run(rolling_run): "glue_run_id",
+        sample_run("jr_spark_shell_run"): "time_window",
     }
     assert report.eventlog_apps == 2 and store.errors("eventlog") == []
-    [spill] = store.db["spark_apps"].rows_where("run_id = ?", [spill_run])
-    assert (
-        spill["disk_bytes_spilled"] > 500_000_000 and spill["job_name"] == "sales_aggregate_spill"
-    )
+    [spill] = store.db["spark_apps"].rows_where("run_id = ?", [sample_run(spill_run)])
+    assert spill["disk_bytes_spilled"] > 500_000_000
+    assert spill["job_name"] == sample_job("sales_aggregate_spill")
     unlinked_rows = sum(
         store.db.execute(f"select count(*) from {t} where run_id = ''").fetchone()[0]
         for t in ("spark_apps", "spark_stages", "spark_executors", "spark_sql")

@@ -1,5 +1,6 @@
 """The Dash app on the sample fleet, in headless Chromium: every page, a click, a filter, and a
-job whose name is an HTML injection."""
+job whose name is an HTML injection. (tests/test_dashboard_places.py: the same jobs in several
+accounts and regions.)"""
 
 from __future__ import annotations
 
@@ -20,15 +21,21 @@ from werkzeug.serving import make_server
 
 from advisor.analysis.findings import analyze
 from advisor.collect.importer import import_directory
+from advisor.identity import job_key
 from advisor.report.labels import money
 from advisor.store import Store
-from dashboards.app import create_app, filter_findings
+from dashboards.app import create_app, filter_findings, findings_csv
 from dashboards.data import findings as findings_frame
 from dashboards.data import telemetry
 from tests.browser import chrome, console_errors  # noqa: F401 (fixture)
 from tests.conftest import SAMPLE
 
 EVIL = "<img src=x onerror=alert(1)>"
+ACCOUNT, REGION = "123456789012", "us-east-1"  # the sample fleet's (its roles' account)
+
+
+def key(name: str) -> str:
+    return job_key(ACCOUNT, REGION, name)
 
 
 def _add_evil_job(fleet) -> None:
@@ -89,7 +96,16 @@ def test_every_page_loads_with_data_and_no_console_errors(server, chrome):  # no
     assert chrome.find_element(By.CSS_SELECTOR, "#jobs-table").text.count("marketing_attribution")
     open_page(chrome, base + "/job/marketing_attribution", ".finding-card")
     titles = chrome.find_elements(By.CSS_SELECTOR, ".finding-card h5")
-    assert len(titles) == len(store.open_findings("marketing_attribution"))
+    assert len(titles) == len(store.open_findings(key("marketing_attribution")))
+    # one account and region: no place filters, no cost by place, no place columns
+    for path, ready in (("/", "#kpi-week"), ("/jobs", "#jobs-table td"), ("/findings", "td")):
+        open_page(chrome, base + path, ready)
+        places = chrome.find_elements(
+            By.CSS_SELECTOR, "[id$=-account], [id$=-region], [id$=-places]"
+        )
+        assert places and not [e for e in places if e.is_displayed()], path
+        headers = [h.text for h in chrome.find_elements(By.CSS_SELECTOR, "th")]
+        assert "account" not in headers and "region" not in headers, path
 
 
 def test_a_click_on_a_job_opens_its_page(server, chrome):  # noqa: F811
@@ -101,13 +117,17 @@ def test_a_click_on_a_job_opens_its_page(server, chrome):  # noqa: F811
         if c.text == "marketing_attribution"
     )
     cell.click()
-    WebDriverWait(chrome, 30).until(lambda d: d.current_url.endswith("/job/marketing_attribution"))
+    # the app links a job by its full place, /job/<account>/<region>/<name>
+    WebDriverWait(chrome, 30).until(
+        lambda d: d.current_url.endswith(f"/job/{ACCOUNT}/{REGION}/marketing_attribution")
+    )
     WebDriverWait(chrome, 30).until(
         lambda d: (
             d.find_elements(By.ID, "job-title")
             and d.find_element(By.ID, "job-title").text == "marketing_attribution"
         )
     )
+    assert chrome.find_element(By.ID, "job-place").text == (f"Account {ACCOUNT}, region {REGION}.")
 
 
 def test_a_filter_narrows_the_findings(server, chrome):  # noqa: F811
@@ -156,20 +176,29 @@ def test_an_html_job_name_is_shown_as_text_and_runs_nothing(server, chrome):  # 
         ]
     assert EVIL in cells
     assert chrome.find_elements(By.CSS_SELECTOR, "img[src=x]") == []
-    open_page(chrome, base + "/job/" + quote(EVIL, safe=""), "#job-title")
-    assert chrome.find_element(By.ID, "job-title").text == EVIL
-    assert chrome.find_elements(By.CSS_SELECTOR, "img[src=x]") == []
+    for path in (quote(EVIL, safe=""), f"{ACCOUNT}/{REGION}/" + quote(EVIL, safe="")):
+        open_page(chrome, base + "/job/" + path, "#job-title")
+        assert chrome.find_element(By.ID, "job-title").text == EVIL
+        assert chrome.find_elements(By.CSS_SELECTOR, "img[src=x]") == []
     with pytest.raises(NoAlertPresentException):
         chrome.switch_to.alert.text  # noqa: B018
     assert console_errors(chrome) == []
 
 
 def test_findings_export_is_the_filtered_table(server):
+    import csv
+    import io
+
     _, db = server
     everything = findings_frame(Store(db))
     high = filter_findings(everything, {"severity": ["high"], "status": None})
     assert set(high["severity"]) == {"high"}
     assert filter_findings(everything, {"severity": None}).equals(everything)
+    rows = list(csv.DictReader(io.StringIO(findings_csv(high))))
+    assert len(rows) == len(high) and {r["severity"] for r in rows} == {"high"}
+    # each row names its job by its label, with its key, account and region
+    assert {(r["account"], r["region"]) for r in rows} == {(ACCOUNT, REGION)}
+    assert all(r["job_key"] == key(r["job_name"]) for r in rows)
 
 
 @pytest.fixture(scope="module")
@@ -378,12 +407,12 @@ def test_a_stage_of_one_duration_is_a_labelled_point_not_a_lone_box():
 def test_telemetry_reads_the_job_type_and_its_metrics_flags(server):
     _, db = server
     store = Store(db)
-    shell = telemetry(store, store.job("py_shell_notify"))
+    shell = telemetry(store, store.job(key("py_shell_notify")))
     assert not shell["spark"] and not shell["metrics_on"]
-    catalog = telemetry(store, store.job("product_catalog_sync"))
+    catalog = telemetry(store, store.job(key("product_catalog_sync")))
     assert catalog["spark"] and catalog["metrics_on"] and not catalog["observability_on"]
     flagged = {
-        **store.job("iot_stream_enrich"),
+        **store.job(key("iot_stream_enrich")),
         "default_arguments": '{"--enable-metrics": "TRUE"}',
     }
     assert telemetry(store, flagged)["metrics_on"]

@@ -20,8 +20,8 @@ import pytest
 import zstandard
 
 from advisor.sparklog.codecs import DECODERS, codec_of
-from advisor.sparklog.parse import reduce_log
 from advisor.sparklog.reader import find_logs
+from advisor.sparklog.reduce import reduce_log
 from advisor.sparklog.summary import summarize
 from tests.conftest import SAMPLE
 

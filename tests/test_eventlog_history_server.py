@@ -16,8 +16,8 @@ from pathlib import Path
 
 import pytest
 
-from advisor.sparklog.parse import reduce_log
 from advisor.sparklog.reader import find_logs
+from advisor.sparklog.reduce import reduce_log
 from advisor.sparklog.summary import summarize
 from tests.conftest import SAMPLE
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 import advisor.sparklog.parallel as parallel
-from advisor.sparklog.parse import reduce_log
 from advisor.sparklog.reader import Problems, find_logs
+from advisor.sparklog.reduce import reduce_log
 from advisor.sparklog.summary import summarize
 from tests.test_eventlog_golden import PUBLIC, SAMPLES
 

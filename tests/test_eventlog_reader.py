@@ -13,8 +13,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from advisor.cli import main
-from advisor.sparklog.parse import AppReducer, reduce_log
+from advisor.sparklog.parse import AppReducer
 from advisor.sparklog.reader import Problems, find_logs
+from advisor.sparklog.reduce import reduce_log
 from advisor.sparklog.summary import summarize
 from tests.conftest import SAMPLE
 

@@ -5,6 +5,10 @@ its GetJob omits the MaxCapacity AWS reports beside a worker type. The fixture b
 those the way AWS documents them: UpdateJob REPLACES the definition ("unspecified
 configuration is removed or reset to default values", GlueVersion excepted) and refuses
 MaxCapacity beside workers, so applying a payload that lost a field loses it for real.
+
+A job is (account, region, name): the store keys it `account/region/name`. moto keeps each
+region, and each account (AssumeRole into another account gives credentials whose calls land
+there), apart, so the same job name with different definitions is read from the right place.
 """
 
 from __future__ import annotations
@@ -33,9 +37,13 @@ from advisor.fix.cli import fix_cmd
 from advisor.fix.compose import Proposal, compose
 from advisor.fix.jobupdate import apply_changes, job_to_update, jobupdate_members, merge_conf
 from advisor.fix.validate import botocore_problems, validate
+from advisor.identity import job_key
 from advisor.store import Store
 
 REGION = "us-east-1"
+OTHER_REGION = "eu-west-1"
+ACCOUNT = DEFAULT_ACCOUNT_ID  # what moto's plain test credentials are
+OTHER_ACCOUNT = "111111111111"
 SECRET = "hunter2-real"
 TOKEN = "tok-123-real-token"
 CONF_SECRET = "confS3cretValue"
@@ -115,12 +123,12 @@ def glue(moto_endpoint, monkeypatch):
     monkeypatch.setattr(GlueResponse, "update_job", _update_job, raising=False)
     monkeypatch.setattr(FakeJob, "as_dict", _as_dict)
     client = boto3.client("glue", region_name=REGION, endpoint_url=moto_endpoint)
-    client.endpoint = moto_endpoint
+    client.endpoint, client.account = moto_endpoint, ACCOUNT
     return client
 
 
-def _set_extras(name: str, **extras: Any) -> None:
-    job = glue_backends[DEFAULT_ACCOUNT_ID][REGION].jobs[name]
+def _set_extras(name: str, account: str = ACCOUNT, region: str = REGION, **extras: Any) -> None:
+    job = glue_backends[account][region].jobs[name]
     for key, value in extras.items():
         setattr(job, _EXTRA[key], value)
 
@@ -206,8 +214,27 @@ def full_job(name: str = "orders-etl", **override: Any) -> dict[str, Any]:
 
 def create(glue, spec: dict[str, Any], **extras: Any) -> dict[str, Any]:
     glue.create_job(**spec)
-    _set_extras(spec["Name"], **extras)
+    _set_extras(spec["Name"], glue.account, glue.meta.region_name, **extras)
     return glue.get_job(JobName=spec["Name"])["Job"]
+
+
+def glue_in(glue, region: str = REGION, account: str = ACCOUNT):
+    """An un-guarded Glue client on the same moto server, in another region or account (the
+    account's through AssumeRole, as moto gives it)."""
+    credentials: dict[str, str] = {}
+    if account != ACCOUNT:
+        sts = boto3.client("sts", region_name=region, endpoint_url=glue.endpoint)
+        answer = sts.assume_role(
+            RoleArn=f"arn:aws:iam::{account}:role/admin", RoleSessionName="test-admin"
+        )["Credentials"]
+        credentials = {
+            "aws_access_key_id": answer["AccessKeyId"],
+            "aws_secret_access_key": answer["SecretAccessKey"],
+            "aws_session_token": answer["SessionToken"],
+        }
+    client = boto3.client("glue", region_name=region, endpoint_url=glue.endpoint, **credentials)
+    client.endpoint, client.account = glue.endpoint, account
+    return client
 
 
 EXTRAS = {"JobMode": "VISUAL", "JobRunQueuingEnabled": True, "MaintenanceWindow": "Sun:03"}
@@ -215,16 +242,35 @@ EXTRAS = {"JobMode": "VISUAL", "JobRunQueuingEnabled": True, "MaintenanceWindow"
 # ---- the store -----------------------------------------------------------------------------
 
 
-def seed(path, job: str, findings: list[tuple[str, str, dict | None]], status="open") -> str:
-    """A store knowing `job` (collected in REGION) with findings (rule, severity, change)."""
+def seed(
+    path,
+    job: str,
+    findings: list[tuple[str, str, dict | None]],
+    status="open",
+    *,
+    account: str = ACCOUNT,
+    region: str = REGION,
+) -> str:
+    """A store knowing the Glue job `job` of `account` (collected in `region`) with findings
+    (rule, severity, change); seeding another place of the same store adds a job beside it."""
+    key = job_key(account, region, job)
     store = Store(path)
-    store.db["jobs"].insert({"name": job, "region": REGION, "command_name": "glueetl"})
+    store.db["jobs"].insert(
+        {
+            "name": key,
+            "account": account,
+            "region": region,
+            "glue_name": job,
+            "command_name": "glueetl",
+        },
+        alter=True,
+    )
     rows = [
         {
-            "id": f"{rule}-{job}",
+            "id": f"{rule}-{key}",
             "rule_id": rule,
             "problem": rule,
-            "job_name": job,
+            "job_name": key,
             "severity": severity,
             "score": 1.0,
             "title": rule,
@@ -247,15 +293,15 @@ def seed(path, job: str, findings: list[tuple[str, str, dict | None]], status="o
     return str(path)
 
 
-def run(db: str, glue, job: str, *args: str):
-    result = CliRunner().invoke(
-        fix_cmd, [job, "--db", db, "--endpoint-url", glue.endpoint, "--region", REGION, *args]
+def run(db: str, glue, job: str, *args: str, region: str | None = REGION):
+    where = ["--region", region] if region else []
+    return CliRunner().invoke(
+        fix_cmd, [job, "--db", db, "--endpoint-url", glue.endpoint, *where, *args]
     )
-    return result
 
 
-def payload_of(db, glue, job, *args) -> dict[str, Any]:
-    result = run(db, glue, job, "--format", "json", *args)
+def payload_of(db, glue, job, *args, region: str | None = REGION) -> dict[str, Any]:
+    result = run(db, glue, job, "--format", "json", *args, region=region)
     assert result.exit_code == 0, result.stdout + result.stderr
     return json.loads(result.stdout)
 
@@ -629,7 +675,9 @@ def test_minimum_workers_come_from_the_registry(monkeypatch):
 def test_unknown_job_in_store_exits_2(glue, tmp_path):
     db = seed(tmp_path / "a.db", "orders-etl", [])
     result = run(db, glue, "nope")
-    assert result.exit_code == 2 and "not in the store" in result.stderr
+    assert result.exit_code == 2 and f"no job named 'nope' in {db}" in result.stderr
+    close = run(db, glue, "orders-et")
+    assert close.exit_code == 2 and "Did you mean: orders-etl?" in close.stderr
 
 
 def test_no_open_finding_with_a_change_exits_0(glue, tmp_path):
@@ -643,7 +691,7 @@ def test_no_open_finding_with_a_change_exits_0(glue, tmp_path):
         {
             "id": "old",
             "rule_id": "timeout_risk",
-            "job_name": "orders-etl",
+            "job_name": job_key(ACCOUNT, REGION, "orders-etl"),
             "severity": "high",
             "status": "resolved",
             "change": json.dumps({"Timeout": 5}),
@@ -672,6 +720,7 @@ def test_job_missing_in_aws_exits_2_without_traceback(glue, tmp_path):
 
 
 def test_endpoint_down_exits_1_with_one_line(tmp_path, monkeypatch):
+    """The account check (STS) comes first; a job of unknown account goes straight to GetJob."""
     monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
     monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
     with socket.socket() as s:
@@ -682,8 +731,23 @@ def test_endpoint_down_exits_1_with_one_line(tmp_path, monkeypatch):
         fix_cmd, ["orders-etl", "--db", db, "--endpoint-url", f"http://127.0.0.1:{port}"]
     )
     assert result.exit_code == 1
-    assert result.stderr.startswith("advisor fix: cannot reach the Glue endpoint")
+    assert result.stderr.startswith("advisor fix: cannot reach the STS endpoint")
     assert len(result.stderr.strip().splitlines()) == 1
+    assert isinstance(result.exception, SystemExit)
+
+    db = seed(
+        tmp_path / "b.db",
+        "orders-etl",
+        [("timeout_risk", "high", {"Timeout": 240})],
+        account="unknown",
+    )
+    result = CliRunner().invoke(
+        fix_cmd, ["orders-etl", "--db", db, "--endpoint-url", f"http://127.0.0.1:{port}"]
+    )
+    assert result.exit_code == 1
+    warning, failure = result.stderr.strip().splitlines()
+    assert "does not know which account orders-etl is in" in warning
+    assert failure.startswith("advisor fix: cannot reach the Glue endpoint")
     assert isinstance(result.exception, SystemExit)
 
 
@@ -774,7 +838,7 @@ def _analysed_as(db: str, definition: dict[str, Any]) -> None:
     store = Store(db)
     store.db["job_versions"].insert(
         {
-            "name": definition["Name"],
+            "name": job_key(ACCOUNT, REGION, definition["Name"]),
             "hash": "h",
             "definition": json.dumps(definition, default=str),
             "valid_from": "2026-11-01",
@@ -901,3 +965,224 @@ def test_a_python_shell_upgrade_sets_the_command_python_version(glue, tmp_path):
     payload = payload_of(db, glue, "shell-job")
     assert payload["GlueVersion"] == "3.0" and payload["Command"]["PythonVersion"] == "3.9"
     assert payload["Command"]["ScriptLocation"] == "s3://b/s.py"
+
+
+# ---- one name, several places: the right job, or none ---------------------------------------
+
+EAST_KEY = job_key(ACCOUNT, REGION, "orders-etl")
+WEST_KEY = job_key(ACCOUNT, OTHER_REGION, "orders-etl")
+OTHER_KEY = job_key(OTHER_ACCOUNT, REGION, "orders-etl")
+OTHER_ROLE = f"arn:aws:iam::{OTHER_ACCOUNT}:role/GlueAdvisorReadOnly"
+TIMEOUT_FIX = [("timeout_risk", "high", {"Timeout": 240})]
+
+
+@pytest.fixture
+def getjob_calls(monkeypatch) -> list[tuple[str, str, str]]:
+    """(account, region, job name) of every GetJob moto answers."""
+    calls: list[tuple[str, str, str]] = []
+    original = GlueResponse.get_job
+
+    def spy(self: GlueResponse) -> Any:
+        calls.append((self.current_account, self.region, self._get_param("JobName")))
+        return original(self)
+
+    monkeypatch.setattr(GlueResponse, "get_job", spy)
+    return calls
+
+
+def two_regions(glue, tmp_path) -> str:
+    """orders-etl in us-east-1 (10 x G.1X) and in eu-west-1 (5 x G.2X, its own secret), both
+    with a timeout finding."""
+    create(glue, full_job(), **EXTRAS)
+    west = full_job(WorkerType="G.2X", NumberOfWorkers=5, Timeout=60)
+    west["DefaultArguments"] = {**west["DefaultArguments"], "--region_only": "west"}
+    create(glue_in(glue, OTHER_REGION), west, **EXTRAS)
+    db = seed(tmp_path / "a.db", "orders-etl", TIMEOUT_FIX)
+    return seed(db, "orders-etl", TIMEOUT_FIX, region=OTHER_REGION)
+
+
+def test_a_name_in_two_regions_is_ambiguous_until_the_region_is_named(glue, tmp_path, getjob_calls):
+    db = two_regions(glue, tmp_path)
+    getjob_calls.clear()  # the test's own reads
+    ambiguous = run(db, glue, "orders-etl", region=None)
+    assert ambiguous.exit_code == 2
+    assert EAST_KEY in ambiguous.stderr and WEST_KEY in ambiguous.stderr
+    assert "account/region/name" in ambiguous.stderr
+    assert ambiguous.stdout == "" and getjob_calls == []
+
+    west = payload_of(db, glue, "orders-etl", region=OTHER_REGION)
+    assert (west["WorkerType"], west["NumberOfWorkers"], west["Timeout"]) == ("G.2X", 5, 240)
+    assert west["DefaultArguments"]["--region_only"] == "west"
+    east = payload_of(db, glue, "orders-etl", region=REGION)
+    assert (east["WorkerType"], east["NumberOfWorkers"]) == ("G.1X", 10)
+    assert "--region_only" not in east["DefaultArguments"]
+    assert getjob_calls == [
+        (ACCOUNT, OTHER_REGION, "orders-etl"),
+        (ACCOUNT, REGION, "orders-etl"),
+    ]
+
+    # the key needs no --region: GetJob goes to the key's region, and so does the command
+    shell = run(db, glue, WEST_KEY, "--format", "shell", region=None)
+    assert shell.exit_code == 0, shell.stderr
+    words = shlex.split(shell.stdout)
+    assert words[3:6] == ["--job-name=orders-etl", "--region", OTHER_REGION]
+    assert json.loads(words[words.index("--job-update") + 1]) == west
+
+    # text names the job by its key (its name is shared) and re-reads it from the same place
+    text = run(db, glue, WEST_KEY, region=None)
+    assert text.exit_code == 0, text.stderr
+    assert f"Fix for {WEST_KEY} (timeout_risk)" in text.stdout
+    assert f"account {ACCOUNT}, {OTHER_REGION}" in text.stdout
+    write, apply = text.stdout.strip().splitlines()[-2:]
+    assert shlex.split(write)[-2:] == ["--", WEST_KEY]
+    assert shlex.split(write)[shlex.split(write).index("--region") + 1] == OTHER_REGION
+    assert apply.startswith(f"aws glue update-job --job-name=orders-etl --region {OTHER_REGION}")
+
+
+def test_a_region_that_is_not_the_jobs_is_refused(glue, tmp_path, getjob_calls):
+    db = two_regions(glue, tmp_path)
+    getjob_calls.clear()  # the test's own reads
+    conflict = run(db, glue, EAST_KEY, region=OTHER_REGION)
+    assert conflict.exit_code == 2
+    assert f"--region {OTHER_REGION} conflicts with {EAST_KEY}, a job in {REGION}" in (
+        conflict.stderr
+    )
+    account = run(db, glue, EAST_KEY, "--account", OTHER_ACCOUNT, region=None)
+    assert account.exit_code == 2 and f"a job in account {ACCOUNT}" in account.stderr
+    only_east = seed(tmp_path / "b.db", "orders-etl", TIMEOUT_FIX)
+    elsewhere = run(only_east, glue, "orders-etl", region=OTHER_REGION)
+    assert elsewhere.exit_code == 2
+    assert f"it exists as {EAST_KEY}" in elsewhere.stderr
+    assert getjob_calls == []
+
+
+def two_accounts(glue, tmp_path) -> str:
+    """orders-etl in us-east-1 of the test's account (10 x G.1X) and of OTHER_ACCOUNT (4 x
+    G.2X), both in the store."""
+    create(glue, full_job(), **EXTRAS)
+    other = full_job(WorkerType="G.2X", NumberOfWorkers=4)
+    other["Role"] = f"arn:aws:iam::{OTHER_ACCOUNT}:role/glue-orders"
+    create(glue_in(glue, REGION, OTHER_ACCOUNT), other, **EXTRAS)
+    db = seed(tmp_path / "a.db", "orders-etl", TIMEOUT_FIX)
+    return seed(db, "orders-etl", TIMEOUT_FIX, account=OTHER_ACCOUNT)
+
+
+def test_credentials_of_another_account_are_refused_before_getjob(glue, tmp_path, getjob_calls):
+    db = two_accounts(glue, tmp_path)
+    getjob_calls.clear()  # the test's own reads
+    ambiguous = run(db, glue, "orders-etl")
+    assert ambiguous.exit_code == 2
+    assert EAST_KEY in ambiguous.stderr and OTHER_KEY in ambiguous.stderr
+
+    for ref, options in ((OTHER_KEY, ()), ("orders-etl", ("--account", OTHER_ACCOUNT))):
+        refused = run(db, glue, ref, "--format", "json", *options)
+        assert refused.exit_code == 2, refused.stderr
+        assert refused.stdout == ""
+        message = refused.stderr
+        assert f"is in account {OTHER_ACCOUNT}, but the credentials are for account {ACCOUNT}" in (
+            message
+        )
+        assert "--profile" in message and "--role-arn" in message
+    assert getjob_calls == []  # nothing of the other account's job was read
+
+    mine = payload_of(db, glue, "orders-etl", "--account", ACCOUNT)
+    assert (mine["WorkerType"], mine["NumberOfWorkers"]) == ("G.1X", 10)
+    assert getjob_calls == [(ACCOUNT, REGION, "orders-etl")]
+
+
+def test_role_arn_reads_the_other_accounts_job_read_only(glue, tmp_path, getjob_calls, monkeypatch):
+    from moto.sts.models import sts_backends
+
+    from advisor.fix.live import ROLE_SESSION_NAME, SESSION_POLICY
+
+    db = two_accounts(glue, tmp_path)
+    getjob_calls.clear()  # the test's own reads
+    result = run(db, glue, OTHER_KEY, "--format", "json", "--role-arn", OTHER_ROLE)
+    assert result.exit_code == 0, result.stderr
+    other = json.loads(result.stdout)
+    assert (other["WorkerType"], other["NumberOfWorkers"], other["Timeout"]) == ("G.2X", 4, 240)
+    assert other["Role"] == f"arn:aws:iam::{OTHER_ACCOUNT}:role/glue-orders"
+    assert f"credentials of account {OTHER_ACCOUNT}" in result.stderr
+    assert getjob_calls == [(OTHER_ACCOUNT, REGION, "orders-etl")]
+    sessions = [
+        r
+        for r in sts_backends[OTHER_ACCOUNT]["aws"].assumed_roles
+        if r.role_arn == OTHER_ROLE and r.session_name == ROLE_SESSION_NAME
+    ]
+    assert sessions and sessions[-1].policy == SESSION_POLICY
+    assert json.loads(SESSION_POLICY)["Statement"][0]["Action"] == ["glue:GetJob"]
+
+    # the printed command: the Glue name and region, and not the profile the role was assumed
+    # with (update-job runs as the job's account); `advisor fix` to re-read keeps both
+    profiles = tmp_path / "credentials"
+    profiles.write_text("[central]\naws_access_key_id = testing\naws_secret_access_key = testing\n")
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(profiles))
+    reading = ("--role-arn", OTHER_ROLE, "--profile", "central")
+    shell = run(db, glue, OTHER_KEY, "--format", "shell", *reading)
+    assert shell.exit_code == 0, shell.stderr
+    words = shlex.split(shell.stdout)
+    assert words[3:6] == ["--job-name=orders-etl", "--region", REGION]
+    assert "--profile" not in words and json.loads(words[words.index("--job-update") + 1]) == other
+    text = run(db, glue, OTHER_KEY, *reading)
+    assert text.exit_code == 0, text.stderr
+    write, run_as, apply = text.stdout.strip().splitlines()[-3:]
+    again = shlex.split(write)
+    assert again[again.index("--role-arn") + 1] == OTHER_ROLE
+    assert again[again.index("--profile") + 1] == "central" and again[-1] == OTHER_KEY
+    assert f"credentials of account {OTHER_ACCOUNT}" in run_as
+    assert apply.startswith(f"aws glue update-job --job-name=orders-etl --region {REGION}")
+    assert "--profile" not in apply
+
+    # a role of a third account, or of the caller's for another's job, is refused up front
+    third = run(db, glue, OTHER_KEY, "--role-arn", "arn:aws:iam::222222222222:role/r")
+    assert third.exit_code == 2
+    assert f"a role in account 222222222222, but {OTHER_KEY} is in account {OTHER_ACCOUNT}" in (
+        third.stderr
+    )
+    own = run(db, glue, EAST_KEY, "--role-arn", OTHER_ROLE)
+    assert own.exit_code == 2 and f"a role in account {OTHER_ACCOUNT}" in own.stderr
+    bad = run(db, glue, OTHER_KEY, "--role-arn", "GlueAdvisorReadOnly")
+    assert bad.exit_code == 2 and "not an IAM role ARN" in bad.stderr
+    assert len(getjob_calls) == 3
+
+
+def test_a_job_of_unknown_account_is_read_unchecked_and_says_so(glue, tmp_path, getjob_calls):
+    create(glue, full_job(), **EXTRAS)
+    db = seed(tmp_path / "a.db", "orders-etl", TIMEOUT_FIX, account="unknown")
+    getjob_calls.clear()  # the test's own reads
+    result = run(db, glue, "orders-etl", "--format", "json")
+    assert result.exit_code == 0, result.stderr
+    assert json.loads(result.stdout)["Timeout"] == 240
+    assert "the store does not know which account orders-etl is in" in result.stderr
+    assert getjob_calls == [(ACCOUNT, REGION, "orders-etl")]
+
+
+def test_a_job_of_unknown_region_is_read_where_region_says(glue, tmp_path, getjob_calls):
+    create(glue, full_job(), **EXTRAS)
+    db = seed(tmp_path / "a.db", "orders-etl", TIMEOUT_FIX, region="unknown")
+    getjob_calls.clear()
+    key = job_key(ACCOUNT, "unknown", "orders-etl")
+    by_name = run(db, glue, "orders-etl", region=REGION)
+    assert by_name.exit_code == 2 and f"it exists as {key}" in by_name.stderr
+    shell = run(db, glue, key, "--format", "shell", region=REGION)
+    assert shell.exit_code == 0, shell.stderr
+    assert shlex.split(shell.stdout)[3:6] == ["--job-name=orders-etl", "--region", REGION]
+    assert getjob_calls == [(ACCOUNT, REGION, "orders-etl")]
+
+
+def test_the_fix_clients_allow_only_getjob_and_the_account_checks(moto_endpoint, monkeypatch):
+    from advisor.collect.aws import ReadOnlyViolation
+    from advisor.fix.live import FixClients, fix_operations_are_read_only
+
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+    assert fix_operations_are_read_only()
+    clients = FixClients(REGION, endpoint_url=moto_endpoint)
+    assert clients.sts.get_caller_identity()["Account"] == ACCOUNT
+    for call in (
+        lambda: clients.glue.get_jobs(),
+        lambda: clients.glue.update_job(JobName="x", JobUpdate={"Role": "r", "Command": {}}),
+        lambda: clients.s3.list_objects_v2(Bucket="b"),
+    ):
+        with pytest.raises(ReadOnlyViolation):
+            call()

@@ -13,6 +13,7 @@ from advisor.cli import main
 from advisor.collect.importer import import_directory
 from advisor.store import Store
 from tests.conftest import ROOT, SAMPLE, snapshot
+from tests.keys import sample_job, sample_run
 
 ROOT_FIXTURES = ROOT / "tests" / "fixtures" / "spark-events"
 
@@ -35,11 +36,11 @@ def test_sample_imports_completely(imported):
     with_metrics = store.db.execute("select count(distinct run_id) from run_metrics").fetchone()[0]
     assert with_metrics == MANIFEST["totals"]["runs_with_metric_files"]
     located = {r["run_id"] for r in store.db["eventlog_locations"].rows}
-    assert located == {e["run_id"] for e in MANIFEST["eventlogs"]}
+    assert located == {sample_run(e["run_id"]) for e in MANIFEST["eventlogs"]}
     reduced = {r["run_id"]: r for r in store.db["spark_apps"].rows}
     assert set(reduced) == located and report.eventlog_apps == len(located)
     assert {r["linked_by"] for r in reduced.values()} == {"glue_run_id"}
-    jobs = {e["run_id"]: e["job"] for e in MANIFEST["eventlogs"]}
+    jobs = {sample_run(e["run_id"]): sample_job(e["job"]) for e in MANIFEST["eventlogs"]}
     assert all(r["job_name"] == jobs[run] for run, r in reduced.items())
 
 
@@ -178,8 +179,8 @@ def test_numbers_sqlite_cannot_hold_are_one_reported_problem_each(tmp_path):
     assert result.exit_code == 4, result.output
     assert result.exception is None or isinstance(result.exception, SystemExit)
     store = Store(db)
-    assert [j["name"] for j in store.jobs()] == ["good"]
-    assert {r["id"] for r in store.db["job_runs"].rows} == {"jr_3"}
+    assert [j["glue_name"] for j in store.jobs()] == ["good"]
+    assert {r["glue_run_id"] for r in store.db["job_runs"].rows} == {"jr_3"}
     reasons = " ".join(r["reason"] for r in store.db["ingest_errors"].rows)
     assert "out of range" in reasons and "huge" in reasons and "forever" in reasons
     assert "jr_1" in reasons and "jr_2" in reasons
@@ -286,8 +287,9 @@ def test_silent_cases_are_reported_and_the_rest_kept(tmp_path):
     )
     result, store, errors = _import(root, tmp_path / "a.db")
     assert result.exit_code == 4, result.output
-    assert {r["id"] for r in store.db["job_runs"].rows} == {"jr_1", "jr_2", "jr_8"}
-    assert store.db["job_runs"].get("jr_1")["state"] == "FAILED"  # the later file's copy
+    assert {r["glue_run_id"] for r in store.db["job_runs"].rows} == {"jr_1", "jr_2", "jr_8"}
+    (first,) = store.db["job_runs"].rows_where("glue_run_id = 'jr_1'")
+    assert first["state"] == "FAILED"  # the later file's copy
     assert "also in job-runs/a.json" in errors["job-runs/b.json"]
     assert "other details" in errors["job-runs/b.json"]
     assert "CompletedOn is before StartedOn" in errors["job-runs/b.json#JobRuns[1]"]
@@ -409,7 +411,7 @@ def test_two_attempts_of_one_application_are_both_kept(tmp_path):
         shutil.copy(logs / name, root / "eventlogs" / "jr_1" / name)
     result, store, _ = _import(root, tmp_path / "a.db")
     assert result.exit_code == 0, result.output
-    apps = store.spark_apps_of_run("jr_1")
+    apps = store.spark_apps_of_run(store.runs_with_glue_id("jr_1")[0])
     assert [(a["app_id"], a["attempt_id"]) for a in apps] == [
         ("local-1426533911241", "1"),
         ("local-1426533911241", "2"),

@@ -72,7 +72,7 @@ def test_importer_never_raises_and_accounts_for_every_record(document, jobs, gar
         (root / "job-runs" / "b.json").write_bytes(garbage)
         store = Store(Path(tmp) / "advisor.db")
         report = import_directory(store, root)
-        stored = {r["id"] for r in store.db["job_runs"].rows}
+        stored = {r["glue_run_id"] for r in store.db["job_runs"].rows}
         items = {e["item"] for e in report.errors}
         if garbage.strip() not in (b"", b"[]", b"{}") and not stored_json(garbage):
             assert "job-runs/b.json" in items

@@ -18,11 +18,16 @@ from advisor.collect.importer import import_directory
 from advisor.store import Store, stable_hash
 from advisor.timeutil import iso, parse_ts
 from tests.conftest import SAMPLE, snapshot
+from tests.keys import sample_job, sample_run
 
 # a run still going when the first analysis ran, finished before the second
-RUNNING = "jr_incremental_running"
-NEW_DAY_JOBS = ("dq_checks_hourly", "payments_cdc_merge", "orders_daily_etl")
-CHANGED_JOB = "customer_dim_load"  # to Flex, fewer workers, from the middle of its history
+RUNNING = sample_run("jr_incremental_running")
+NEW_DAY_JOBS = tuple(
+    map(sample_job, ("dq_checks_hourly", "payments_cdc_merge", "orders_daily_etl"))
+)
+CHANGED_JOB = sample_job(
+    "customer_dim_load"
+)  # to Flex, fewer workers, from the middle of its history
 
 
 @pytest.fixture(scope="module")
@@ -32,7 +37,7 @@ def base(tmp_path_factory) -> Path:
     store = Store(path)
     import_directory(store, SAMPLE)
     (row,) = store.db.query(
-        "select * from job_runs where job_name = 'geo_enrichment' order by started_on desc limit 1"
+        "select * from job_runs where job_name = '123456789012/us-east-1/geo_enrichment' order by started_on desc limit 1"
     )
     started = "2026-11-26T22:00:00.000+00:00"
     store.upsert_runs(
@@ -244,14 +249,23 @@ def test_new_data_inside_the_window_recomputes_only_its_jobs(analysed, tmp_path)
     )
     store.db["job_runs"].delete(RUNNING)
     (late,) = store.db.query(
-        "select * from job_runs where job_name = 'warehouse_full_reload' order by started_on limit 1"
+        "select * from job_runs where job_name = '123456789012/us-east-1/warehouse_full_reload' order by started_on limit 1"
     )
-    store.upsert_runs([{**late, "id": "jr_late", "started_on": "2026-11-20T03:00:00.000+00:00"}])
-    assert store.db.execute("select rowid from job_runs where id = 'jr_late'").fetchone()[0] == (
-        newest_rowid
+    store.upsert_runs(
+        [
+            {
+                **late,
+                "id": sample_run("jr_late"),
+                "glue_run_id": "jr_late",
+                "started_on": "2026-11-20T03:00:00.000+00:00",
+            }
+        ]
     )
+    assert store.db.execute("select rowid from job_runs where glue_run_id = 'jr_late'").fetchone()[
+        0
+    ] == (newest_rowid)
     (old,) = store.db.query(
-        "select * from job_runs where job_name = 'ledger_reconcile' "
+        "select * from job_runs where job_name = '123456789012/us-east-1/ledger_reconcile' "
         "and id not in (select run_id from run_metrics) order by started_on desc limit 1"
     )
     store.upsert_metrics(
@@ -262,7 +276,7 @@ def test_new_data_inside_the_window_recomputes_only_its_jobs(analysed, tmp_path)
                 "dims": "{}",
                 "stat": stat,
                 "ts": old["started_on"],
-                "job_name": "ledger_reconcile",
+                "job_name": sample_job("ledger_reconcile"),
                 "value": 0.97,
                 "unit": "Percent",
             }

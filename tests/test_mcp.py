@@ -4,6 +4,10 @@ The server runs as a subprocess over stdio (mcp.client.stdio.stdio_client + Clie
 copy of the analysed sample fleet that nothing else opens, so the copy's bytes show what the
 server wrote: nothing. Each tool's JSON is compared with what the CLI prints with --format json
 for the same arguments (click's runner, on the original store).
+
+A job is (account, region, name): the sample fleet imported a second time as eu-west-1 gives
+every job a namesake, and the tools must answer for the place asked (in process, through the
+server's own call_tool), refuse an ambiguous name, and read a live job only as its account.
 """
 
 from __future__ import annotations
@@ -26,8 +30,15 @@ from mcp.client.stdio import stdio_client
 
 from advisor.cli import main
 from advisor.fix.secrets import mask_update
-from advisor.mcp_server import ReadOnlyStore, ReadOnlyStoreError, build_server, mcp_cmd
-from advisor.store import Store
+from advisor.identity import job_key
+from advisor.mcp_server import (
+    ReadOnlyStore,
+    ReadOnlyStoreError,
+    StoreUnavailable,
+    build_server,
+    mcp_cmd,
+)
+from advisor.store import Store, migrations
 
 TOOLS = {
     "list_jobs",
@@ -42,7 +53,10 @@ TOOLS = {
     "weekly_report",
 }
 REGION = "us-east-1"
+OTHER_REGION = "eu-west-1"
+ACCOUNT = "123456789012"  # the sample fleet's (its role ARNs'), and moto's default
 FIX_JOB = "orders_daily_etl"
+FIX_KEY = job_key(ACCOUNT, REGION, FIX_JOB)
 LIVE_SECRET = "mcp-live-secret-4711"
 NO_CREDENTIALS = {
     "AWS_SHARED_CREDENTIALS_FILE": "/nonexistent/credentials",
@@ -131,7 +145,8 @@ def served_db(analysed_sample_db, tmp_path_factory) -> Path:
 def newest_run(analysed_sample_db) -> str:
     store = Store(analysed_sample_db)
     row = store.db.execute(
-        "select id from job_runs where job_name = ? order by started_on desc limit 1", [FIX_JOB]
+        "select glue_run_id from job_runs where job_name = ? order by started_on desc limit 1",
+        [FIX_KEY],
     ).fetchone()
     store.close()
     return row[0]
@@ -142,7 +157,7 @@ def live_definition(analysed_sample_db, moto_endpoint) -> dict[str, Any]:
     """FIX_JOB created in moto as the store last saw it, so its fix applies to the live job."""
     requests.post(f"{moto_endpoint}/moto-api/reset", timeout=10)
     store = Store(analysed_sample_db)
-    definition = store.latest_definition(FIX_JOB)
+    definition = store.latest_definition(FIX_KEY)
     store.close()
     keep = ("Role", "Command", "DefaultArguments", "ExecutionProperty", "GlueVersion", "Timeout")
     keep += ("WorkerType", "NumberOfWorkers", "MaxRetries", "ExecutionClass")
@@ -152,10 +167,10 @@ def live_definition(analysed_sample_db, moto_endpoint) -> dict[str, Any]:
     return definition
 
 
-def glue(endpoint: str):
+def glue(endpoint: str, region: str = REGION):
     return boto3.client(
         "glue",
-        region_name=REGION,
+        region_name=region,
         endpoint_url=endpoint,
         aws_access_key_id="testing",
         aws_secret_access_key="x",
@@ -212,7 +227,15 @@ def test_every_tool_is_listed_with_an_input_schema_and_a_description(session):
         assert tool.annotations.read_only_hint is True
         assert tool.annotations.destructive_hint is False
     assert tools["recommend"].input_schema["required"] == ["job"]
-    assert set(tools["recommend"].input_schema["properties"]) == {"job", "since", "run_id"}
+    assert set(tools["recommend"].input_schema["properties"]) == {
+        "job",
+        "since",
+        "run_id",
+        "account",
+        "region",
+    }
+    for name in ("list_jobs", "costs", "recommend", "whatif", "fix_payload", "findings"):
+        assert {"account", "region"} <= set(tools[name].input_schema["properties"]), name
     errors_source = tools["errors"].input_schema["properties"]["source"]
     assert {"enum": ["glue", "cloudwatch", "import"], "type": "string"} in errors_source["anyOf"]
     assert "NEVER APPLIED" in tools["fix_payload"].description
@@ -259,6 +282,18 @@ def test_list_jobs_agrees_with_costs_and_findings(session):
     assert sum(job["open_findings"] for job in jobs) == findings["count"]
     marketing = next(job for job in jobs if job["name"] == "marketing_attribution")
     assert (marketing["type"], marketing["worker_type"]) == ("glueetl", "G.2X")
+    for job in jobs:  # one place: every name is its own label, and the place is stated
+        assert (job["account"], job["region"]) == (ACCOUNT, REGION)
+        assert (
+            job["job_key"]
+            == job_key(ACCOUNT, REGION, job["name"])
+            == job_key(ACCOUNT, REGION, job["glue_name"])
+        )
+    for row in answer(results["costs_all"])["jobs"]:
+        assert row["job_key"] == job_key(row["account"], row["region"], row["job_name"])
+    for finding in findings["findings"]:
+        assert (finding["account"], finding["region"]) == (ACCOUNT, REGION)
+        assert finding["job_key"] == job_key(ACCOUNT, REGION, finding["job_name"])
 
 
 def test_findings_filter_by_severity_most_important_first(session, analysed_sample_db):
@@ -354,3 +389,255 @@ def test_the_read_only_store_refuses_every_write(served_db):
             store.db.execute("delete from findings")
     finally:
         store.close()
+
+
+# ---- older stores --------------------------------------------------------------------------
+
+
+def test_a_store_an_older_advisor_made_is_refused_until_a_writer_migrates_it(tmp_path):
+    """A read-only connection cannot apply the identity migration (m014, with m012 and m013
+    before it): the server says which command migrates the store, and leaves it as it was."""
+    from sqlite_utils import Database
+
+    from advisor.mcp_server import job_list
+
+    path = tmp_path / "old.db"
+    old = Database(path)
+    migrations.apply(old, stop_before="m012_incremental_analysis")
+    old["jobs"].insert(
+        {
+            "name": "orders",
+            "region": OTHER_REGION,
+            "role": "arn:aws:iam::210987654321:role/glue",
+            "command_name": "glueetl",
+        }
+    )
+    old.close()
+    before = files_of(path)
+
+    with pytest.raises(StoreUnavailable) as refused:
+        ReadOnlyStore(path)
+    message = str(refused.value)
+    assert "m012_incremental_analysis, m013_collector_calls, m014_job_identity" in message
+    assert f"`advisor analyze --db {path}`" in message
+    result = CliRunner().invoke(mcp_cmd, ["--db", str(path)])
+    assert result.exit_code == 2
+    assert result.stderr.startswith(f"advisor mcp: the store at {path} was made by an older")
+    assert files_of(path) == before
+
+    migrated = CliRunner().invoke(main, ["analyze", "--db", str(path)])
+    assert migrated.exit_code == 0, migrated.output
+    store = ReadOnlyStore(path)
+    try:
+        (job,) = job_list(store, "all")["jobs"]
+    finally:
+        store.close()
+    assert (job["name"], job["account"], job["region"]) == ("orders", "210987654321", OTHER_REGION)
+    assert job["job_key"] == job_key("210987654321", OTHER_REGION, "orders")
+
+
+# ---- one name in two regions, and in another account -----------------------------------------
+
+WEST_KEY = job_key(ACCOUNT, OTHER_REGION, FIX_JOB)
+OTHER_ACCOUNT = "111111111111"
+
+
+@pytest.fixture(scope="module")
+def two_place_db(analysed_sample_db, tmp_path_factory) -> Path:
+    """The analysed sample fleet, and the same files imported again as eu-west-1: every job
+    name is in two regions."""
+    from advisor.analysis.findings import analyze
+    from advisor.collect.importer import import_directory
+    from tests.conftest import SAMPLE
+
+    path = tmp_path_factory.mktemp("mcp-places") / "advisor.db"
+    source = sqlite3.connect(f"{Path(analysed_sample_db).resolve().as_uri()}?mode=ro", uri=True)
+    target = sqlite3.connect(path)
+    source.backup(target)
+    source.close()
+    target.close()
+    store = Store(path)
+    import_directory(store, SAMPLE, region=OTHER_REGION)
+    analyze(store)
+    store.close()
+    return path
+
+
+def call(server: Any, tool: str, **arguments: Any) -> Any:
+    return answer(anyio.run(server.call_tool, tool, arguments))
+
+
+def refused(server: Any, tool: str, **arguments: Any) -> str:
+    from mcp.server.mcpserver.exceptions import ToolError
+
+    with pytest.raises(ToolError) as error:
+        anyio.run(server.call_tool, tool, arguments)
+    return str(error.value)
+
+
+def test_list_jobs_costs_and_findings_answer_per_place(two_place_db):
+    server = build_server(two_place_db)
+    every = call(server, "list_jobs", since="all")["jobs"]
+    assert len(every) == 62
+    east = call(server, "list_jobs", since="all", region=REGION)["jobs"]
+    west = call(server, "list_jobs", since="all", region=OTHER_REGION)["jobs"]
+    assert len(east) == len(west) == 31
+    assert {(j["account"], j["region"]) for j in west} == {(ACCOUNT, OTHER_REGION)}
+    assert {j["glue_name"] for j in west} == {j["glue_name"] for j in east}
+    # every name is in both regions, so each job is named by its key
+    assert all(j["name"] == j["job_key"] for j in every)
+    nowhere = refused(server, "list_jobs", since="all", account="210987654321")
+    assert "no jobs in account 210987654321: the store holds jobs in " in nowhere
+    assert f"{ACCOUNT}/{OTHER_REGION}, {ACCOUNT}/{REGION}" in nowhere
+    assert len(call(server, "list_jobs", since="all", account=ACCOUNT)["jobs"]) == 62
+    assert "pattern" in refused(server, "list_jobs", account="12345")
+
+    total = call(server, "costs", since="all")
+    parts = [call(server, "costs", since="all", region=r) for r in (REGION, OTHER_REGION)]
+    assert len(total["jobs"]) == sum(len(p["jobs"]) for p in parts) > 31
+    assert total["cost_usd"] == pytest.approx(sum(p["cost_usd"] for p in parts))
+    assert total == cli_json("--db", str(two_place_db), "costs", "--since", "all")
+    assert {(p["account"], p["region"]) for p in total["by_place"]} == {
+        (ACCOUNT, REGION),
+        (ACCOUNT, OTHER_REGION),
+    }
+    for part, region in zip(parts, (REGION, OTHER_REGION), strict=True):
+        assert {(r["account"], r["region"]) for r in part["jobs"]} == {(ACCOUNT, region)}
+        assert all(r["job_name"] == r["job_key"] for r in part["jobs"])
+        assert [(p["account"], p["region"]) for p in part["by_place"]] == [(ACCOUNT, region)]
+        cli = cli_json("--db", str(two_place_db), "costs", "--since", "all", "--region", region)
+        assert part == cli
+
+    ambiguous = refused(server, "findings", job=FIX_JOB)
+    assert FIX_KEY in ambiguous and WEST_KEY in ambiguous
+    west_findings = call(server, "findings", job=FIX_JOB, region=OTHER_REGION)
+    assert west_findings == call(server, "findings", job=WEST_KEY)
+    assert west_findings["count"] > 0
+    for finding in west_findings["findings"]:
+        assert finding["job_name"] == finding["job_key"] == WEST_KEY
+        assert finding["region"] == OTHER_REGION
+        if finding["change"]:
+            assert finding["fix_command"].startswith(f"advisor fix {WEST_KEY}")
+    counts = [call(server, "findings", region=r)["count"] for r in (REGION, OTHER_REGION)]
+    assert sum(counts) == call(server, "findings")["count"]
+    assert "no jobs in account 210987654321" in refused(server, "findings", account="210987654321")
+
+
+def test_recommend_and_whatif_answer_for_the_place_asked(two_place_db):
+    server = build_server(two_place_db)
+    for tool in ("recommend", "whatif"):
+        ambiguous = refused(server, tool, job=FIX_JOB)
+        assert FIX_KEY in ambiguous and WEST_KEY in ambiguous
+        assert "account/region/name" in ambiguous
+        missing = refused(server, tool, job=FIX_JOB, account="210987654321")
+        assert "in 210987654321/any region; it exists as" in missing
+        assert FIX_KEY in missing and WEST_KEY in missing
+    db = str(two_place_db)
+    for region, key in ((REGION, FIX_KEY), (OTHER_REGION, WEST_KEY)):
+        rec = call(server, "recommend", job=FIX_JOB, region=region)
+        assert rec == call(server, "recommend", job=key)
+        assert rec == cli_json("--db", db, "recommend", FIX_JOB, "--region", region)
+        whatif = call(server, "whatif", job=key)
+        assert whatif == cli_json("--db", db, "whatif", key)
+
+
+def _create_live(endpoint: str, region: str, definition: dict[str, Any], **clients: Any) -> None:
+    client = boto3.client(
+        "glue", region_name=region, endpoint_url=endpoint, **(clients or _TEST_CREDENTIALS)
+    )
+    client.delete_job(JobName=definition["Name"])  # Glue's DeleteJob of no job succeeds
+    client.create_job(**definition)
+
+
+_TEST_CREDENTIALS = {"aws_access_key_id": "testing", "aws_secret_access_key": "x"}
+_KEEP = ("Role", "Command", "DefaultArguments", "ExecutionProperty", "GlueVersion", "Timeout")
+_KEEP += ("WorkerType", "NumberOfWorkers", "MaxRetries", "ExecutionClass")
+
+
+def test_fix_payload_reads_the_live_job_of_the_place_asked(
+    two_place_db, live_definition, moto_endpoint, monkeypatch
+):
+    for name, value in CREDENTIALS.items():
+        monkeypatch.setenv(name, value)
+    west = {k: live_definition[k] for k in _KEEP}
+    west["DefaultArguments"] = {
+        **west["DefaultArguments"],
+        "--db_password": "west-" + LIVE_SECRET,
+        "--place": "west",
+    }
+    _create_live(moto_endpoint, OTHER_REGION, {"Name": FIX_JOB, **west})
+    server = build_server(two_place_db, endpoint_url=moto_endpoint)
+
+    ambiguous = refused(server, "fix_payload", job=FIX_JOB)
+    assert FIX_KEY in ambiguous and WEST_KEY in ambiguous
+    result = anyio.run(server.call_tool, "fix_payload", {"job": FIX_JOB, "region": OTHER_REGION})
+    payload = answer(result)
+    assert payload["DefaultArguments"]["--place"] == "west"
+    assert payload["DefaultArguments"]["--db_password"] == "***REDACTED***"
+    assert payload["Timeout"] == 310
+    assert LIVE_SECRET not in str(result)
+    notes = result.content[1].text
+    assert f"--job-name {FIX_JOB} --region {OTHER_REGION}" in notes
+    assert f"advisor fix {WEST_KEY} --format json" in notes
+    east = call(server, "fix_payload", job=FIX_KEY)
+    assert "--place" not in east["DefaultArguments"]
+    assert {k: v for k, v in east.items() if k != "DefaultArguments"} == {
+        k: v for k, v in payload.items() if k != "DefaultArguments"
+    }
+
+
+def test_fix_payload_reads_a_job_only_as_its_account(moto_endpoint, tmp_path, monkeypatch):
+    """A job of another account: refused with the server's own credentials, read through
+    --role-arn (AssumeRole into that account, as moto gives it)."""
+    for name, value in CREDENTIALS.items():
+        monkeypatch.setenv(name, value)
+    sts = boto3.client("sts", region_name=REGION, endpoint_url=moto_endpoint, **_TEST_CREDENTIALS)
+    assumed = sts.assume_role(
+        RoleArn=f"arn:aws:iam::{OTHER_ACCOUNT}:role/admin", RoleSessionName="test-admin"
+    )["Credentials"]
+    definition = {
+        "Name": "orders-etl",
+        "Role": f"arn:aws:iam::{OTHER_ACCOUNT}:role/glue",
+        "Command": {"Name": "glueetl", "ScriptLocation": "s3://b/s.py", "PythonVersion": "3"},
+        "GlueVersion": "4.0",
+        "WorkerType": "G.1X",
+        "NumberOfWorkers": 4,
+        "Timeout": 60,
+    }
+    _create_live(
+        moto_endpoint,
+        REGION,
+        definition,
+        aws_access_key_id=assumed["AccessKeyId"],
+        aws_secret_access_key=assumed["SecretAccessKey"],
+        aws_session_token=assumed["SessionToken"],
+    )
+    key = job_key(OTHER_ACCOUNT, REGION, "orders-etl")
+    store = Store(tmp_path / "a.db")
+    store.db["jobs"].insert(
+        {"name": key, "account": OTHER_ACCOUNT, "region": REGION, "glue_name": "orders-etl"},
+        alter=True,
+    )
+    store.db["findings"].insert(
+        {
+            "id": "f1",
+            "rule_id": "timeout_risk",
+            "job_name": key,
+            "severity": "high",
+            "status": "open",
+            "change": json.dumps({"Timeout": 240}),
+        },
+        alter=True,
+    )
+    store.close()
+
+    server = build_server(tmp_path / "a.db", endpoint_url=moto_endpoint)
+    message = refused(server, "fix_payload", job="orders-etl")
+    assert f"is in account {OTHER_ACCOUNT}, but the credentials are for account {ACCOUNT}" in (
+        message
+    )
+    role = f"arn:aws:iam::{OTHER_ACCOUNT}:role/GlueAdvisorReadOnly"
+    through = build_server(tmp_path / "a.db", endpoint_url=moto_endpoint, role_arn=role)
+    payload = call(through, "fix_payload", job="orders-etl", account=OTHER_ACCOUNT)
+    assert payload["Timeout"] == 240 and payload["Role"] == definition["Role"]
+    assert payload["NumberOfWorkers"] == 4

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from advisor.analysis.pricing import lookup_rate, run_cost
+from advisor.identity import name_of
 
 
 def spark(**kw):
@@ -241,7 +242,7 @@ def test_a_run_without_a_class_is_priced_with_its_jobs_class_at_the_time(tmp_pat
     store = Store(tmp_path / "a.db")
     import_directory(store, root)
     compute_run_costs(store)
-    costs = {r["run_id"]: r for r in store.db["run_costs"].rows}
+    costs = {name_of(r["run_id"]): r for r in store.db["run_costs"].rows}
     flex, standard = lookup_rate("us-east-1", "flex"), lookup_rate("us-east-1", "etl")
     assert costs["jr_1"]["rate_usd_per_dpu_hour"] == flex.usd
     assert costs["jr_1"]["basis"].endswith("+job_class")

@@ -12,9 +12,17 @@ from click.testing import CliRunner
 
 from advisor.cli import main
 from advisor.collect.importer import import_directory
-from advisor.report.remediation import snippets
+from advisor.identity import job_key
+from advisor.report.remediation import snippets, terraform_snippet
 from advisor.store import Store
 from tests.conftest import SAMPLE
+
+ACCOUNT, REGION = "123456789012", "us-east-1"  # the sample fleet's role ARNs, import's default
+
+
+def key(name: str) -> str:
+    return job_key(ACCOUNT, REGION, name)
+
 
 FINDING_KEYS = {
     "rule_id",
@@ -45,7 +53,10 @@ def recommend_json(db: str, job: str, *extra: str) -> dict:
 
 def test_json_lists_findings_with_the_documented_fields(db):
     rec = recommend_json(db, "marketing_attribution")
-    assert rec["job"]["name"] == "marketing_attribution"
+    assert rec["job"]["name"] == "marketing_attribution"  # the label: no other place has one
+    assert rec["job"]["glue_name"] == "marketing_attribution"
+    assert (rec["job"]["account"], rec["job"]["region"]) == (ACCOUNT, REGION)
+    assert rec["job"]["key"] == key("marketing_attribution")
     assert rec["job"]["worker_type"] == "G.2X" and rec["job"]["number_of_workers"] == 40
     assert rec["findings"], "the sample plants over-provisioning on this job"
     for finding in rec["findings"]:
@@ -54,7 +65,7 @@ def test_json_lists_findings_with_the_documented_fields(db):
         assert set(finding["savings"]) == {"dpu_hours_month", "usd_month"}
     assert "over_provisioned" in {f["problem"] for f in rec["findings"]}
     store = Store(db)
-    scores = {r["rule_id"]: r["score"] for r in store.open_findings("marketing_attribution")}
+    scores = {r["rule_id"]: r["score"] for r in store.open_findings(key("marketing_attribution"))}
     ordered = [scores[f["rule_id"]] for f in rec["findings"]]
     assert ordered == sorted(ordered, reverse=True)
 
@@ -66,7 +77,7 @@ def test_header_totals_are_the_stores_sums(db):
     usd, runs = store.db.execute(
         "select sum(c.cost_usd), count(*) from job_runs r join run_costs c on c.run_id = r.id "
         "where r.job_name = ? and r.started_on >= ? and r.started_on < ?",
-        ["orders_daily_etl", window["start"], window["end"]],
+        [key("orders_daily_etl"), window["start"], window["end"]],
     ).fetchone()
     assert rec["summary"]["runs"] == runs and rec["summary"]["usd"] == pytest.approx(usd, abs=0.01)
     assert sum(w["usd"] for w in rec["summary"]["weekly_usd"]) == pytest.approx(usd, abs=0.05)
@@ -123,6 +134,38 @@ def test_terraform_removes_max_capacity_and_never_prints_a_stored_secret():
     assert snippets("x", None, {"Timeout": 5}, "r")["notes"][-1].startswith("the job's definition")
 
 
+def test_fix_commands_and_terraform_name_the_job_in_its_place():
+    """The command names the job so that it resolves to this job: by its Glue name while no
+    other place has one, else by its key; Terraform names the Glue job and says where it is."""
+    from advisor import identity
+    from advisor.report.remediation import fix_command
+
+    there = job_key("210987654321", "eu-west-1", "nightly etl")
+    first = terraform_snippet(there, {"Timeout": 60}, {"Role": "r"}).splitlines()[0]
+    assert first == (
+        'resource "aws_glue_job" "nightly_etl" {  # nightly etl (account 210987654321, '
+        "region eu-west-1): change these attributes"
+    )
+    saved = set(identity._SHARED_NAMES)
+    try:
+        identity.learn_shared_names(set())
+        assert shlex.split(fix_command(there, "timeout_risk")) == [
+            "advisor",
+            "fix",
+            "nightly etl",
+            "--rule",
+            "timeout_risk",
+        ]
+        identity.learn_shared_names({"nightly etl", "-dash"})
+        assert shlex.split(fix_command(there)) == ["advisor", "fix", there]
+        dashed = job_key("210987654321", "eu-west-1", "-dash")
+        assert fix_command(dashed) == f"advisor fix {dashed}"  # a key never starts with a dash
+        identity.learn_shared_names(set())
+        assert shlex.split(fix_command(dashed)) == ["advisor", "fix", "--", "-dash"]
+    finally:
+        identity.learn_shared_names(saved)
+
+
 def test_text_and_markdown_show_every_finding(db):
     rec = recommend_json(db, "marketing_attribution")
     markdown = run("recommend", "marketing_attribution", "--db", db, "--format", "markdown")
@@ -164,18 +207,28 @@ def test_unknown_job_exits_2_with_the_closest_names(db):
 
 def test_one_run_in_detail(db):
     store = Store(db)
-    failed = store.db.execute(
-        "select id from job_runs where job_name = 'py_shell_api_pull' and state = 'FAILED' "
-        "order by started_on desc limit 1"
-    ).fetchone()[0]
-    rec = recommend_json(db, "py_shell_api_pull", "--run-id", failed)
-    assert rec["run"]["id"] == failed and rec["run"]["state"] == "FAILED"
-    assert rec["run"]["failure_cause"]
-    other = store.db.execute(
-        "select id from job_runs where job_name = 'orders_daily_etl' limit 1"
-    ).fetchone()[0]
-    wrong = run("recommend", "py_shell_api_pull", "--db", db, "--run-id", other)
-    assert wrong.exit_code == 2 and "not a run of" in wrong.output
+    failed, glue_id = store.db.execute(
+        "select id, glue_run_id from job_runs where job_name = ? and state = 'FAILED' "
+        "order by started_on desc limit 1",
+        [key("py_shell_api_pull")],
+    ).fetchone()
+    assert failed == f"{ACCOUNT}/{REGION}/{glue_id}"
+    # the Glue run id AWS shows, or the run key: the same run, shown by its Glue run id
+    for given in (glue_id, failed):
+        rec = recommend_json(db, "py_shell_api_pull", "--run-id", given)
+        assert rec["run"]["id"] == glue_id and rec["run"]["key"] == failed
+        assert rec["run"]["state"] == "FAILED" and rec["run"]["failure_cause"]
+    markdown = run(
+        "recommend", "py_shell_api_pull", "--db", db, "--run-id", glue_id, "--format", "markdown"
+    ).stdout
+    assert f"## Run {glue_id}" in markdown and failed not in markdown
+    other, other_glue_id = store.db.execute(
+        "select id, glue_run_id from job_runs where job_name = ? limit 1",
+        [key("orders_daily_etl")],
+    ).fetchone()
+    for given in (other, other_glue_id, "jr_nope"):
+        wrong = run("recommend", "py_shell_api_pull", "--db", db, "--run-id", given)
+        assert wrong.exit_code == 2 and "not a run of py_shell_api_pull" in wrong.output
 
 
 def _verbs(group: click.Group, prefix: str = "advisor") -> list[tuple[str, click.Command]]:

@@ -136,7 +136,7 @@ def test_short_secret_argument_names():
 
 def test_event_log_facts_are_redacted_at_the_door_into_the_store():
     """Spark properties and failure messages in an event log were stored verbatim."""
-    from advisor.sparklog.link import fact_rows
+    from advisor.collect.eventlog_link import fact_rows
 
     summary = {
         "app_id": "app-1",

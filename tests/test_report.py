@@ -77,15 +77,29 @@ def test_cli_formats(db, tmp_path):
     assert as_json.exit_code == 0, as_json.output
     data = json.loads(as_json.stdout)
     assert data["week"] == week and set(data["totals"]) >= {"usd", "dpu_hours", "runs"}
+    # one account and region: JSON still totals it, and every job row says where it is
+    assert data["filter"] == {"account": None, "region": None}
+    [place] = data["by_place"]
+    assert (place["account"], place["region"]) == ("123456789012", "us-east-1")
+    assert place["runs"] == data["totals"]["runs"] and place["jobs"] == len(data["jobs"])
+    assert place["usd"] == pytest.approx(data["totals"]["usd"], abs=0.01)
+    for job in data["jobs"]:
+        assert job["job_key"] == f"123456789012/us-east-1/{job['job_name']}"
+        assert (job["account"], job["region"]) == ("123456789012", "us-east-1")
     as_csv = runner.invoke(main, ["report", "--db", db, "--week", week, "--format", "csv"])
     rows = list(csv.DictReader(io.StringIO(as_csv.stdout)))
     assert len(rows) == len(data["jobs"]) and {r["week"] for r in rows} == {week}
+    assert {(r["account"], r["region"], r["level"]) for r in rows} == {
+        ("123456789012", "us-east-1", "job")
+    }
     assert sum(float(r["usd"]) for r in rows) == pytest.approx(data["totals"]["usd"], abs=0.05)
     markdown = runner.invoke(main, ["report", "--db", db, "--week", week, "--format", "markdown"])
     assert markdown.stdout.startswith(f"# Glue cost report, {week}")
+    assert "Cost by account and region" not in markdown.stdout  # one place: nothing to split
     target = tmp_path / "r.html"
     html = runner.invoke(main, ["report", "--db", db, "--week", week, "--out", str(target)])
     assert html.exit_code == 0 and target.read_text().startswith("<!DOCTYPE html>")
+    assert 'id="by-place"' not in target.read_text()
     bad = runner.invoke(main, ["report", "--db", db, "--week", "2026-W99"])
     assert bad.exit_code == 2
     Store(tmp_path / "empty.db").close()  # a store without runs
@@ -396,5 +410,5 @@ def test_coverage_does_not_call_logs_of_later_weeks_missing(db):
     report = weekly_report(store)
     store.close()
     for entry in report["coverage"]:
-        if entry["job_name"] in with_logs:
+        if entry["job_key"] in with_logs:
             assert not any("event logs: none collected" in m for m in entry["missing"])

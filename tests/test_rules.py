@@ -12,11 +12,17 @@ from advisor.analysis.costs import compute_run_costs
 from advisor.analysis.features import job_features
 from advisor.analysis.rules import SEVERITIES, RuleError, check_examples, load_rule, load_rules
 from advisor.collect.importer import import_directory
+from advisor.identity import job_key
 from advisor.store import Store
 from tests.conftest import SAMPLE
 
 RULES = load_rules()
 MANIFEST = yaml.safe_load((SAMPLE / "MANIFEST.yaml").read_text())
+
+
+def sample_job(name: str) -> str:
+    """The key of a sample fleet job: its role ARNs' account, and import's default region."""
+    return job_key("123456789012", "us-east-1", name)
 
 
 @pytest.mark.parametrize("rule", RULES, ids=lambda r: r.id)
@@ -97,7 +103,7 @@ def test_planted_problems_are_found_on_the_right_job(fleet_features):
         rule = covered.get(planted["problem"])
         if rule is None:
             continue  # a problem whose rule is not written yet
-        outcome = rule.evaluate(fleet_features[planted["job"]])
+        outcome = rule.evaluate(fleet_features[sample_job(planted["job"])])
         assert outcome.fired, f"{planted['problem']} not found on {planted['job']}"
         checked += 1
     assert checked >= 12
@@ -106,7 +112,7 @@ def test_planted_problems_are_found_on_the_right_job(fleet_features):
 def test_healthy_jobs_get_nothing_above_low(fleet_features):
     for job in MANIFEST["healthy_jobs"]:
         for rule in RULES:
-            outcome = rule.evaluate(fleet_features[job])
+            outcome = rule.evaluate(fleet_features[sample_job(job)])
             if outcome.fired:
                 assert SEVERITIES.index(outcome.severity) <= SEVERITIES.index("low"), (job, rule.id)
 

@@ -28,9 +28,9 @@ from typing import Any
 
 import pytest
 
-from advisor.sparklog.link import store_summary
-from advisor.sparklog.parse import reduce_log
+from advisor.collect.eventlog_link import store_summary
 from advisor.sparklog.reader import find_logs
+from advisor.sparklog.reduce import reduce_log
 from advisor.sparklog.summary import summarize
 from advisor.store import Store
 

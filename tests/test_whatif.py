@@ -21,6 +21,7 @@ from advisor.analysis.whatif import (
 )
 from advisor.cli import main
 from advisor.collect.importer import import_directory
+from advisor.identity import job_key
 from advisor.sparklog.simulate import model_error, simulate, trust
 from advisor.store import Store
 from tests.conftest import SAMPLE
@@ -241,7 +242,8 @@ def sim_store(tmp_path_factory, models):
 
 
 def test_analysis_stores_the_simulation_for_a_job_with_its_own_log(sim_store):
-    features = Store(sim_store).stored_job_features("sim_job")
+    # Role "r" names no account: the job is in account 'unknown'
+    features = Store(sim_store).stored_job_features(job_key(None, "us-east-1", "sim_job"))
     assert features["whatif_trusted"] is True, features.get("whatif_doubt")
     assert features["whatif_candidates"] > 50
     assert features["whatif_current_runtime_min"] > 0
@@ -300,7 +302,7 @@ def test_sample_fleet_logs_are_not_taken_for_glue_runs(tmp_path):
 
 def test_the_plot_says_on_the_page_when_the_replay_is_not_trusted(sim_store):
     """`whatif --plot` said "not trusted" only in the terminal; the page showed no doubt."""
-    from advisor.analysis.whatif import figure
+    from advisor.report.whatif_figure import whatif_figure as figure
 
     runner = CliRunner()
     result = json.loads(

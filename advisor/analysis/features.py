@@ -43,6 +43,7 @@ from advisor.analysis.pricing import capacity_dpu
 from advisor.analysis.runstats import FAILED_STATES, failure_cause, percentile
 from advisor.analysis.sizing import job_sla, job_whatif, sizing_summary, whatif_features
 from advisor.facts import SPARK_JOB_TYPES
+from advisor.identity import split_key
 from advisor.jobargs import event_log_path, flag, metrics_enabled
 from advisor.store import Store, stable_hash
 from advisor.timeutil import iso, parse_ts
@@ -57,7 +58,9 @@ def definition_features(job: dict[str, Any], as_of: str | None = None) -> dict[s
     args = orjson.loads(job.get("default_arguments") or "{}")
     return {
         **definition_facts(job, as_of),
-        "job_name": job["name"],
+        "job_name": job["name"],  # the job's key (advisor/identity.py); texts show glue_name
+        "glue_name": job.get("glue_name") or split_key(job["name"])[2],
+        "account": job.get("account"),
         "region": job.get("region"),
         "python_version": job.get("python_version"),
         "command_name": job.get("command_name"),
@@ -182,8 +185,10 @@ def derived_features(f: dict[str, Any]) -> dict[str, Any]:
         }
     )
     out["capacity_dpu"] = capacity
-    if capacity and f.get("timeout_min") and rate:
-        out["runaway_run_usd"] = f["timeout_min"] / 60 * capacity * rate
+    if capacity and f.get("timeout_min"):
+        out["runaway_run_dpu_hours"] = f["timeout_min"] / 60 * capacity
+        if rate:  # a region without a known rate has DPU-hours but no dollars
+            out["runaway_run_usd"] = out["runaway_run_dpu_hours"] * rate
     return out
 
 

@@ -37,6 +37,7 @@ from advisor.analysis.features import (
 from advisor.analysis.rules import Rule, RuleError, load_rules
 from advisor.analysis.savings import best_compatible_set
 from advisor.bulk import collector_paused
+from advisor.identity import job_config, names_job
 from advisor.store import Store, stable_hash, to_json
 
 log = logging.getLogger(__name__)
@@ -72,11 +73,9 @@ def sources_available(features: dict[str, Any]) -> set[str]:
 def _settings(config: dict[str, Any], rule_id: str, job: str) -> tuple[dict[str, Any], bool]:
     """Param overrides (global, then per job) and whether it is muted, from advisor.toml."""
     params = dict(((config.get("rules") or {}).get(rule_id) or {}).get("params") or {})
-    params.update(
-        (((config.get("jobs") or {}).get(job) or {}).get("rules") or {}).get(rule_id) or {}
-    )
+    params.update((job_config(config, job).get("rules") or {}).get(rule_id) or {})
     muted = any(
-        m.get("rule") in (rule_id, "*") and m.get("job") in (job, "*")
+        m.get("rule") in (rule_id, "*") and names_job(m.get("job"), job)
         for m in config.get("mute") or []
     )
     return params, muted

@@ -75,6 +75,8 @@ ANALYSIS_SOURCES = (
     "__init__.py",
     "bulk.py",
     "describe.py",
+    "identity.py",
+    "redaction_marker.py",
     "facts.py",
     "jobargs.py",
     "timeutil.py",

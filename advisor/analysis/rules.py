@@ -21,6 +21,7 @@ import jsonschema
 import yaml
 
 from advisor.analysis.runstats import SEVERITIES
+from advisor.identity import UNKNOWN_REGION
 
 _OPS: dict[str, Callable[[Any, Any], bool]] = {
     "eq": operator.eq,
@@ -164,6 +165,12 @@ class Rule:
         if not self.holds(self.spec["when"], features, params):
             return Outcome(self.id, False)
         text = dict(values)
+        # texts and commands name the job as AWS does; the key stays the finding's job
+        text["job_name"] = features.get("glue_name") or features.get("job_name")
+        # commands name the job's region (the same name may run in several); one not known
+        # is left to the shell's
+        region = features.get("region")
+        text["region"] = region if region and region != UNKNOWN_REGION else "$AWS_REGION"
         advice = [
             _FORMATTER.format(a["text"], **text)
             for a in self.spec["advice"]

@@ -8,6 +8,7 @@ from typing import Any
 
 from advisor import facts
 from advisor.analysis.whatif import DEFAULT_SLA, WhatIf, whatif_for_model
+from advisor.identity import job_config
 from advisor.sparklog.simulate import build_model
 from advisor.store import Store
 
@@ -18,7 +19,7 @@ FOR_AT_MOST = 0.1  # ... for at most this much more money per run
 def job_sla(config: dict[str, Any] | None, job: str) -> float:
     """Allowed slowdown for right-sizing: [jobs.<job>] sla_slowdown, else [whatif], else 10 %."""
     config = config or {}
-    per_job = ((config.get("jobs") or {}).get(job) or {}).get("sla_slowdown")
+    per_job = job_config(config, job).get("sla_slowdown")
     default = (config.get("whatif") or {}).get("sla_slowdown", DEFAULT_SLA)
     return float(per_job if per_job is not None else default)
 

@@ -20,10 +20,13 @@ from typing import Any
 from advisor.collect.metrics import (
     CLASSIC_RUN_METRICS,
     NAMESPACE,
+    advisor_stats,
     dims_key,
     stats_for,
     type_dimension,
 )
+from advisor.identity import job_key, split_key
+from advisor.jobargs import metrics_enabled as jobargs_metrics_enabled
 from advisor.store import Store
 from advisor.timeutil import iso, parse_ts
 
@@ -67,14 +70,31 @@ class _Query:
 
 
 class CloudWatchCollector:
-    def __init__(self, store: Store, cloudwatch: Any, *, now: datetime):
+    def __init__(
+        self,
+        store: Store,
+        cloudwatch: Any,
+        *,
+        now: datetime,
+        account: str | None = None,
+        region: str | None = None,
+        only_advisor_stats: bool = False,
+    ):
+        """`only_advisor_stats`: ask each series only for the statistic the advisor reads
+        (metrics.ADVISOR_STATISTIC), about half the GetMetricData bill."""
         self.store, self.cw, self.now = store, cloudwatch, now
+        self.account, self.region = account, region
+        self.stats = advisor_stats if only_advisor_stats else stats_for
         self.now_iso = iso(now)
         self.points = 0
 
-    def collect_job(self, job_name: str, metrics_enabled: bool) -> int:
-        """Fetch metrics for the job's finished, not yet collected runs; return points stored."""
-        runs = [r for r in self.store.finished_runs_without(SOURCE, job_name) if self._ready(r)]
+    def collect_job(self, job_name: str, metrics_enabled: bool | None = None) -> int:
+        """Fetch metrics for the finished, not yet collected runs of the job with this Glue
+        name; return points stored. `metrics_enabled`: default, what its arguments say."""
+        key = job_key(self.account, self.region, job_name)
+        if metrics_enabled is None:
+            metrics_enabled = jobargs_metrics_enabled(self.store.job_default_arguments(key))
+        runs = [r for r in self.store.finished_runs_without(SOURCE, key) if self._ready(r)]
         if not runs:
             return 0
         listed = self._list_metrics(job_name)
@@ -86,24 +106,25 @@ class CloudWatchCollector:
         silent: list[str] = []
         remembered_since = self.now - LIST_METRICS_MEMORY
         for run in runs:
-            series_list = per_run.get(run["id"])
+            glue_run_id = run["glue_run_id"] or split_key(run["id"])[2]
+            series_list = per_run.get(glue_run_id)
             if (
                 not series_list
                 and parse_ts(run["completed_on"] or run["started_on"]) < remembered_since
             ):
                 series_list = [
-                    Series(t.metric, tuple(sorted((*t.dimensions, ("JobRunId", run["id"])))))
+                    Series(t.metric, tuple(sorted((*t.dimensions, ("JobRunId", glue_run_id)))))
                     for t in templates
                 ]
             if not series_list:
                 silent.append(run["id"])
                 continue
             for series in series_list:
-                for stat in stats_for(
+                for stat in self.stats(
                     series.metric,
                     type_dimension({"Name": k, "Value": v} for k, v in series.dimensions),
                 ):
-                    queries.append(_Query(run["id"], job_name, series, stat))
+                    queries.append(_Query(run["id"], key, series, stat))
         with self.store.transaction():
             for run_id in silent:
                 self.store.set_state(SOURCE, run_id, "no metrics", self.now_iso)

@@ -10,9 +10,10 @@ import logging
 from datetime import datetime
 from typing import Any
 
+from advisor.collect.eventlog_store import reduce_into_store
+from advisor.identity import job_key, split_key
 from advisor.jobargs import event_log_path
 from advisor.sparklog.reader import EventLog, find_s3
-from advisor.sparklog.service import reduce_into_store
 from advisor.store import Store
 from advisor.timeutil import iso
 
@@ -20,20 +21,32 @@ log = logging.getLogger(__name__)
 
 
 class EventLogCollector:
-    def __init__(self, store: Store, s3: Any, *, now: datetime):
+    def __init__(
+        self,
+        store: Store,
+        s3: Any,
+        *,
+        now: datetime,
+        account: str | None = None,
+        region: str | None = None,
+    ):
         self.store, self.s3, self.at = store, s3, iso(now)
+        self.account, self.region = account, region
         self.listed: dict[str, list[EventLog]] = {}
         self.apps = 0
 
     def collect_job(self, job_name: str) -> int:
-        path = event_log_path(self.store.job_default_arguments(job_name))
+        """Reduce the new logs under the event-log path of the job with this Glue name."""
+        key = job_key(self.account, self.region, job_name)
+        path = event_log_path(self.store.job_default_arguments(key))
         if path is None or not path.startswith("s3://"):
             return 0
         if path not in self.listed:
             self.listed[path] = find_s3(path.rstrip("/") + "/", self.s3)
         linked = 0
         for event_log in self.listed[path]:
-            if reduce_into_store(self.store, event_log, at=self.at, s3=self.s3):
+            place = split_key(key)[:2]
+            if reduce_into_store(self.store, event_log, at=self.at, s3=self.s3, place=place):
                 linked += 1
         self.apps += linked
         return linked

@@ -16,6 +16,7 @@ from itertools import pairwise
 from typing import Any
 
 from advisor.collect.records import RecordError, job_definition, job_row, run_row
+from advisor.identity import job_key, split_key
 from advisor.store import TERMINAL_STATES, Store
 from advisor.timeutil import iso
 
@@ -35,9 +36,16 @@ class GlueReport:
 
 class GlueCollector:
     def __init__(
-        self, store: Store, glue: Any, region: str, *, now: datetime, since: datetime | None = None
+        self,
+        store: Store,
+        glue: Any,
+        region: str,
+        *,
+        account: str | None = None,
+        now: datetime,
+        since: datetime | None = None,
     ):
-        self.store, self.glue, self.region = store, glue, region
+        self.store, self.glue, self.region, self.account = store, glue, region, account
         self.now_iso = iso(now)
         self.since_iso = iso(since) if since else None
         self.report = GlueReport()
@@ -45,13 +53,13 @@ class GlueCollector:
     # ---- jobs ----------------------------------------------------------------------------
 
     def collect_jobs(self, names: list[str] | None = None) -> list[str]:
-        """Store current definitions (and any new version); return the job names to follow."""
+        """Store current definitions (and any new version); return the Glue names to follow."""
         jobs = list(self._named_jobs(names) if names else self._all_jobs())
         rows = []
         with self.store.transaction():
             for job in jobs:
                 try:
-                    row = job_row(job, self.region)
+                    row = job_row(job, self.region, self.account)
                 except RecordError as exc:
                     self.store.record_error("glue", f"{self.region}/job", str(exc), at=self.now_iso)
                     continue
@@ -61,7 +69,7 @@ class GlueCollector:
                 )
             self.store.upsert_jobs(rows)
         self.report.jobs += len(rows)
-        return [r["name"] for r in rows]
+        return [r["glue_name"] for r in rows]
 
     def _all_jobs(self) -> Iterator[dict[str, Any]]:
         for page in self.glue.get_paginator("get_jobs").paginate():
@@ -79,7 +87,7 @@ class GlueCollector:
     # ---- runs ----------------------------------------------------------------------------
 
     def collect_runs(self, job_name: str) -> int:
-        key = f"{self.region}/{job_name}"
+        key = job_key(self.account, self.region, job_name)
         high_water = self.store.get_state(HWM_SOURCE, key)
         newest = high_water
         seen: set[str] = set()
@@ -111,7 +119,7 @@ class GlueCollector:
         rows = []
         for run in runs:
             try:
-                rows.append(run_row(run, self.region))
+                rows.append(run_row(run, self.region, self.account))
             except RecordError as exc:
                 self.store.record_error("glue", f"{self.region}/run", str(exc), at=self.now_iso)
         return rows
@@ -132,14 +140,15 @@ class GlueCollector:
 
     def _refresh_unfinished(self, job_name: str, seen: set[str]) -> int:
         refreshed = 0
-        for run in self.store.unfinished_runs(job_name):
+        for run in self.store.unfinished_runs(job_key(self.account, self.region, job_name)):
             if run["id"] in seen:
                 continue
+            glue_run_id = run["glue_run_id"] or split_key(run["id"])[2]
             try:
-                current = self.glue.get_job_run(JobName=job_name, RunId=run["id"])["JobRun"]
+                current = self.glue.get_job_run(JobName=job_name, RunId=glue_run_id)["JobRun"]
             except self.glue.exceptions.EntityNotFoundException:
                 self.store.record_error(
-                    "glue", f"{self.region}/{run['id']}", "run no longer exists", at=self.now_iso
+                    "glue", f"{self.region}/{glue_run_id}", "run no longer exists", at=self.now_iso
                 )
                 continue
             rows = self._rows([current])
@@ -147,5 +156,5 @@ class GlueCollector:
                 self.store.upsert_runs(rows)
             refreshed += 1
             if rows and rows[0]["state"] not in TERMINAL_STATES:
-                log.info("run %s of %s is still %s", run["id"], job_name, rows[0]["state"])
+                log.info("run %s of %s is still %s", glue_run_id, job_name, rows[0]["state"])
         return refreshed

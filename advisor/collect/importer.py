@@ -27,13 +27,14 @@ from typing import Any
 import orjson
 
 from advisor.bulk import collector_paused
-from advisor.collect.metrics import dims_key, stats_for
-from advisor.collect.records import RecordError, job_definition, job_row, run_row
+from advisor.collect.eventlog_link import relink
+from advisor.collect.eventlog_store import reduce_into_store
+from advisor.collect.metrics import advisor_stats, dims_key, stats_for
+from advisor.collect.records import RecordError, job_account, job_definition, job_row, run_row
 from advisor.collect.redact import redact_text
 from advisor.describe import described
-from advisor.sparklog.link import relink
+from advisor.identity import UNKNOWN_ACCOUNT, UNKNOWN_REGION, split_key
 from advisor.sparklog.reader import find_local
-from advisor.sparklog.service import reduce_into_store
 from advisor.store import Store
 from advisor.timeutil import iso
 
@@ -149,8 +150,11 @@ _ParsedRuns = tuple[list[dict[str, Any]], list[tuple[int, str]], bool]
 PARALLEL_MIN_BYTES = 32 * 2**20
 
 
-def parse_runs_file(path: Path, region: str | None) -> _ParsedRuns | str:
-    """Rows of one `get-job-runs` file, or why the whole file is unusable (runs in a worker)."""
+def parse_runs_file(
+    path: Path, region: str | None, accounts: dict[str, str | None], account: str | None
+) -> _ParsedRuns | str:
+    """Rows of one `get-job-runs` file, or why the whole file is unusable (runs in a worker).
+    A run belongs to its job's account (`accounts`, by Glue name), else to `account`."""
     rows, bad = [], []
     try:
         pages = _page_list(_load_json(path), "JobRuns")
@@ -158,7 +162,9 @@ def parse_runs_file(path: Path, region: str | None) -> _ParsedRuns | str:
         return str(exc)
     for index, run in enumerate(_items(pages, "JobRuns")):
         try:
-            rows.append(run_row(run, region))
+            job = run.get("JobName") if isinstance(run, dict) else None
+            owner = accounts.get(job, account) if isinstance(job, str) else account
+            rows.append(run_row(run, region, owner))
         except RecordError as exc:
             bad.append((index, str(exc)))
     return rows, bad, cut_off(pages)
@@ -185,10 +191,15 @@ class Importer:
         root: Path,
         *,
         region: str | None = "us-east-1",
+        account: str | None = None,
         on_progress: Callable[[str], None] | None = None,
         workers: int | None = None,
     ):
         self.store, self.root, self.region = store, Path(root), region
+        # the account: --account, else each job's role ARN; runs follow their job, and runs of
+        # jobs jobs.json lacks go to the one account its roles name (or 'unknown')
+        self.account = account
+        self.job_accounts: dict[str, str | None] = {}
         self.workers = workers  # None: parallel parsing only for large imports
         self.report = ImportReport()
         self.on_progress = on_progress or (lambda _name: None)
@@ -210,19 +221,33 @@ class Importer:
                 continue
             with self.store.transaction():
                 self._store_runs(path, *parsed)
-        run_jobs = self.store.run_job_map()
         metrics_root = self.root / "metrics"
         for run_dir in self._usable(sorted(p for p in metrics_root.glob("*") if p.is_dir())):
-            if run_dir.name not in run_jobs:
+            run = self._run_named(run_dir.name)
+            if run is None:
                 self._error(
                     self._rel(run_dir),
                     f"metrics for run {run_dir.name}, which no job-runs file contains",
                 )
                 continue
             for path in self._usable(self._json_files(run_dir)):
-                self._guarded(path, lambda p, rd=run_dir: self._import_metric(p, rd.name, run_jobs))
-        self._import_eventlogs(run_jobs)
+                self._guarded(path, lambda p, r=run: self._import_metric(p, *r))
+        self._import_eventlogs()
         return self.report
+
+    @functools.cached_property
+    def default_account(self) -> str | None:
+        named = {account for account in self.job_accounts.values() if account}
+        return self.account or (named.pop() if len(named) == 1 else None)
+
+    def _run_named(self, glue_run_id: str) -> tuple[str, str] | None:
+        """(run key, job key) of the run this import's folders name by its Glue run id."""
+        accounts = {*self.job_accounts.values(), self.default_account}
+        for account in sorted(accounts, key=lambda a: a or ""):
+            place = (account or UNKNOWN_ACCOUNT, self.region or UNKNOWN_REGION)
+            for key in self.store.runs_with_glue_id(glue_run_id, place):
+                return key, self.store.job_of_run(key) or ""
+        return None
 
     # ---- helpers -------------------------------------------------------------------------
 
@@ -314,12 +339,14 @@ class Importer:
         if cut_off(pages):
             self._error(self._rel(path), CUT_OFF + "; jobs missing from it have no definition")
         for index, job in enumerate(_items(pages, "Jobs")):
+            account = job_account(job, self.account)
             try:
-                row = job_row(job, self.region)
+                row = job_row(job, self.region, account)
             except RecordError as exc:
                 self._error(f"{self._rel(path)}#Jobs[{index}]", str(exc))
                 continue
             rows.append(row)
+            self.job_accounts[row["glue_name"]] = account
             self.store.record_job_version(
                 row["name"], job_definition(job), row["last_modified_on"], self.observed_at
             )
@@ -334,7 +361,12 @@ class Importer:
         workers = self.workers
         if workers is None:
             workers = min(os.cpu_count() or 1, 4) if total >= PARALLEL_MIN_BYTES else 1
-        parse = functools.partial(parse_runs_file, region=self.region)
+        parse = functools.partial(
+            parse_runs_file,
+            region=self.region,
+            accounts=self.job_accounts,
+            account=self.default_account,
+        )
         if workers <= 1 or len(files) < 2:
             yield from zip(files, map(parse, files), strict=True)
             return
@@ -360,7 +392,7 @@ class Importer:
             self._error(self._rel(path), CUT_OFF)
         self._report_runs_in_two_files(path, rows)
         for name in {r["job_name"] for r in rows}:
-            self.store.insert_job_stub(name, self.region)
+            self.store.insert_job_stub(name)
         self.report.runs += self.store.upsert_runs(rows)
 
     def _report_runs_in_two_files(self, path: Path, rows: list[dict[str, Any]]) -> None:
@@ -385,8 +417,7 @@ class Importer:
 
     # ---- metrics -------------------------------------------------------------------------
 
-    def _import_metric(self, path: Path, run_id: str, run_jobs: dict[str, str]) -> None:
-        job_name = run_jobs[run_id]
+    def _import_metric(self, path: Path, run_id: str, job_name: str) -> None:
         document = _load_json(path)
         if not isinstance(document, dict) or not isinstance(document.get("Datapoints"), list):
             raise _BadFile('expected get-metric-statistics output with a "Datapoints" list')
@@ -394,7 +425,7 @@ class Importer:
         if label is not None and not isinstance(label, str):
             raise _BadFile(f"Label should be the metric's name, got {described(label)}")
         metric = redact_text(label or path.stem) or path.stem
-        wanted = stats_for(metric)
+        wanted = advisor_stats(metric)  # what the collector keeps too
         rows, unusable = [], 0
         for point in document["Datapoints"]:
             try:
@@ -431,22 +462,25 @@ class Importer:
 
     # ---- event logs (located here, reduced by the event-log engine) ----------------------
 
-    def _import_eventlogs(self, run_jobs: dict[str, str]) -> None:
+    def _import_eventlogs(self) -> None:
         root = self.root / "eventlogs"
         rows = []
         run_dirs = self._usable(sorted(p for p in root.glob("*") if p.is_dir()))
+        runs: dict[Path, str] = {}
         for run_dir in run_dirs:
-            if run_dir.name not in run_jobs:
+            run = self._run_named(run_dir.name)
+            if run is None:
                 self._error(
                     self._rel(run_dir),
                     f"event logs for run {run_dir.name}, which no job-runs file contains",
                 )
                 continue
+            runs[run_dir] = run[0]
             files = self._usable(sorted(p for p in run_dir.rglob("*") if not p.is_dir()))
             for path in files:
                 rows.append(
                     {
-                        "run_id": run_dir.name,
+                        "run_id": run[0],
                         "path": str(path.resolve()),
                         "bytes": path.stat().st_size,
                         "source": SOURCE,
@@ -455,11 +489,11 @@ class Importer:
         with self.store.transaction():
             self.store.upsert_eventlog_locations(rows)
         self.report.eventlog_files += len(rows)
-        for run_dir in (d for d in run_dirs if d.name in run_jobs):
-            self._reduce_eventlogs(run_dir)
+        for run_dir, run_id in runs.items():
+            self._reduce_eventlogs(run_dir, run_id)
         self.report.eventlog_apps += relink(self.store)
 
-    def _reduce_eventlogs(self, run_dir: Path) -> None:
+    def _reduce_eventlogs(self, run_dir: Path, run_id: str) -> None:
         """Reduce each application under eventlogs/<run id>/ into the spark_* tables."""
         for log in find_local(run_dir):
             self.on_progress(self._rel(Path(log.location)))
@@ -468,7 +502,8 @@ class Importer:
                     self.store,
                     log,
                     at=self.observed_at,
-                    folder_run_id=run_dir.name,
+                    folder_run_id=run_id,
+                    place=split_key(run_id)[:2],
                     on_problem=lambda where, reason: self._error(self._rel(Path(where)), reason),
                 )
             except OSError as exc:

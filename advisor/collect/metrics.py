@@ -31,6 +31,24 @@ CLASSIC_RUN_METRICS: tuple[tuple[str, str], ...] = (
 )
 
 
+# The CloudWatch series the advisor reads (analysis/observed.py, store/queries.py, the
+# dashboard), each with the one statistic it reads. Glue publishes many more per run (one per
+# executor for heap, CPU, S3 bytes...) and GetMetricData bills every metric and statistic
+# requested: with `--metric-series advisor` (the default) the collector asks for these only.
+ADVISOR_STATISTIC: dict[str, str] = {
+    "glue.driver.aggregate.bytesRead": "Sum",
+    "glue.driver.ExecutorAllocationManager.executors.numberAllExecutors": "Average",
+    "glue.driver.ExecutorAllocationManager.executors.numberMaxNeededExecutors": "Maximum",
+    "glue.driver.jvm.heap.usage": "Maximum",
+    "glue.ALL.jvm.heap.usage": "Maximum",
+    "glue.driver.BlockManager.disk.diskSpaceUsed_MB": "Maximum",
+    "glue.driver.workerUtilization": "Average",
+    "glue.driver.skewness.job": "Maximum",
+    "glue.driver.filesRead": "Maximum",
+}
+ADVISOR_METRICS = frozenset(ADVISOR_STATISTIC)
+
+
 def is_count_metric(metric: str, type_dimension: str | None = None) -> bool:
     """Delta metrics are summed; gauges keep their average and peak."""
     if type_dimension:
@@ -40,6 +58,13 @@ def is_count_metric(metric: str, type_dimension: str | None = None) -> bool:
 
 def stats_for(metric: str, type_dimension: str | None = None) -> tuple[str, ...]:
     return ("Sum",) if is_count_metric(metric, type_dimension) else ("Average", "Maximum")
+
+
+def advisor_stats(metric: str, type_dimension: str | None = None) -> tuple[str, ...]:
+    """The statistics to ask CloudWatch for when only what the advisor reads is collected."""
+    if metric in ADVISOR_STATISTIC:
+        return (ADVISOR_STATISTIC[metric],)
+    return stats_for(metric, type_dimension)
 
 
 def dims_key(dimensions: Iterable[Mapping[str, str]] | Mapping[str, str]) -> str:

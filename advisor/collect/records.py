@@ -11,6 +11,13 @@ from typing import Any
 
 from advisor.collect.redact import redact_arguments, redact_text, redact_value
 from advisor.describe import described
+from advisor.identity import (
+    UNKNOWN_ACCOUNT,
+    UNKNOWN_REGION,
+    account_from_arn,
+    job_key,
+    run_key,
+)
 from advisor.store import stable_hash, to_json
 from advisor.timeutil import iso
 
@@ -113,18 +120,28 @@ def job_definition(job: dict[str, Any]) -> dict[str, Any]:
     return redact_value(definition)
 
 
-def job_row(job: dict[str, Any], region: str | None) -> dict[str, Any]:
+def job_account(job: Any, default: str | None) -> str | None:
+    """The account a job definition belongs to: `default` (what the user said, or where it was
+    collected), else the account in its role ARN."""
+    role = job.get("Role") if isinstance(job, dict) else None
+    return default or account_from_arn(role if isinstance(role, str) else None)
+
+
+def job_row(job: dict[str, Any], region: str | None, account: str | None) -> dict[str, Any]:
+    """The jobs row of a GetJobs entry, keyed `account/region/name` (advisor/identity.py)."""
     if not isinstance(job, dict) or not job.get("Name") or not isinstance(job["Name"], str):
         raise RecordError("job has no Name")
-    return _checked("job", job, lambda: _job_row(job, region))
+    return _checked("job", job, lambda: _job_row(job, region, account))
 
 
-def _job_row(job: dict[str, Any], region: str | None) -> dict[str, Any]:
+def _job_row(job: dict[str, Any], region: str | None, account: str | None) -> dict[str, Any]:
     command = _map(job.get("Command"))
     definition = job_definition(job)
     return {
-        "name": job["Name"],
-        "region": region,
+        "name": job_key(account, region, job["Name"]),
+        "glue_name": job["Name"],
+        "account": account or UNKNOWN_ACCOUNT,
+        "region": region or UNKNOWN_REGION,
         "command_name": _str(command.get("Name")),
         "python_version": _str(command.get("PythonVersion")),
         "glue_version": _str(job.get("GlueVersion")),
@@ -146,29 +163,33 @@ def _job_row(job: dict[str, Any], region: str | None) -> dict[str, Any]:
     }
 
 
-def run_row(run: dict[str, Any], region: str | None) -> dict[str, Any]:
+def run_row(run: dict[str, Any], region: str | None, account: str | None) -> dict[str, Any]:
+    """The job_runs row of a GetJobRuns entry, keyed `account/region/run-id`."""
     if not isinstance(run, dict) or not run.get("Id") or not run.get("JobName"):
         raise RecordError("job run has no Id or JobName")
     if not isinstance(run["Id"], str) or not isinstance(run["JobName"], str):
         raise RecordError("job run Id and JobName must be text")
-    return _checked("job run", run, lambda: _run_row(run, region))
+    return _checked("job run", run, lambda: _run_row(run, region, account))
 
 
-def _run_row(run: dict[str, Any], region: str | None) -> dict[str, Any]:
-    row = _run_fields(run, region)
+def _run_row(run: dict[str, Any], region: str | None, account: str | None) -> dict[str, Any]:
+    row = _run_fields(run, region, account)
     started, completed = row["started_on"], row["completed_on"]
     if started and completed and completed < started:  # one text form: text order is time order
         raise ValueError("CompletedOn is before StartedOn: its times cannot be trusted")
     return row
 
 
-def _run_fields(run: dict[str, Any], region: str | None) -> dict[str, Any]:
+def _run_fields(run: dict[str, Any], region: str | None, account: str | None) -> dict[str, Any]:
+    previous = _str(run.get("PreviousRunId"))
     return {
-        "id": run["Id"],
-        "job_name": run["JobName"],
-        "region": region,
+        "id": run_key(account, region, run["Id"]),
+        "glue_run_id": run["Id"],
+        "job_name": job_key(account, region, run["JobName"]),
+        "account": account or UNKNOWN_ACCOUNT,
+        "region": region or UNKNOWN_REGION,
         "attempt": _int(run.get("Attempt")),
-        "previous_run_id": _str(run.get("PreviousRunId")),
+        "previous_run_id": run_key(account, region, previous) if previous else None,
         "trigger_name": _str(run.get("TriggerName")),
         "state": _str(run.get("JobRunState")),
         "started_on": iso(run.get("StartedOn")),

@@ -11,7 +11,7 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-REDACTED = "***REDACTED***"
+from advisor.redaction_marker import REDACTED
 
 _SECRET_WORDS = {
     "password",

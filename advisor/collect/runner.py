@@ -1,8 +1,11 @@
-"""`advisor collect`: walk regions and jobs, isolating failures per job and per API.
+"""`advisor collect`: walk accounts, regions and jobs, isolating failures per account, job and API.
 
 A throttled or failing call is retried by botocore; what still fails is recorded in
-`ingest_errors` and collection goes on. AccessDenied on CloudWatch or S3 turns that source off
-for the region (one error row, not one per job) while Glue collection continues.
+`ingest_errors` and collection goes on. An account whose role cannot be assumed is one error row
+(source `sts`) and the other accounts are collected; AccessDenied on CloudWatch or S3 turns that
+source off for the account's region (one error row, not one per job) while Glue collection
+continues. Every call is counted per account, region and operation with what AWS bills for it,
+and stored in `collector_calls` with its price (api_cost.py): the advisor's own AWS bill.
 """
 
 from __future__ import annotations
@@ -10,19 +13,21 @@ from __future__ import annotations
 import logging
 from collections import Counter
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
 import boto3
 from botocore.exceptions import BotoCoreError, ClientError
 
-from advisor.collect.aws import ACCESS_DENIED_CODES, AwsClients
+from advisor.collect.accounts import AssumedRole, Caller, Target, plan, whoami
+from advisor.collect.api_cost import price_calls, summarize
+from advisor.collect.aws import ACCESS_DENIED_CODES, DEFAULT_ROLE_NAME, AwsClients
 from advisor.collect.cloudwatch import CloudWatchCollector
+from advisor.collect.eventlog_link import relink
 from advisor.collect.eventlogs import EventLogCollector
 from advisor.collect.glue import GlueCollector
-from advisor.jobargs import metrics_enabled
-from advisor.sparklog.link import relink
+from advisor.identity import UNKNOWN_ACCOUNT, job_key, place_key
 from advisor.store import Store
 from advisor.timeutil import iso, utcnow
 
@@ -40,7 +45,28 @@ class CollectOptions:
     endpoint_url: str | None = None
     retry_mode: str = "standard"
     max_attempts: int = 10
+    # the current credentials' session for a region (tests inject faults here)
     session_factory: Callable[[str], boto3.Session] | None = None
+    role_arns: list[str] = field(default_factory=list)  # other accounts, through these roles
+    external_id: str | None = None  # sts:ExternalId the member roles ask for
+    organization: bool = False  # every ACTIVE account of the organization, through role_name
+    role_name: str = DEFAULT_ROLE_NAME
+    include_caller: bool = False  # the current credentials' account too, with role_arns
+    metric_series: str = "advisor"  # "all": every series ListMetrics lists (aws.ADVISOR_METRICS)
+
+
+@dataclass
+class PlaceReport:
+    """What one account's region gave."""
+
+    account: str
+    region: str
+    via: str  # "current credentials" or the role's ARN
+    jobs: int = 0
+    runs_upserted: int = 0
+    runs_refreshed: int = 0
+    metric_points: int = 0
+    eventlog_apps: int = 0
 
 
 @dataclass
@@ -52,6 +78,15 @@ class CollectReport:
     eventlog_apps: int = 0
     api_calls: Counter[str] = field(default_factory=Counter)
     errors: list[dict[str, str]] = field(default_factory=list)
+    collected_at: str = ""
+    caller: str = UNKNOWN_ACCOUNT  # the current credentials' account
+    accounts: list[dict[str, Any]] = field(default_factory=list)  # account, via, collected
+    places: list[PlaceReport] = field(default_factory=list)
+    calls: list[dict[str, Any]] = field(default_factory=list)  # the collector_calls rows
+
+    @property
+    def api_cost(self) -> dict[str, Any]:
+        return summarize(self.calls)
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -62,6 +97,11 @@ class CollectReport:
             "eventlog_apps": self.eventlog_apps,
             "api_calls": dict(sorted(self.api_calls.items())),
             "errors": self.errors,
+            "collected_at": self.collected_at,
+            "caller": self.caller,
+            "accounts": self.accounts,
+            "places": [asdict(p) for p in self.places],
+            "api_cost": {**self.api_cost, "rows": self.calls},
         }
 
 
@@ -72,6 +112,51 @@ def _error_text(exc: Exception) -> tuple[str, str]:
     return type(exc).__name__, str(exc)
 
 
+class _Run:
+    """One collect: its options, clock, report, error recording and call tally."""
+
+    def __init__(self, store: Store, options: CollectOptions, now: datetime, on_job: Any):
+        self.store, self.options, self.now, self.on_job = store, options, now, on_job
+        self.at = iso(now)
+        self.since = now - options.since if options.since else None
+        self.report = CollectReport(collected_at=self.at)
+        self.tally: dict[tuple[str, str], tuple[Counter[str], Counter[str]]] = {}
+
+    def record(self, source: str, item: str, exc: Exception) -> None:
+        code, detail = _error_text(exc)
+        log.warning("%s %s: %s", source, item, detail)
+        self.report.errors.append(self.store.record_error(source, item, code, detail, at=self.at))
+
+    def clients(self, region: str, session: boto3.Session | None) -> AwsClients:
+        options = self.options
+        return AwsClients(
+            region,
+            profile=options.profile,
+            endpoint_url=options.endpoint_url,
+            retry_mode=options.retry_mode,
+            max_attempts=options.max_attempts,
+            session=session,
+            metric_series=options.metric_series,
+        )
+
+    def own_session(self, region: str) -> boto3.Session | None:
+        factory = self.options.session_factory
+        return factory(region) if factory else None  # None: the profile's, in AwsClients
+
+    def count(self, account: str, region: str, clients: AwsClients) -> None:
+        calls, units = self.tally.setdefault((account, region), (Counter(), Counter()))
+        calls.update(clients.calls)
+        units.update(clients.units)
+        self.report.api_calls.update(clients.calls)
+
+    def store_calls(self) -> None:
+        rows = []
+        for (account, region), (calls, units) in sorted(self.tally.items()):
+            rows += price_calls(calls, units, collected_at=self.at, account=account, region=region)
+        self.report.calls = rows
+        self.store.record_collector_calls(rows)
+
+
 def collect(
     store: Store,
     options: CollectOptions,
@@ -79,98 +164,128 @@ def collect(
     now: datetime | None = None,
     on_job: Callable[[str, int, int], None] | None = None,
 ) -> CollectReport:
-    """Collect every region; `on_job(name, index, total)` drives a progress bar."""
-    now = now or utcnow()
-    report = CollectReport()
-    since = now - options.since if options.since else None
-    for region in options.regions:
-        session = options.session_factory(region) if options.session_factory else None
-        clients = AwsClients(
-            region,
-            profile=options.profile,
-            endpoint_url=options.endpoint_url,
-            retry_mode=options.retry_mode,
-            max_attempts=options.max_attempts,
-            session=session,
+    """Collect every account and region; `on_job(key, index, total)` drives a progress bar."""
+    run = _Run(store, options, now or utcnow(), on_job)
+    home = options.regions[0]
+    central = run.clients(home, run.own_session(home))  # STS and Organizations calls
+    caller = Caller(UNKNOWN_ACCOUNT)
+    try:
+        caller = whoami(central, run.record)
+        run.report.caller = caller.account
+        targets = plan(
+            central,
+            caller,
+            role_arns=options.role_arns,
+            organization=options.organization,
+            role_name=options.role_name,
+            include_caller=options.include_caller,
+            record=run.record,
         )
+        for target in targets:
+            _collect_account(run, central, target)
+    finally:  # what was called is billed, whatever happened next
+        run.count(caller.account, home, central)
+        run.store_calls()
+    return run.report
+
+
+def _collect_account(run: _Run, central: AwsClients, target: Target) -> None:
+    session_for: Callable[[str], boto3.Session | None] = run.own_session
+    if target.role_arn:
         try:
-            _collect_region(store, clients, options, now, since, report, on_job)
+            session_for = AssumedRole(central, target.role_arn, run.options.external_id).session
+        except (ClientError, BotoCoreError) as exc:
+            run.record("sts", f"{target.account}/AssumeRole", exc)
+            code, _ = _error_text(exc)
+            run.report.accounts.append(
+                {"account": target.account, "via": target.via, "collected": False, "error": code}
+            )
+            return
+    run.report.accounts.append(
+        {"account": target.account, "via": target.via, "collected": True, "error": None}
+    )
+    for region in run.options.regions:
+        clients = run.clients(region, session_for(region))
+        place = PlaceReport(target.account, region, target.via)
+        run.report.places.append(place)
+        try:
+            _collect_region(run, clients, place)
         finally:
-            report.api_calls.update(clients.calls)
-    return report
+            run.count(target.account, region, clients)
 
 
-def _collect_region(
-    store: Store,
-    clients: AwsClients,
-    options: CollectOptions,
-    now: datetime,
-    since: datetime | None,
-    report: CollectReport,
-    on_job: Callable[[str, int, int], None] | None,
-) -> None:
-    region, at = clients.region, iso(now)
-
-    def record(source: str, item: str, exc: Exception) -> None:
-        code, detail = _error_text(exc)
-        log.warning("%s %s: %s", source, item, detail)
-        report.errors.append(store.record_error(source, item, code, detail, at=at))
-
-    glue = GlueCollector(store, clients.glue, region, now=now, since=since)
+def _collect_region(run: _Run, clients: AwsClients, place: PlaceReport) -> None:
+    store, options, report, now = run.store, run.options, run.report, run.now
+    account, region = place.account, place.region
+    where = place_key(account, region)
+    glue = GlueCollector(store, clients.glue, region, account=account, now=now, since=run.since)
     try:
         names = glue.collect_jobs(options.jobs)
     except (ClientError, BotoCoreError) as exc:
-        record("glue", f"{region}/GetJobs", exc)
+        run.record("glue", f"{where}/GetJobs", exc)
         return
-    report.jobs += len(names)
-    cloudwatch = CloudWatchCollector(store, clients.cloudwatch, now=now)
-    eventlogs = EventLogCollector(store, clients.s3, now=now)
+    place.jobs = len(names)
+    cloudwatch = CloudWatchCollector(
+        store,
+        clients.cloudwatch,
+        account=account,
+        region=region,
+        now=now,
+        only_advisor_stats=options.metric_series == "advisor",
+    )
+    eventlogs = EventLogCollector(store, clients.s3, account=account, region=region, now=now)
     enabled = {"cloudwatch": options.metrics, "s3": options.eventlogs}
     for index, name in enumerate(names):
-        if on_job:
-            on_job(name, index, len(names))
+        if run.on_job:
+            run.on_job(job_key(account, region, name), index, len(names))
         try:
             glue.collect_runs(name)
         except (ClientError, BotoCoreError) as exc:
-            record("glue", f"{region}/{name}", exc)
+            run.record("glue", f"{where}/{name}", exc)
             continue
-        if enabled["cloudwatch"]:
+        if enabled["cloudwatch"]:  # it reads the job's --enable-metrics from the store
             _guarded(
-                lambda n=name: cloudwatch.collect_job(
-                    n, metrics_enabled(store.job_default_arguments(n))
-                ),
+                lambda n=name: cloudwatch.collect_job(n),
                 "cloudwatch",
-                region,
+                where,
                 name,
                 enabled,
-                record,
+                run.record,
             )
     # event logs last: a shared prefix holds logs of many jobs, whose runs must be stored first
     for name in names:
         if enabled["s3"]:
-            _guarded(lambda n=name: eventlogs.collect_job(n), "s3", region, name, enabled, record)
+            _guarded(
+                lambda n=name: eventlogs.collect_job(n), "s3", where, name, enabled, run.record
+            )
     eventlogs.apps += relink(store)
-    report.runs_upserted += glue.report.runs_upserted
-    report.runs_refreshed += glue.report.runs_refreshed
-    report.metric_points += cloudwatch.points
-    report.eventlog_apps += eventlogs.apps
+    place.runs_upserted = glue.report.runs_upserted
+    place.runs_refreshed = glue.report.runs_refreshed
+    place.metric_points = cloudwatch.points
+    place.eventlog_apps = eventlogs.apps
+    report.jobs += place.jobs
+    report.runs_upserted += place.runs_upserted
+    report.runs_refreshed += place.runs_refreshed
+    report.metric_points += place.metric_points
+    report.eventlog_apps += place.eventlog_apps
 
 
 def _guarded(
     action: Callable[[], Any],
     service: str,
-    region: str,
+    where: str,
     job: str,
     enabled: dict[str, bool],
     record: Callable[[str, str, Exception], None],
 ) -> None:
-    """One API's failure on one job is recorded; AccessDenied turns that API off for the region."""
+    """One API's failure on one job is recorded; AccessDenied turns that API off for the
+    account's region."""
     try:
         action()
     except (ClientError, BotoCoreError) as exc:
         code, _ = _error_text(exc)
         if code in ACCESS_DENIED_CODES:
-            record(service, f"{region} ({service} skipped for this region)", exc)
+            record(service, f"{where} ({service} skipped for this region)", exc)
             enabled[service] = False
         else:
-            record(service, f"{region}/{job}", exc)
+            record(service, f"{where}/{job}", exc)

@@ -1,7 +1,12 @@
 """`advisor fix JOB`: print (or write) the complete `aws glue update-job` for a job's findings.
 
-Exit codes: 0 done (or nothing to fix); 1 AWS or file failure; 2 unknown job or rule, job not
-found by GetJob, or a payload that fails validation (never printed as runnable).
+JOB is a Glue name, or `account/region/name` when jobs in several accounts or regions share it
+(or a name with --account / --region). GetJob reads the Glue job in its own region, as its own
+account: credentials for another account are refused, never used to read a namesake.
+
+Exit codes: 0 done (or nothing to fix); 1 AWS or file failure; 2 unknown or ambiguous job,
+unknown rule, a region or account that is not the job's, job not found by GetJob, or a payload
+that fails validation (never printed as runnable).
 """
 
 from __future__ import annotations
@@ -16,10 +21,11 @@ from typing import Any
 
 import click
 
-from advisor.cli_options import db_option
+from advisor.cli_options import account_option, db_option
 from advisor.config import load_config
-from advisor.fix.plan import FixAbort, FixPlan, plan_fix
+from advisor.fix.plan import FixAbort, FixPlan, glue_name, plan_fix
 from advisor.fix.secrets import mask_argument, mask_field, scrub
+from advisor.identity import UNKNOWN_ACCOUNT, UNKNOWN_REGION, label, split_key
 from advisor.store import Store
 
 ARGUMENT_MAPS = ("DefaultArguments", "NonOverridableArguments")
@@ -102,7 +108,8 @@ def write_private(path: Path, text: str) -> None:
 
 def _summary(plan: FixPlan) -> list[str]:
     rules = ", ".join(p.rule_id for p in plan.composition.proposals)
-    lines = [f"Fix for {plan.job} ({rules}), from its live definition in {plan.region}:"]
+    account = "" if plan.account == UNKNOWN_ACCOUNT else f"account {plan.account}, "
+    lines = [f"Fix for {plan.label} ({rules}), from its live definition in {account}{plan.region}:"]
     lines += [f"  {line}" for line in change_lines(plan.before, plan.after)]
     kept = [k for k in plan.before if k in plan.after and plan.before[k] == plan.after[k]]
     if kept:
@@ -116,6 +123,41 @@ def _summary(plan: FixPlan) -> list[str]:
 def _fail(message: str, code: int) -> None:
     click.echo(f"advisor fix: {message}", err=True)
     sys.exit(code)
+
+
+def _warn(message: str) -> None:
+    click.echo(f"advisor fix: {message}", err=True)
+
+
+def _role_arn(_ctx: click.Context, _param: Any, value: str | None) -> str | None:
+    from advisor.collect.accounts import is_role_arn
+
+    if value is not None and not is_role_arn(value):
+        raise click.BadParameter(f"{value!r} is not an IAM role ARN (arn:aws:iam::ID:role/NAME)")
+    return value
+
+
+def job_key(store: Store, ref: str, account: str | None, region: str | None) -> str:
+    """The key of the job JOB names; exit 2 for an unknown or ambiguous name, or a key whose
+    account or region is not --account's or --region's."""
+    from advisor.cli import job_key_or_exit
+
+    if store.job(ref) is not None:  # a key: its place is stated, options may only repeat it
+        key_account, key_region, _name = split_key(ref)
+        if region and key_region not in (region, UNKNOWN_REGION):
+            _fail(
+                f"--region {region} conflicts with {ref}, a job in {key_region}: "
+                "leave --region out, or name the job in that region",
+                2,
+            )
+        if account and key_account not in (account, UNKNOWN_ACCOUNT):
+            _fail(
+                f"--account {account} conflicts with {ref}, a job in account {key_account}: "
+                "leave --account out, or name the job in that account",
+                2,
+            )
+        return ref
+    return job_key_or_exit(store, ref, account, region)
 
 
 @click.command("fix")
@@ -141,8 +183,23 @@ def _fail(message: str, code: int) -> None:
     help="Write the payload (json/text) or command (shell) here, mode 0600; stdout summarises.",
 )
 @db_option
-@click.option("--region", help="Region of the job (default: where it was collected).")
+@account_option(
+    "The job's AWS account, when its name exists in several (the credentials must be for it)."
+)
+@click.option(
+    "--region",
+    metavar="R",
+    help="The job's region, when its name exists in several; GetJob reads it there (default: "
+    "the job's own region; a region that is not the job's is refused).",
+)
 @click.option("--profile", help="AWS profile (default: the standard credential chain).")
+@click.option(
+    "--role-arn",
+    metavar="ARN",
+    callback=_role_arn,
+    help="Read the job through this role of its account (AssumeRole, read-only session "
+    "glue-advisor-fix), when the credentials are for another account.",
+)
 @click.option("--endpoint-url", metavar="URL", help="Send GetJob here (moto, LocalStack).")
 def fix_cmd(
     job: str,
@@ -150,15 +207,20 @@ def fix_cmd(
     fmt: str,
     out: Path | None,
     db: str | None,
+    account: str | None,
     region: str | None,
     profile: str | None,
+    role_arn: str | None,
     endpoint_url: str | None,
 ) -> None:
     """Print the complete, validated `aws glue update-job` that applies JOB's open findings.
 
     UpdateJob replaces the whole job definition, so the payload is built from the job's LIVE
     definition (GetJob) with the findings' changes applied: nothing else is lost or reset.
-    The advisor itself never calls UpdateJob.
+    The advisor itself never calls UpdateJob. JOB is a job name, or account/region/name when
+    several accounts or regions have a job of that name (or use --account and --region).
+    GetJob reads the job in its own region, and only with credentials of its own account
+    (checked with sts:GetCallerIdentity; --role-arn assumes a role there).
     """
     db_path = load_config(db).db_path
     if not Path(db_path).exists():
@@ -167,13 +229,19 @@ def fix_cmd(
         _fail(f"the AWS CLI would read the job name {job!r} as a file or URL: use the SDK", 2)
     store = Store(db_path)
     try:
+        key = job_key(store, job, account, region)
+        name = glue_name(store, key)
+        if name.startswith(CLI_PARAMFILE_PREFIXES):
+            _fail(f"the AWS CLI would read the job name {name!r} as a file or URL: use the SDK", 2)
         plan = plan_fix(
             store,
-            job,
+            key,
             rule_ids=rule_ids,
             region=region,
             profile=profile,
+            role_arn=role_arn,
             endpoint_url=endpoint_url,
+            warn=_warn,
         )
     except FixAbort as exc:
         _fail(str(exc), exc.exit_code)
@@ -181,6 +249,7 @@ def fix_cmd(
     finally:
         store.close()
 
+    job = label(key)
     if plan is None:
         scope = f" of rule {', '.join(rule_ids)}" if rule_ids else ""
         click.echo(f"{job} has no open finding{scope} with a change to apply.")
@@ -199,7 +268,8 @@ def fix_cmd(
         click.echo(f"{job}'s live definition already has every change its findings propose.")
         return
 
-    extra = {"--profile": profile, "--endpoint-url": endpoint_url}
+    # the update runs as the job's account: with --role-arn (read-only) that is not --profile
+    extra = {"--profile": None if role_arn else profile, "--endpoint-url": endpoint_url}
     command = update_job_command(plan, payload_json(plan.after), extra)
     if out is None and fmt == "shell" and len(command.encode()) > MAX_INLINE_BYTES:
         _fail(
@@ -216,7 +286,17 @@ def fix_cmd(
         click.echo(command)
         _notes_to_stderr(plan)
     else:
-        _print_text(plan, command, extra)
+        reading = {"--profile": profile, "--role-arn": role_arn, "--endpoint-url": endpoint_url}
+        _print_text(plan, extra, reading)
+    if role_arn and (fmt != "text" or out is not None):
+        click.echo(f"note: {_run_as(plan)}", err=True)
+
+
+def _run_as(plan: FixPlan) -> str:
+    return (
+        f"run update-job with credentials of account {plan.account} allowed glue:UpdateJob "
+        "(the role the advisor read the job through is used read-only)"
+    )
 
 
 def _notes_to_stderr(plan: FixPlan) -> None:
@@ -236,14 +316,16 @@ def _write_out(
         for line in _summary(plan):
             click.echo(line)
     what = "update-job command" if fmt == "shell" else "JobUpdate"
-    click.echo(f"Wrote the {what} for {plan.job} to {out} (mode 0600; it holds live secrets).")
+    click.echo(f"Wrote the {what} for {plan.label} to {out} (mode 0600; it holds live secrets).")
     if fmt != "shell":
         by_file = update_job_command(plan, f"file://{out.resolve()}", extra)
         click.echo("Run:")
         click.echo(by_file)
 
 
-def _print_text(plan: FixPlan, command: str, extra: dict[str, str | None]) -> None:
+def _print_text(
+    plan: FixPlan, extra: dict[str, str | None], reading: dict[str, str | None]
+) -> None:
     """What changes, and how to apply it. The payload itself is never printed here: it carries
     every live argument, and a secret the masking does not recognise must not reach a terminal
     or a log. --out writes it (mode 0600); --format json|shell print it for scripts."""
@@ -251,14 +333,17 @@ def _print_text(plan: FixPlan, command: str, extra: dict[str, str | None]) -> No
         click.echo(line)
     file_name = "fix-update.json"
     options = ["--region", plan.region]
-    for flag, value in extra.items():
+    for flag, value in reading.items():  # how this fix read the job, to read it again
         if value:
             options += [flag, value]
     for rule in sorted({p.rule_id for p in plan.composition.proposals}):
         options += ["--rule", rule]
     options += ["--out", file_name]
-    # a name that starts with a dash must come after `--`, or it reads as an option
-    again = ["advisor", "fix", *options, "--", plan.job]
+    # a name that starts with a dash must come after `--`, or it reads as an option; the
+    # label is the key when another account or region has a job of this name
+    again = ["advisor", "fix", *options, "--", plan.label]
     click.echo("Apply it (the JobUpdate holds the job's live arguments, so it goes to a file):")
     click.echo(" ".join(shlex.quote(p) for p in again))
+    if reading.get("--role-arn"):
+        click.echo(f"then {_run_as(plan)}:")
     click.echo(update_job_command(plan, f"file://{file_name}", extra))

@@ -78,7 +78,8 @@ def rule_categories() -> dict[str, str]:
 
 
 def open_proposals(store: Store, job: str, rule_ids: tuple[str, ...] = ()) -> list[Proposal]:
-    """The job's open findings that carry a change (only `rule_ids` when given)."""
+    """The open findings that carry a change (only `rule_ids` when given) of the job whose
+    store key (account/region/name) is `job`."""
     rows = store.db.query(
         "select id, rule_id, severity, savings_usd_month, change from findings "
         "where job_name = ? and status = 'open' order by rule_id, id",

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from advisor.collect.redact import REDACTED
 from advisor.fix.compose import SIZING_FIELDS, Composition, Proposal, compose, open_proposals
 from advisor.fix.jobupdate import (
     ARGUMENT_PREFIX,
@@ -19,8 +19,16 @@ from advisor.fix.jobupdate import (
     job_to_update,
     parse_conf,
 )
-from advisor.fix.live import LiveError, fetch_job, resolve_region
+from advisor.fix.live import (
+    LiveError,
+    caller_account,
+    connect,
+    fetch_job,
+    resolve_region,
+)
 from advisor.fix.validate import validate
+from advisor.identity import UNKNOWN_ACCOUNT, UNKNOWN_REGION, account_from_arn, label, split_key
+from advisor.redaction_marker import REDACTED
 from advisor.store import Store
 
 log = logging.getLogger(__name__)
@@ -36,8 +44,9 @@ class FixAbort(Exception):
 
 @dataclass
 class FixPlan:
-    job: str
-    region: str
+    job: str  # the Glue name: what GetJob read and UpdateJob takes
+    region: str  # the job's region, where GetJob read it
+    key: str  # the store's key, account/region/name
     before: dict[str, Any]  # the live definition as a JobUpdate
     after: dict[str, Any]  # the JobUpdate to send
     composition: Composition
@@ -48,8 +57,24 @@ class FixPlan:
     def changed(self) -> bool:
         return self.before != self.after
 
+    @property
+    def label(self) -> str:
+        """What outputs call the job (its Glue name, or its key when the name is shared)."""
+        return label(self.key)
+
+    @property
+    def account(self) -> str:
+        return split_key(self.key)[0]
+
+
+def glue_name(store: Store, key: str) -> str:
+    """The Glue name of the job a key names."""
+    row = store.job(key) or {}
+    return row.get("glue_name") or split_key(key)[2]
+
 
 def job_known(store: Store, job: str) -> bool:
+    """Whether the store knows the job key `job` (a job, or findings of one)."""
     if store.job(job) is not None:
         return True
     row = store.db.execute("select 1 from findings where job_name = ? limit 1", [job]).fetchone()
@@ -102,6 +127,58 @@ def fresh_proposals(
     return fresh, stale
 
 
+def api_region(key: str, region: str | None, profile: str | None) -> str:
+    """Where GetJob reads the job: its own region. `region` may only repeat it, or say it for a
+    job whose region the store does not know (then the profile's, then the default)."""
+    _account, own, _name = split_key(key)
+    if own == UNKNOWN_REGION:
+        return resolve_region(region, None, profile)
+    if region and region != own:
+        raise LiveError(f"{label(key)} is a job in {own}, not {region}: leave --region out", 2)
+    return own
+
+
+def read_live(
+    key: str,
+    name: str,
+    *,
+    region: str,
+    profile: str | None = None,
+    role_arn: str | None = None,
+    endpoint_url: str | None = None,
+    warn: Callable[[str], None] | None = None,
+) -> dict[str, Any]:
+    """GetJob of the Glue job `name`, read as the job's account: the credentials (or the role
+    they assume) must be for the account in its key, else LiveError (exit 2) before GetJob."""
+    account = split_key(key)[0]
+    shown = label(key)
+    role_account = account_from_arn(role_arn) if role_arn else None
+    if account != UNKNOWN_ACCOUNT and role_account and role_account != account:
+        raise LiveError(
+            f"--role-arn {role_arn} is a role in account {role_account}, but {shown} is in "
+            f"account {account}: name a role in {account}",
+            2,
+        )
+    clients = connect(region, profile=profile, endpoint_url=endpoint_url, role_arn=role_arn)
+    if account == UNKNOWN_ACCOUNT:
+        if warn is not None:
+            warn(
+                f"the store does not know which account {shown} is in: the credentials' "
+                "account is not checked (collect it, or import it with --account ID)"
+            )
+    else:
+        caller = caller_account(clients)
+        if caller != account:
+            via = f"role {role_arn}" if role_arn else "credentials"
+            raise LiveError(
+                f"{shown} is in account {account}, but the {via} are for account {caller}: "
+                f"use --profile with credentials of account {account}, or --role-arn "
+                f"arn:aws:iam::{account}:role/ROLE to read it through a role there",
+                2,
+            )
+    return fetch_job(clients, name)
+
+
 def plan_fix(
     store: Store,
     job: str,
@@ -109,14 +186,21 @@ def plan_fix(
     rule_ids: tuple[str, ...] = (),
     region: str | None = None,
     profile: str | None = None,
+    role_arn: str | None = None,
     endpoint_url: str | None = None,
+    warn: Callable[[str], None] | None = None,
 ) -> FixPlan | None:
-    """The planned fix, or None when no open finding of the job carries a change.
+    """The planned fix of the job whose key is `job`, or None when no open finding of the job
+    carries a change.
 
-    Raises FixAbort for an unknown job or rule, and for anything that stops GetJob.
+    GetJob reads the Glue job in the job's own region (`region` only for a job whose region the
+    store does not know), as the job's account. Raises FixAbort for an unknown job or rule, a
+    region or account that is not the job's, and for anything that stops GetJob; `warn` hears
+    what the user should know but does not stop the fix.
     """
+    shown = label(job)
     if not job_known(store, job):
-        raise FixAbort(f"job {job!r} is not in the store (run `advisor collect` first)", 2)
+        raise FixAbort(f"job {shown!r} is not in the store (run `advisor collect` first)", 2)
     if rule_ids:
         open_rules = {
             r["rule_id"]
@@ -127,21 +211,29 @@ def plan_fix(
         }
         missing = sorted(set(rule_ids) - open_rules)
         if missing:
-            raise FixAbort(f"{job} has no open finding of rule {', '.join(missing)}", 2)
+            raise FixAbort(f"{shown} has no open finding of rule {', '.join(missing)}", 2)
     proposals = open_proposals(store, job, rule_ids)
     if not proposals:
         return None
-    stored = store.job(job) or {}
+    name = glue_name(store, job)
     try:
-        where = resolve_region(region, stored.get("region"), profile)
-        live = fetch_job(job, region=where, profile=profile, endpoint_url=endpoint_url)
+        where = api_region(job, region, profile)
+        live = read_live(
+            job,
+            name,
+            region=where,
+            profile=profile,
+            role_arn=role_arn,
+            endpoint_url=endpoint_url,
+            warn=warn,
+        )
     except LiveError as exc:
         raise FixAbort(str(exc), exc.exit_code) from None
 
     proposals, stale = fresh_proposals(proposals, store.latest_definition(job) or {}, live)
     if not proposals:
         raise FixAbort(
-            f"{job} changed since it was analysed ({'; '.join(stale)}): run `advisor collect` "
+            f"{shown} changed since it was analysed ({'; '.join(stale)}): run `advisor collect` "
             "and `advisor analyze` again before fixing it",
             2,
         )
@@ -156,11 +248,12 @@ def plan_fix(
     except ChangeError as exc:
         raise FixAbort(f"cannot apply the findings' change: {exc}", 2) from None
     return FixPlan(
-        job=job,
+        job=name,
         region=where,
+        key=job,
         before=before,
         after=after,
         composition=composition,
         notes=notes,
-        problems=validate(after, job),
+        problems=validate(after, name),
     )

@@ -14,7 +14,8 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from advisor.collect.redact import REDACTED, is_secret_key, redact_text
+from advisor.collect.redact import is_secret_key, redact_text
+from advisor.redaction_marker import REDACTED
 
 _CREDENTIAL_WORDS = ("password", "secret", "token", "credential", "accesskey", "apikey")
 _DATA_KEY = re.compile(r"keys?$")

@@ -19,7 +19,8 @@ FLEX = "FLEX"  # ExecutionClass enum value
 
 
 def botocore_problems(update: dict[str, Any], job_name: str) -> list[str]:
-    """What botocore's ParamValidator says of UpdateJob(JobName, JobUpdate)."""
+    """What botocore's ParamValidator says of UpdateJob(JobName, JobUpdate); `job_name` is the
+    Glue name (not the store's account/region/name key)."""
     shape = glue_model().operation_model("UpdateJob").input_shape
     report = ParamValidator().validate({"JobName": job_name, "JobUpdate": update}, shape)
     if not report.has_errors():

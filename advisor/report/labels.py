@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import html
+from typing import Any
+
+from advisor.identity import label, split_key
 
 JOB_TYPES = {
     "glueetl": "Spark",
@@ -86,3 +89,25 @@ def size(value: float | None) -> str:
             return f"{value:,.1f} {unit}" if unit != "B" else f"{value:,.0f} B"
         value /= 1000
     return f"{value:,.1f} PB"
+
+
+# ---- accounts and regions ------------------------------------------------------------------
+
+
+def in_place(key: str, account: str | None = None, region: str | None = None) -> bool:
+    """Whether a job (or run) key is in the account and region asked for (None: any)."""
+    key_account, key_region, _name = split_key(key)
+    return account in (None, key_account) and region in (None, key_region)
+
+
+def job_fields(key: str) -> dict[str, Any]:
+    """How a JSON output names a job: `job_name` (its label, as the tables show it), its
+    `account` and `region`, and `job_key` (account/region/name, which every command accepts)."""
+    account, region, _name = split_key(key)
+    return {"job_name": label(key), "account": account, "region": region, "job_key": key}
+
+
+def place_text(account: str | None = None, region: str | None = None) -> str:
+    """'account 123456789012, region eu-west-1' for a filter (empty when there is none)."""
+    parts = ([f"account {account}"] if account else []) + ([f"region {region}"] if region else [])
+    return ", ".join(parts)

@@ -13,6 +13,7 @@ from typing import Any
 import orjson
 
 from advisor.analysis.runstats import FAILED_STATES, SEVERITIES, failure_cause, percentile
+from advisor.identity import label, run_label, split_key
 from advisor.jobargs import event_log_path, flag
 from advisor.report.remediation import fix_command, snippets
 from advisor.report.window import window_end
@@ -82,7 +83,7 @@ def _finding(row: dict[str, Any], job: str, definition: dict[str, Any] | None) -
     }
 
 
-def _saving(row: dict[str, Any] | None, job_name: str) -> dict[str, Any]:
+def _saving(row: dict[str, Any] | None, job: str) -> dict[str, Any]:
     """The job's saving: the best compatible set of its findings' fixes, never their sum."""
     if row is None:
         return {"usd_month": None, "dpu_hours_month": None, "finding_ids": [], "fix_command": None}
@@ -92,26 +93,30 @@ def _saving(row: dict[str, Any] | None, job_name: str) -> dict[str, Any]:
         "sum_of_findings_usd_month": row["sum_usd_month"],
         "finding_ids": row["finding_ids"],
         "not_combinable_ids": row["excluded_ids"],
-        "fix_command": fix_command(job_name),
+        "fix_command": fix_command(job),
     }
 
 
 def recommendation(
     store: Store, job_name: str, *, since: timedelta = timedelta(days=30), run_id: str | None = None
 ) -> dict[str, Any]:
-    job = store.job(job_name)
+    """What to change on the job whose key is `job_name`. `run_id`: also detail this run of it
+    (its Glue run id, looked up in the job's account and region, or its run key)."""
+    key = job_name
+    job = store.job(key)
     if job is None:
-        raise KeyError(job_name)
+        raise KeyError(key)
+    account, region, glue_name = split_key(key)
     end_dt = window_end(store)
     end = iso(end_dt) if end_dt else ""
     start = iso(end_dt - since) if end_dt else ""
-    runs = store.job_runs_between(job_name, start, end) if end else []
-    previous = store.job_runs_between(job_name, iso(end_dt - 2 * since), start) if end else []
+    runs = store.job_runs_between(key, start, end) if end else []
+    previous = store.job_runs_between(key, iso(end_dt - 2 * since), start) if end else []
     totals, before = _window_totals(runs), _window_totals(previous)
     arguments = orjson.loads(job.get("default_arguments") or "{}")
-    counts = store.source_counts(job_name, start, end) if end else {}
-    definition = store.latest_definition(job_name)
-    features = store.stored_job_features(job_name) or {}
+    counts = store.source_counts(key, start, end) if end else {}
+    definition = store.latest_definition(key)
+    features = store.stored_job_features(key) or {}
     causes: dict[str, float] = {}
     for r in runs:
         if r["state"] in FAILED_STATES:
@@ -119,7 +124,13 @@ def recommendation(
             causes[cause] = round(causes.get(cause, 0) + (r["cost_usd"] or 0), 2)
     result = {
         "job": {
-            "name": job_name,
+            # what every output calls the job: its Glue name, or its key when jobs in other
+            # accounts or regions have that name (the key is what commands accept)
+            "name": label(key),
+            "glue_name": job.get("glue_name") or glue_name,
+            "account": job.get("account") or account,
+            "region": job.get("region") or region,
+            "key": key,
             "type": job.get("command_name"),
             "glue_version": job.get("glue_version"),
             "worker_type": job.get("worker_type"),
@@ -152,21 +163,53 @@ def recommendation(
             },
         },
         "analysed_as_of": features.get("as_of"),
-        "saving": _saving(store.job_savings(job_name).get(job_name), job_name),
-        "findings": [_finding(r, job_name, definition) for r in store.open_findings(job_name)],
-        "whatif": store.stored_whatif(job_name),
-        "run": _run(store, run_id, job_name) if run_id else None,
+        "saving": _saving(store.job_savings(key).get(key), key),
+        "findings": [_finding(r, key, definition) for r in store.open_findings(key)],
+        "whatif": _whatif(store.stored_whatif(key)),
+        "run": _run(store, run_id, key) if run_id else None,
     }
     return result
 
 
-def _run(store: Store, run_id: str, job_name: str) -> dict[str, Any]:
-    row = store.run_detail(run_id)
-    if row is None or row["job_name"] != job_name:
-        raise LookupError(f"run {run_id} is not a run of {job_name}")
-    attempts = [_spark_facts(app) for app in store.spark_apps_of_run(run_id)]
+def _whatif(stored: dict[str, Any] | None) -> dict[str, Any] | None:
+    """The stored what-if result as outputs show it: the job by its label and the run by its
+    Glue run id, with their keys beside them."""
+    if stored is None:
+        return None
+    job, run = stored.get("job_name"), stored.get("run_id")
     return {
-        "id": run_id,
+        **stored,
+        "job_name": label(job) if job else job,
+        "job_key": job,
+        "run_id": run_label(run) if run else run,
+        "run_key": run,
+    }
+
+
+def run_key_of(store: Store, run_id: str, job: str) -> str:
+    """The key of the run `run_id` names (its Glue run id, jr_..., or its run key), which must
+    be a run of `job` (a key); the Glue run id is looked up in the job's account and region.
+    LookupError otherwise."""
+    account, region, _name = split_key(job)
+    if store.has_run(run_id):
+        key: str | None = run_id
+    else:
+        keys = store.runs_with_glue_id(run_id, (account, region))
+        key = keys[0] if len(keys) == 1 else None
+    if key is None or store.job_of_run(key) != job:
+        raise LookupError(f"run {run_id} is not a run of {label(job)}")
+    return key
+
+
+def _run(store: Store, run_id: str, job: str) -> dict[str, Any]:
+    key = run_key_of(store, run_id, job)
+    row = store.run_detail(key)
+    if row is None:
+        raise LookupError(f"run {run_id} is not a run of {label(job)}")
+    attempts = [_spark_facts(app) for app in store.spark_apps_of_run(key)]
+    return {
+        "id": row.get("glue_run_id") or run_label(key),
+        "key": key,
         "state": row["state"],
         "attempt": row["attempt"],
         "started_on": row["started_on"],

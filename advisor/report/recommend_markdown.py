@@ -57,6 +57,13 @@ def render(rec: dict[str, Any]) -> str:
     lines = [
         f"# {md_text(job['name'])}",
         "",
+        f"Account {md_text(job.get('account') or '?')}, region {md_text(job.get('region') or '?')}"
+        + (
+            f", Glue job {md_text(job['glue_name'])}."
+            if job.get("glue_name") and job["glue_name"] != job["name"]
+            else "."
+        ),
+        "",
         f"{job_type(job['type'])} job on Glue "
         f"{job['glue_version'] or '?'}, {_workers(job)}, {job['execution_class']}, Auto Scaling "
         f"{'on' if job['autoscaling'] else 'off'}, timeout {job['timeout_min'] or '?'} min.",

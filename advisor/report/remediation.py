@@ -13,8 +13,9 @@ import re
 import shlex
 from typing import Any
 
-from advisor.collect.redact import REDACTED
 from advisor.fix.jobupdate import ARGUMENT_PREFIX, CONF_ARGUMENT, SPARK_CONF_PREFIX, merge_conf
+from advisor.identity import UNKNOWN_ACCOUNT, UNKNOWN_REGION, label, split_key
+from advisor.redaction_marker import REDACTED
 
 TERRAFORM_ATTRIBUTES = {
     "WorkerType": "worker_type",
@@ -28,13 +29,16 @@ TERRAFORM_ATTRIBUTES = {
 WORKER_FIELDS = ("WorkerType", "NumberOfWorkers")
 
 
-def fix_command(job_name: str, rule_id: str | None = None) -> str:
-    """The `advisor fix` command for one finding (or, without a rule, the whole job); a name
-    that starts with a dash goes after `--`, so it is not read as an option."""
+def fix_command(job: str, rule_id: str | None = None) -> str:
+    """The `advisor fix` command for one finding (or, without a rule, the whole job). `job` is
+    the job's key: the command names it by its label (its Glue name, or account/region/name
+    when jobs in other places share the name), so it resolves to this job and no other. A
+    name that starts with a dash goes after `--`, so it is not read as an option."""
+    name = label(job)
     rule = f" --rule {shlex.quote(rule_id)}" if rule_id else ""
-    if job_name.startswith("-"):
-        return f"advisor fix{rule} -- {shlex.quote(job_name)}"
-    return f"advisor fix {shlex.quote(job_name)}{rule}"
+    if name.startswith("-"):
+        return f"advisor fix{rule} -- {shlex.quote(name)}"
+    return f"advisor fix {shlex.quote(name)}{rule}"
 
 
 def _hcl(value: Any) -> str:
@@ -59,13 +63,25 @@ def _arguments(change: dict[str, Any], definition: dict[str, Any]) -> dict[str, 
     return after
 
 
-def terraform_snippet(job_name: str, change: dict[str, Any], definition: dict[str, Any]) -> str:
-    """The attributes to change in the job's `aws_glue_job` resource, complete: moving to
-    workers removes `max_capacity`, and `default_arguments` is the whole map after the change
-    (unless it holds secrets the advisor never stored: then only the keys to add or change)."""
-    label = re.sub(r"[^A-Za-z0-9_]", "_", job_name)
-    title = re.sub(r"[\x00-\x1f\x7f]", "?", job_name)  # a name must not end the comment
-    lines = [f'resource "aws_glue_job" "{label}" {{  # {title}: change these attributes']
+def _comment(text: str) -> str:
+    return re.sub(r"[\x00-\x1f\x7f]", "?", text)  # a name must not end the comment
+
+
+def terraform_snippet(job: str, change: dict[str, Any], definition: dict[str, Any]) -> str:
+    """The attributes to change in the job's `aws_glue_job` resource (`job`: its key),
+    complete: moving to workers removes `max_capacity`, and `default_arguments` is the whole
+    map after the change (unless it holds secrets the advisor never stored: then only the keys
+    to add or change). The resource is named after the Glue job; the comment says which
+    account and region it is in, when the store knows."""
+    account, region, name = split_key(job)
+    resource = re.sub(r"[^A-Za-z0-9_]", "_", name)
+    place = [f"account {account}"] if account != UNKNOWN_ACCOUNT else []
+    place += [f"region {region}"] if region != UNKNOWN_REGION else []
+    where = f" ({', '.join(place)})" if place else ""
+    lines = [
+        f'resource "aws_glue_job" "{resource}" {{  # {_comment(name + where)}: '
+        "change these attributes"
+    ]
     for key, value in change.items():
         attribute = TERRAFORM_ATTRIBUTES.get(key)
         if attribute is None:
@@ -111,20 +127,21 @@ def terraform_snippet(job_name: str, change: dict[str, Any], definition: dict[st
 
 
 def snippets(
-    job_name: str, definition: dict[str, Any] | None, change: dict[str, Any], rule_id: str
+    job: str, definition: dict[str, Any] | None, change: dict[str, Any], rule_id: str
 ) -> dict[str, Any]:
-    """The fix command and Terraform for one finding, with the notes a user must read first."""
+    """The fix command and Terraform for one finding of a job (by key), with the notes a user
+    must read first."""
     if not change:
         return {}
     out: dict[str, Any] = {
-        "fix_command": fix_command(job_name, rule_id),
+        "fix_command": fix_command(job, rule_id),
         "notes": [
             "advisor fix reads the job live (GetJob) and prints the complete update-job payload: "
             "nothing the change does not touch is lost"
         ],
     }
     if definition:
-        out["terraform"] = terraform_snippet(job_name, change, definition)
+        out["terraform"] = terraform_snippet(job, change, definition)
     else:
         out["notes"].append("the job's definition is not in the store: no Terraform snippet")
     return out

@@ -9,6 +9,7 @@ from rich.markup import escape
 from rich.table import Table
 from rich.text import Text
 
+from advisor.identity import label, run_label, split_key
 from advisor.report.labels import money
 
 
@@ -60,7 +61,7 @@ def cost_table(rows: Sequence[dict[str, Any]], title: str) -> Table:
         # dollars at a rate AWS's pages did not confirm are marked (advisor facts lists them)
         cost = money(r["cost_usd"], r["unpriced_runs"]) + ("~" if r.get("unconfirmed_runs") else "")
         table.add_row(
-            escape(r["job_name"]),
+            escape(label(r["job_name"])),
             escape(JOB_TYPES.get(r["command_name"], r["command_name"] or "?")),
             escape(workers),
             f"{r['runs']:,}",
@@ -84,6 +85,59 @@ def cost_table(rows: Sequence[dict[str, Any]], title: str) -> Table:
         money(usd, unpriced),
         "100%",
     )
+    return numbers_kept_whole(table)
+
+
+def place_totals(rows: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
+    """`cost_by_job` rows (keyed jobs) totalled by account and region, most expensive first:
+    `cost_usd` is None when none of a place's runs could be priced (unpriced is not $0.00)."""
+    places: dict[tuple[str, str], list[dict[str, Any]]] = {}
+    for r in rows:
+        account, region, _name = split_key(r["job_name"])
+        places.setdefault((account, region), []).append(r)
+    out = []
+    for (account, region), members in places.items():
+        priced = [r["cost_usd"] for r in members if r["cost_usd"] is not None]
+        out.append(
+            {
+                "account": account,
+                "region": region,
+                "jobs": len(members),
+                "runs": sum(r["runs"] for r in members),
+                "failed_runs": sum(r["failed_runs"] or 0 for r in members),
+                "dpu_hours": sum(r["dpu_hours"] or 0 for r in members),
+                "cost_usd": sum(priced) if priced else None,
+                "unpriced_runs": sum(r["unpriced_runs"] or 0 for r in members),
+            }
+        )
+    return sorted(
+        out, key=lambda p: (-(p["cost_usd"] or 0), -p["dpu_hours"], p["account"], p["region"])
+    )
+
+
+def place_table(places: Sequence[dict[str, Any]], title: str) -> Table:
+    """place_totals() as a small table: what each account and region spent."""
+    table = Table(title=title, title_justify="left")
+    for name, justify in (
+        ("account", "left"),
+        ("region", "left"),
+        ("jobs", "right"),
+        ("runs", "right"),
+        ("failed", "right"),
+        ("DPU-hours", "right"),
+        ("cost", "right"),
+    ):
+        table.add_column(name, justify=justify, no_wrap=True)
+    for p in places:
+        table.add_row(
+            escape(p["account"]),
+            escape(p["region"]),
+            f"{p['jobs']:,}",
+            f"{p['runs']:,}",
+            f"{p['failed_runs']:,}",
+            f"{p['dpu_hours']:,.1f}",
+            money(p["cost_usd"], p["unpriced_runs"]),
+        )
     return numbers_kept_whole(table)
 
 
@@ -120,7 +174,7 @@ def findings_table(rows: Sequence[dict[str, Any]], title: str) -> Table:
         saving = _money(r["savings_usd_month"]) if r["savings_usd_month"] else "—"
         table.add_row(
             f"[{SEVERITY_STYLE.get(r['severity'], '')}]{escape(r['severity'])}[/]",
-            escape(r["job_name"]),
+            escape(label(r["job_name"])),
             escape(r["title"]),
             saving,
         )
@@ -133,8 +187,8 @@ def whatif_table(result: dict[str, Any]) -> Table:
     error = result["model_error"]
     trust = "trusted" if result["trusted"] else "NOT trusted: " + "; ".join(result["doubts"])
     caption = (
-        f"Replay of run {result['run_id']} ({result['log_config']}); model error on its own "
-        f"configuration {'unknown' if error is None else f'{error:.1%}'}; {trust}."
+        f"Replay of run {run_label(result['run_id'])} ({result['log_config']}); model error on "
+        f"its own configuration {'unknown' if error is None else f'{error:.1%}'}; {trust}."
     )
     if best is not None and result["trusted"]:
         saving = result["saving_usd_month"]
@@ -142,7 +196,7 @@ def whatif_table(result: dict[str, Any]) -> Table:
             f", {_money(saving)} a month less." if saving else "."
         )
     table = Table(
-        title=f"What-if: {escape(str(result['job_name']))}",
+        title=f"What-if: {escape(label(str(result['job_name'])))}",
         caption=escape(caption),
         title_justify="left",
         caption_justify="left",

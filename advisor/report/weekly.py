@@ -16,8 +16,18 @@ from typing import Any
 import orjson
 
 from advisor.analysis.runstats import FAILED_STATES, SEVERITIES, failure_cause
+from advisor.identity import run_label, split_key
 from advisor.jobargs import event_log_path, flag
-from advisor.report.labels import csv_safe, job_type, md_text, money, priced_usd
+from advisor.report.labels import (
+    csv_safe,
+    in_place,
+    job_fields,
+    job_type,
+    md_text,
+    money,
+    place_text,
+    priced_usd,
+)
 from advisor.store import Store
 from advisor.timeutil import parse_ts
 
@@ -63,10 +73,20 @@ def _ratio(now: float | None, before: float | None) -> float | None:
     return now / before - 1 if now is not None and before else None
 
 
-def _savings_total(store: Store, findings: list[dict[str, Any]]) -> float | None:
-    """What the fixes save together; None (no dollar figure) when findings exist but none
-    could be priced, so an unknown rate never reads as $0.00."""
-    total = store.fleet_saving_usd_month()
+def _savings_total(
+    store: Store, findings: list[dict[str, Any]], account: str | None, region: str | None
+) -> float | None:
+    """What the fixes save together (of the jobs in the account and region asked for); None
+    (no dollar figure) when findings exist but none could be priced, so an unknown rate never
+    reads as $0.00."""
+    if account is None and region is None:
+        total = store.fleet_saving_usd_month()
+    else:
+        total = sum(
+            row["usd_month"] or 0
+            for key, row in store.job_savings().items()
+            if in_place(key, account, region)
+        )
     if not total and findings and not any(f["savings_usd_month"] for f in findings):
         has_dpu = any(f["savings_dpu_hours_month"] for f in findings)
         return None if has_dpu else 0.0
@@ -94,12 +114,49 @@ def _group(rows: list[dict[str, Any]], key: str) -> list[dict[str, Any]]:
     return sorted(out, key=lambda g: (-(g["usd"] or 0), -g["dpu_hours"], str(g[key])))
 
 
-def weekly_report(store: Store, monday: date | None = None, top: int = 10) -> dict[str, Any]:
+def _by_place(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The week's runs totalled by account and region, most expensive first."""
+    places: dict[tuple[str, str], list[dict[str, Any]]] = defaultdict(list)
+    for row in rows:
+        account, region, _name = split_key(row["job_name"])
+        places[(account, region)].append(row)
+    out = [
+        {
+            "account": account,
+            "region": region,
+            "jobs": len({r["job_name"] for r in members}),
+            "runs": len(members),
+            "failed_runs": sum(1 for r in members if r["state"] in FAILED_STATES),
+            "dpu_hours": _sum(members, "dpu_hours"),
+            "usd": priced_usd(members),
+            "unpriced_runs": _unpriced(members),
+        }
+        for (account, region), members in places.items()
+    ]
+    return sorted(out, key=lambda g: (-(g["usd"] or 0), -g["dpu_hours"], g["account"], g["region"]))
+
+
+def weekly_report(
+    store: Store,
+    monday: date | None = None,
+    top: int = 10,
+    *,
+    account: str | None = None,
+    region: str | None = None,
+) -> dict[str, Any]:
+    """The report of the ISO week starting `monday` (default: the last full one); `account`
+    and `region`: only the jobs there (the week is still the store's)."""
     monday = monday or last_full_week(store)
     if monday is None:
         raise LookupError("the store has no runs: collect or import first")
     first = monday - timedelta(weeks=HISTORY_WEEKS - 1)
-    rows = store.runs_with_costs_between(_iso(first), _iso(monday + timedelta(weeks=1)))
+    rows = store.runs_with_costs_between(
+        _iso(first), _iso(monday + timedelta(weeks=1)), account, region
+    )
+
+    def here(key: str) -> bool:
+        return in_place(key, account, region)
+
     weeks: list[list[dict[str, Any]]] = [[] for _ in range(HISTORY_WEEKS)]
     for row in rows:
         index = (parse_ts(row["started_on"]).date() - first).days // 7
@@ -125,14 +182,19 @@ def weekly_report(store: Store, monday: date | None = None, top: int = 10) -> di
     }
     retries = [r for r in this if (r["attempt"] or 0) > 0]
     start_iso = _iso(monday)
-    findings = store.open_findings()
+    findings = [f for f in store.open_findings() if here(f["job_name"])]
     # new and resolved mean something only against an analysis from before the week: on the
     # first report every finding would be "new"
-    compared = any((f["first_seen"] or "") < start_iso for f in store.all_findings())
+    compared = any(
+        (f["first_seen"] or "") < start_iso for f in store.all_findings() if here(f["job_name"])
+    )
+    end_iso = _iso(monday + timedelta(weeks=1))
     return {
         "week": week_label(monday),
         "start": start_iso,
-        "end": _iso(monday + timedelta(weeks=1)),
+        "end": end_iso,
+        # the account and region asked for (null: every one)
+        "filter": {"account": account, "region": region},
         "totals": {
             "usd": usd,
             "dpu_hours": _sum(this, "dpu_hours"),
@@ -155,6 +217,7 @@ def weekly_report(store: Store, monday: date | None = None, top: int = 10) -> di
         ],
         "top_jobs": by_job[:top],
         "jobs": by_job,
+        "by_place": _by_place(this),
         "by_job_type": _group(
             [{**r, "job_type": job_type(r["command_name"])} for r in this],
             "job_type",
@@ -172,12 +235,14 @@ def weekly_report(store: Store, monday: date | None = None, top: int = 10) -> di
         },
         "savings": _savings(findings),
         # what the fixes save together: per job the best compatible set, never the findings' sum
-        "savings_total_usd_month": _savings_total(store, findings),
+        "savings_total_usd_month": _savings_total(store, findings, account, region),
         "compared_with_earlier_analysis": compared,
         "new_findings": [_brief(f) for f in findings if (f["first_seen"] or "") >= start_iso]
         if compared
         else [],
-        "resolved_findings": [_brief(f) for f in store.resolved_findings_since(start_iso)]
+        "resolved_findings": [
+            _brief(f) for f in store.resolved_findings_since(start_iso) if here(f["job_name"])
+        ]
         if compared
         else [],
         "open_findings": sorted(
@@ -185,8 +250,15 @@ def weekly_report(store: Store, monday: date | None = None, top: int = 10) -> di
             key=lambda f: (-SEVERITIES.index(f["severity"]), f["job_name"], f["title"]),
         ),
         "anomalies": [
-            {**a, "reasons": orjson.loads(a["reasons"])}
-            for a in store.anomalies_between(start_iso, _iso(monday + timedelta(weeks=1)))
+            {
+                **a,
+                **job_fields(a["job_name"]),
+                "run_id": run_label(a["run_id"]),
+                "run_key": a["run_id"],
+                "reasons": orjson.loads(a["reasons"]),
+            }
+            for a in store.anomalies_between(start_iso, end_iso)
+            if here(a["job_name"])
         ],
         "coverage": _coverage(store, this),
     }
@@ -200,11 +272,13 @@ def _by_job(this: list[dict], weeks: list[list[dict]], store: Store) -> list[dic
     jobs = {j["name"]: j for j in store.jobs()}
     out = []
     for group in _group(this, "job_name"):
-        job = jobs.get(group["job_name"], {})
-        members = [r for r in this if r["job_name"] == group["job_name"]]
+        key = group["job_name"]
+        job = jobs.get(key, {})
+        members = [r for r in this if r["job_name"] == key]
         out.append(
             {
                 **group,
+                **job_fields(key),  # job_name: the label; account, region, job_key
                 "job_type": job_type(job.get("command_name")),
                 "workers": (
                     f"{job['number_of_workers']} x {job['worker_type']}"
@@ -213,7 +287,7 @@ def _by_job(this: list[dict], weeks: list[list[dict]], store: Store) -> list[dic
                 ),
                 "execution_class": job.get("execution_class") or "STANDARD",
                 "failed_runs": sum(1 for r in members if r["state"] in FAILED_STATES),
-                "weekly_usd": [round(v, 2) for v in history[group["job_name"]]],
+                "weekly_usd": [round(v, 2) for v in history[key]],
             }
         )
     return out
@@ -222,7 +296,7 @@ def _by_job(this: list[dict], weeks: list[list[dict]], store: Store) -> list[dic
 def _brief(finding: dict[str, Any]) -> dict[str, Any]:
     advice = orjson.loads(finding["advice"] or "[]")
     return {
-        "job_name": finding["job_name"],
+        **job_fields(finding["job_name"]),
         "rule_id": finding["rule_id"],
         "problem": finding["problem"],
         "severity": finding["severity"],
@@ -277,7 +351,7 @@ def _coverage(store: Store, this: list[dict[str, Any]]) -> list[dict[str, Any]]:
                 else "Spark event logs: set --enable-spark-ui true and --spark-event-logs-path"
             )
         if missing:
-            out.append({"job_name": job["name"], "missing": missing})
+            out.append({**job_fields(job["name"]), "missing": missing})
     return out
 
 
@@ -286,6 +360,8 @@ def _coverage(store: Store, this: list[dict[str, Any]]) -> list[dict[str, Any]]:
 CSV_FIELDS = (
     "week",
     "job_name",
+    "account",
+    "region",
     "job_type",
     "workers",
     "execution_class",
@@ -294,18 +370,33 @@ CSV_FIELDS = (
     "dpu_hours",
     "usd",
     "unpriced_runs",
+    "level",
 )
 
 
+def several_places(report: dict[str, Any]) -> bool:
+    """Whether the week's runs are in more than one account or region (the tables then show
+    where each job is, and a total for each place)."""
+    return len(report.get("by_place") or []) > 1
+
+
 def to_csv(report: dict[str, Any]) -> str:
-    """Cost by job for the week (every job, not only the top ten), for finance tools."""
+    """Cost by job for the week (every job, not only the top ten), for finance tools: one row
+    per job (`level` job) with its account and region; with jobs in more than one account or
+    region, then one row per account and region (`level` place, no job): sum one level only."""
     buffer = io.StringIO()
     writer = csv.DictWriter(
         buffer, fieldnames=CSV_FIELDS, extrasaction="ignore", lineterminator="\n"
     )
     writer.writeheader()
     for row in report["jobs"]:
-        writer.writerow({k: csv_safe(v) for k, v in {**row, "week": report["week"]}.items()})
+        values = {**row, "week": report["week"], "level": "job"}
+        writer.writerow({k: csv_safe(v) for k, v in values.items()})
+    if several_places(report):
+        for place in report["by_place"]:
+            values = {**place, "week": report["week"], "level": "place"}
+            values.pop("jobs", None)  # the column of a place row is not a count of jobs
+            writer.writerow({k: csv_safe(v) for k, v in values.items()})
     return buffer.getvalue()
 
 
@@ -319,8 +410,10 @@ def _md(text: Any) -> str:
 
 def to_markdown(report: dict[str, Any]) -> str:
     totals, failures = report["totals"], report["failures"]
+    places = several_places(report)
+    where = place_text(**(report.get("filter") or {}))
     lines = [
-        f"# Glue cost report, {report['week']}",
+        f"# Glue cost report, {report['week']}" + (f" ({_md(where)})" if where else ""),
         "",
         f"**{money(totals['usd'], totals['unpriced_runs'])}** and "
         f"**{totals['dpu_hours']:,.1f} DPU-hours** over "
@@ -330,13 +423,31 @@ def to_markdown(report: dict[str, Any]) -> str:
         f"{money(failures['usd'], failures['unpriced_runs'])}; retries "
         f"{money(failures['retry_usd'], failures['retry_unpriced_runs'])}.",
         "",
+    ]
+    if places:
+        lines += [
+            "## Cost by account and region",
+            "",
+            "| account | region | jobs | runs | failed | DPU-hours | cost |",
+            "| --- | --- | ---: | ---: | ---: | ---: | ---: |",
+        ]
+        lines += [
+            f"| {_md(p['account'])} | {_md(p['region'])} | {p['jobs']} | {p['runs']} | "
+            f"{p['failed_runs']} | {p['dpu_hours']:,.1f} | {money(p['usd'], p['unpriced_runs'])} |"
+            for p in report["by_place"]
+        ]
+        lines.append("")
+    where_head, where_rule = ("account | region | ", "--- | --- | ") if places else ("", "")
+    lines += [
         "## Top jobs",
         "",
-        "| job | type | workers | runs | failed | DPU-hours | cost |",
-        "| --- | --- | --- | ---: | ---: | ---: | ---: |",
+        f"| job | {where_head}type | workers | runs | failed | DPU-hours | cost |",
+        f"| --- | {where_rule}--- | --- | ---: | ---: | ---: | ---: |",
     ]
     lines += [
-        f"| {_md(j['job_name'])} | {_md(j['job_type'])} | {_md(j['workers'])} | {j['runs']} | "
+        f"| {_md(j['job_name'])} | "
+        + (f"{_md(j['account'])} | {_md(j['region'])} | " if places else "")
+        + f"{_md(j['job_type'])} | {_md(j['workers'])} | {j['runs']} | "
         f"{j['failed_runs']} | {j['dpu_hours']:,.1f} | {money(j['usd'], j['unpriced_runs'])} |"
         for j in report["top_jobs"]
     ]
@@ -373,7 +484,7 @@ def to_markdown(report: dict[str, Any]) -> str:
         ]
     lines += ["", "## Anomalous runs", ""]
     lines += [
-        f"- {_md(a['job_name'])} {a['run_id']}: {a['ratio']:.1f}x its median "
+        f"- {_md(a['job_name'])} {_md(a['run_id'])}: {a['ratio']:.1f}x its median "
         f"({_md('; '.join(a['reasons']))}), {money(a['extra_usd'])} extra"
         for a in report["anomalies"]
     ] or ["- none"]

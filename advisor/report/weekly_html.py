@@ -10,8 +10,8 @@ from typing import Any
 import plotly.graph_objects as go
 from plotly.offline import get_plotlyjs
 
-from advisor.report.labels import money
-from advisor.report.weekly import findings_headline
+from advisor.report.labels import money, place_text
+from advisor.report.weekly import findings_headline, several_places
 
 STYLE = """
 body{font-family:system-ui,-apple-system,Segoe UI,Roboto,sans-serif;margin:2rem auto;
@@ -128,9 +128,12 @@ def render(report: dict[str, Any]) -> str:
         f'<div class="muted">{note}</div></div>'
         for title, value, note in cards
     )
+    places = several_places(report)
+    where = [("account", False), ("region", False)] if places else []
     jobs = _table(
         [
             ("job", False),
+            *where,
             ("type", False),
             ("workers", False),
             ("class", False),
@@ -143,6 +146,7 @@ def render(report: dict[str, Any]) -> str:
         [
             [
                 escape(str(j["job_name"])),
+                *([escape(str(j["account"])), escape(str(j["region"]))] if places else []),
                 escape(str(j["job_type"])),
                 escape(str(j["workers"])),
                 escape(str(j["execution_class"])),
@@ -156,6 +160,33 @@ def render(report: dict[str, Any]) -> str:
         ],
         "top-jobs",
     )
+
+    by_place = _table(
+        [
+            ("account", False),
+            ("region", False),
+            ("jobs", True),
+            ("runs", True),
+            ("failed", True),
+            ("DPU-hours", True),
+            ("cost", True),
+        ],
+        [
+            [
+                escape(str(g["account"])),
+                escape(str(g["region"])),
+                f"{g['jobs']:,}",
+                f"{g['runs']:,}",
+                f"{g['failed_runs']:,}",
+                f"{g['dpu_hours']:,.1f}",
+                f'<span data-usd="{_data_usd(g["usd"])}">'
+                f"{_money(g['usd'], g['unpriced_runs'])}</span>",
+            ]
+            for g in report.get("by_place") or []
+        ],
+        "by-place",
+    )
+    place_section = f"<h2>Cost by account and region</h2>{by_place}" if places else ""
 
     def grouped(key: str, title: str, table_id: str) -> str:
         return _table(
@@ -249,17 +280,20 @@ def render(report: dict[str, Any]) -> str:
         "coverage",
     )
     week = escape(report["week"])
+    scope = place_text(**(report.get("filter") or {}))
+    heading = week + (f" ({escape(scope)})" if scope else "")
     return f"""<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
-<title>Glue cost report {week}</title><style>{STYLE}</style>
+<title>Glue cost report {heading}</title><style>{STYLE}</style>
 <script>{get_plotlyjs()}</script></head>
 <body>
-<h1>Glue cost report, {week}</h1>
+<h1>Glue cost report, {heading}</h1>
 <p class="muted">{escape(report["start"][:10])} to {escape(report["end"][:10])} (UTC), from the
 glue-advisor store. Costs are DPU-hours x the configured rates.</p>
 <div class="cards">{card_html}</div>
 {_figure(trend, "trend")}
+{place_section}
 <h2>Cost by job (top {len(report["top_jobs"])} of {len(report["jobs"])})</h2>{jobs}
 <h2>By job type, worker type and execution class</h2>
 {grouped("job_type", "job type", "by-job-type")}

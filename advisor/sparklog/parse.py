@@ -16,7 +16,7 @@ import orjson
 from advisor.collect.redact import redacted_excerpt
 from advisor.sparklog.facts import ExecutorAcc, StageAcc
 from advisor.sparklog.failures import classify, first_line
-from advisor.sparklog.reader import EventLog, Problems, iter_lines
+from advisor.sparklog.reader import Problems
 from advisor.sparklog.sql import SqlAcc
 
 PROPERTIES = (
@@ -425,24 +425,3 @@ class AppReducer:
         if out:
             stage.output_bytes += out.get("Bytes Written") or 0
             stage.output_records += out.get("Records Written") or 0
-
-
-def reduce_log(
-    log: EventLog,
-    *,
-    s3: Any = None,
-    on_bytes: Callable[[int], None] | None = None,
-    problems: Problems | None = None,
-    workers: int | None = None,
-) -> AppReducer:
-    """Read every line of one application's log through the reducer (on every core if big)."""
-    from advisor.sparklog.parallel import default_workers, reduce_parallel, worth_parallel
-
-    problems = problems or Problems()
-    workers = default_workers() if workers is None else workers
-    if worth_parallel(log, workers):
-        return reduce_parallel(log, problems, workers=workers, s3=s3, on_bytes=on_bytes)
-    reducer = AppReducer(log.location, problems, in_progress=log.in_progress)
-    for line in iter_lines(log, problems, s3=s3, on_bytes=on_bytes):
-        reducer.feed(line.data, (line.part.location, line.number), line.unterminated)
-    return reducer

@@ -9,8 +9,9 @@ from pathlib import Path
 
 from sqlite_utils import Database
 
+from advisor.identity import learn_shared_names
 from advisor.store.queries import Queries
-from advisor.store.schema import migrations
+from advisor.store.schema import IDENTITY_DEFAULTS, migrations
 from advisor.store.writes import Writes
 
 DEFAULT_DB_PATH = "advisor.db"
@@ -28,7 +29,16 @@ class Store(Writes, Queries):
     """A thin, typed layer over a sqlite-utils Database: writers in writes.py, the read queries
     in queries.py, the schema in schema.py."""
 
-    def __init__(self, path: str | os.PathLike[str] | None = None, *, memory: bool = False):
+    def __init__(
+        self,
+        path: str | os.PathLike[str] | None = None,
+        *,
+        memory: bool = False,
+        account: str | None = None,
+        region: str | None = None,
+    ):
+        """`account` and `region`: what an older store's jobs that do not say get when it is
+        migrated to (account, region, name) keys (schema.m014_job_identity)."""
         if memory:
             self.db = Database(memory=True)
             self.path: Path | None = None
@@ -48,8 +58,17 @@ class Store(Writes, Queries):
             self.db.execute("PRAGMA synchronous = NORMAL")
         self._columns: dict[str, set[str]] = {}
         if migrations.pending(self.db):
-            with self.transaction():  # two first users of a new store migrate it once
-                migrations.apply(self.db)
+            IDENTITY_DEFAULTS.update(account=account, region=region)
+            try:
+                with self.transaction():  # two first users of a new store migrate it once
+                    migrations.apply(self.db)
+            finally:
+                IDENTITY_DEFAULTS.update(account=None, region=None)
+        self.learn_names()
+
+    def learn_names(self) -> None:
+        """Tell outputs which Glue names several accounts or regions share (identity.label)."""
+        learn_shared_names(self.names_in_several_places())
 
     def close(self) -> None:
         self.db.close()

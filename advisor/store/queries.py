@@ -104,7 +104,7 @@ class Queries:
         placeholders = ",".join("?" for _ in TERMINAL_STATES)
         return list(
             self.db.query(
-                f"select id, job_name, region from job_runs where job_name = ? "
+                f"select id, glue_run_id, job_name, region from job_runs where job_name = ? "
                 f"and (state is null or state not in ({placeholders}))",
                 [job_name, *TERMINAL_STATES],
             )
@@ -162,8 +162,33 @@ class Queries:
         ).fetchone()
         return orjson.loads(row[0]) if row and row[0] else {}
 
-    def run_job_map(self) -> dict[str, str]:
-        return dict(self.db.execute("select id, job_name from job_runs").fetchall())
+    def places(self) -> list[dict[str, Any]]:
+        """Each (account, region) the store holds jobs of, with how many."""
+        return list(
+            self.db.query(
+                "select account, region, count(*) as jobs from jobs "
+                "group by account, region order by account, region"
+            )
+        )
+
+    def jobs_named(self, glue_name: str) -> list[dict[str, Any]]:
+        """Every job (in any account and region) with this Glue name."""
+        return list(
+            self.db.query(
+                "select name, account, region, glue_name from jobs where glue_name = ? "
+                "order by account, region",
+                [glue_name],
+            )
+        )
+
+    def names_in_several_places(self) -> set[str]:
+        """Glue names held by jobs in more than one account or region."""
+        return {
+            row[0]
+            for row in self.db.execute(
+                "select glue_name from jobs group by glue_name having count(*) > 1"
+            )
+        }
 
     def job_of_run(self, run_id: str) -> str | None:
         row = self.db.execute("select job_name from job_runs where id = ?", [run_id]).fetchone()
@@ -180,16 +205,36 @@ class Queries:
     def has_run(self, run_id: str) -> bool:
         return bool(self.db.execute("select 1 from job_runs where id = ?", [run_id]).fetchone())
 
-    def run_around(self, job_name: str, at_iso: str, slack_s: int = 120) -> str | None:
-        """The run of a job that was going at a moment (a few minutes' slack each side)."""
-        row = self.db.execute(
-            "select id from job_runs where job_name = ? "
-            "and datetime(started_on) <= datetime(?, ?) "
-            "and (completed_on is null or datetime(completed_on) >= datetime(?, ?)) "
-            "order by started_on desc limit 1",
-            [job_name, at_iso, f"+{slack_s} seconds", at_iso, f"-{slack_s} seconds"],
-        ).fetchone()
-        return row[0] if row else None
+    def runs_with_glue_id(
+        self, glue_run_id: str, place: tuple[str, str] | None = None
+    ) -> list[str]:
+        """The keys of the runs AWS calls `glue_run_id` (in one (account, region), when given);
+        more than one only when the same export was imported into two places."""
+        where, params = "glue_run_id = ?", [glue_run_id]
+        if place is not None:
+            where += " and account = ? and region = ?"
+            params += list(place)
+        return [row[0] for row in self.db.execute(f"select id from job_runs where {where}", params)]
+
+    def run_around(
+        self, glue_name: str, at_iso: str, place: tuple[str, str] | None = None, slack_s: int = 120
+    ) -> str | None:
+        """The run of a job (by its Glue name, in one place when given) that was going at a
+        moment (a few minutes' slack each side); None when jobs in several places were."""
+        where, params = "j.glue_name = ?", [glue_name]
+        if place is not None:
+            where += " and j.account = ? and j.region = ?"
+            params += list(place)
+        rows = self.db.execute(
+            "select r.id, r.job_name from job_runs r join jobs j on j.name = r.job_name "
+            f"where {where} and datetime(r.started_on) <= datetime(?, ?) "
+            "and (r.completed_on is null or datetime(r.completed_on) >= datetime(?, ?)) "
+            "order by r.started_on desc",
+            [*params, at_iso, f"+{slack_s} seconds", at_iso, f"-{slack_s} seconds"],
+        ).fetchall()
+        if len({job for _run, job in rows}) != 1:
+            return None
+        return rows[0][0]
 
     def metric_stats(self, start: str, end: str) -> list[dict[str, Any]]:
         """Per job, metric and statistic: max and mean over the window's runs, and runs seen."""
@@ -279,8 +324,11 @@ class Queries:
         )
         return rows[0] if rows else None
 
-    def runs_with_costs_between(self, start: str, end: str) -> list[dict[str, Any]]:
-        """Every run in [start, end) with its cost, job type and which sources saw it."""
+    def runs_with_costs_between(
+        self, start: str, end: str, account: str | None = None, region: str | None = None
+    ) -> list[dict[str, Any]]:
+        """Every run in [start, end) with its cost, job type and which sources saw it (of the
+        jobs in one account and/or region, when given)."""
         return list(
             self.db.query(
                 "select r.id, r.job_name, r.state, r.attempt, r.started_on, r.error_message, "
@@ -291,8 +339,9 @@ class Queries:
                 "exists(select 1 from spark_apps a where a.run_id = r.id) as has_eventlog "
                 "from job_runs r left join run_costs c on c.run_id = r.id "
                 "left join jobs j on j.name = r.job_name "
-                "where r.started_on >= ? and r.started_on < ?",
-                [start, end],
+                "where r.started_on >= ? and r.started_on < ? "
+                "and (? is null or r.account = ?) and (? is null or r.region = ?)",
+                [start, end, account, account, region, region],
             )
         )
 
@@ -699,3 +748,68 @@ class Queries:
     def run_time_span(self) -> tuple[str | None, str | None]:
         row = self.db.execute("select min(started_on), max(started_on) from job_runs").fetchone()
         return row[0], row[1]
+
+    # ---- the dashboard's account and region filters --------------------------------------
+    # A place is "account/region", the first two parts of a job key (neither holds a '/');
+    # `places` None: every place.
+    PLACE_OF_JOB = (  # SQL: the place of a row's job_name
+        "substr(job_name, 1, instr(job_name, '/') "
+        "+ instr(substr(job_name, instr(job_name, '/') + 1), '/') - 1)"
+    )
+
+    def _daily_costs_in(self, places: Collection[str] | None) -> tuple[str, list[Any]]:
+        if places is None:
+            return "", []
+        return f"and {self.PLACE_OF_JOB} in (select value from json_each(?)) ", [
+            to_json(sorted(places))
+        ]
+
+    def cost_by_day_in(
+        self, dimension: str, first_day: str, places: Collection[str] | None = None
+    ) -> list[dict[str, Any]]:
+        """cost_by_day() of the jobs in `places`; `dimension` may also be 'place'."""
+        if dimension not in (*self.DAILY_DIMENSIONS, "place"):
+            raise ValueError(f"cannot group costs by {dimension!r}")
+        value = self.PLACE_OF_JOB if dimension == "place" else dimension
+        where, params = self._daily_costs_in(places)
+        return list(
+            self.db.query(
+                f"select day, {value} as value, sum(usd) as usd from daily_costs "
+                f"where day >= ? {where}group by day, value order by day",
+                [first_day, *params],
+            )
+        )
+
+    def cost_between_days_in(
+        self, first_day: str, last_day: str, places: Collection[str] | None = None
+    ) -> dict[str, float]:
+        """cost_between_days() of the jobs in `places`."""
+        where, params = self._daily_costs_in(places)
+        row = self.db.execute(
+            "select coalesce(sum(usd), 0), coalesce(sum(dpu_hours), 0), "
+            "coalesce(sum(failed_usd), 0), count(distinct day), coalesce(sum(unpriced_runs), 0), "
+            f"coalesce(sum(runs), 0) from daily_costs where day >= ? and day <= ? {where}",
+            [first_day, last_day, *params],
+        ).fetchone()
+        return {
+            "usd": row[0] if row[4] < row[5] or not row[5] else None,
+            "dpu_hours": row[1],
+            "failed_usd": row[2],
+            "days": row[3],
+            "unpriced_runs": row[4],
+        }
+
+    def cost_by_place(self, first_day: str, last_day: str) -> dict[str, dict[str, Any]]:
+        """Per place: dollars, DPU-hours, failed dollars, runs and unpriced runs between two
+        UTC days."""
+        return {
+            row["place"]: row
+            for row in self.db.query(
+                f"select {self.PLACE_OF_JOB} as place, coalesce(sum(usd), 0) as usd, "
+                "coalesce(sum(dpu_hours), 0) as dpu_hours, coalesce(sum(failed_usd), 0) "
+                "as failed_usd, coalesce(sum(runs), 0) as runs, "
+                "coalesce(sum(unpriced_runs), 0) as unpriced_runs from daily_costs "
+                "where day >= ? and day <= ? group by place",
+                [first_day, last_day],
+            )
+        }

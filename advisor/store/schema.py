@@ -5,8 +5,12 @@ A store made by any earlier release is carried forward by the migrations it has 
 
 from __future__ import annotations
 
+import json
+
 from sqlite_utils import Database
 from sqlite_utils.migrations import Migrations
+
+from advisor.store.base import stable_hash, to_json
 
 TERMINAL_STATES = ("SUCCEEDED", "FAILED", "TIMEOUT", "ERROR", "STOPPED", "EXPIRED")
 
@@ -507,3 +511,161 @@ def m013_collector_calls(db: Database) -> None:
         pk=("collected_at", "account", "region", "operation"),
         if_not_exists=True,
     )
+
+
+# ---- identity: (account, region, name) ---------------------------------------------------
+# What the identity migration gives data that does not say: set by whoever opens an older
+# store with them at hand (`advisor import --account ID --region R`). A job whose definition
+# names no role ARN gets this account; a job stored without a region, this region.
+IDENTITY_DEFAULTS: dict[str, str | None] = {"account": None, "region": None}
+# every table that names a job or a run: (table, its job column, its run column)
+KEYED_TABLES = (
+    ("job_versions", "name", None),
+    ("run_metrics", "job_name", "run_id"),
+    ("eventlog_locations", None, "run_id"),
+    ("run_costs", "job_name", "run_id"),
+    ("spark_apps", "job_name", "run_id"),
+    ("spark_stages", None, "run_id"),
+    ("spark_executors", None, "run_id"),
+    ("spark_sql", None, "run_id"),
+    ("findings", "job_name", None),
+    ("rule_status", "job_name", None),
+    ("run_anomalies", "job_name", "run_id"),
+    ("job_features", "job_name", None),
+    ("job_whatif", "job_name", None),
+    ("daily_costs", "job_name", None),
+    ("job_savings", "job_name", None),
+    ("analysis_jobs", "job_name", None),
+)
+
+
+@migrations()
+def m014_job_identity(db: Database) -> None:
+    """Jobs and runs keyed by (account, region, name), as `account/region/name` and
+    `account/region/run-id` (advisor/identity.py): the same name in two accounts or regions is
+    two jobs. A job's account comes from its role ARN, else IDENTITY_DEFAULTS, else 'unknown';
+    its region from where it was collected or imported. The next analysis is a full one."""
+    from advisor.identity import UNKNOWN_ACCOUNT, UNKNOWN_REGION, account_from_arn, job_key
+
+    triggers = db.execute("select name from sqlite_master where type = 'trigger'").fetchall()
+    for (trigger,) in triggers:  # no change log for a rewrite of every key
+        db.execute(f"drop trigger [{trigger}]")
+    for table, column in (
+        ("jobs", "account"),
+        ("jobs", "glue_name"),
+        ("job_runs", "account"),
+        ("job_runs", "glue_run_id"),
+    ):
+        if column not in db[table].columns_dict:
+            db[table].add_column(column, str)
+    defaults = IDENTITY_DEFAULTS
+    common = db.execute(
+        "select region from jobs where region is not null group by region "
+        "order by count(*) desc, region limit 1"
+    ).fetchone()
+    default_account = defaults.get("account") or UNKNOWN_ACCOUNT
+    default_region = defaults.get("region") or (common[0] if common else UNKNOWN_REGION)
+    run_regions = dict(
+        db.execute(
+            "select job_name, max(region) from job_runs where region is not null group by job_name"
+        ).fetchall()
+    )
+    conn = db.conn
+    conn.execute(
+        "create temp table _job_place (old text primary key, account text, region text, key text)"
+    )
+    conn.execute("create temp table _run_place (old text primary key, key text)")
+    places = []
+    for name, role, region in conn.execute("select name, role, region from jobs").fetchall():
+        account = account_from_arn(role) or default_account
+        region = region or run_regions.get(name) or default_region
+        places.append((name, account, region, job_key(account, region, name)))
+    # a job only other tables name (a finding of a job since removed): the default place
+    for table, column, _run in (("job_runs", "job_name", None), *KEYED_TABLES):
+        if column:
+            for (name,) in conn.execute(f"select distinct [{column}] from [{table}]"):
+                if name is not None:
+                    region = run_regions.get(name) or default_region
+                    places.append(
+                        (name, default_account, region, job_key(default_account, region, name))
+                    )
+    conn.executemany("insert or ignore into _job_place values (?, ?, ?, ?)", places)
+    conn.execute(
+        "insert or ignore into _run_place select r.id, p.account || '/' || p.region || '/' "
+        "|| r.id from job_runs r join _job_place p on p.old = r.job_name"
+    )
+    prefix = f"{default_account}/{default_region}/"
+    for table, column in (("run_metrics", "run_id"), ("eventlog_locations", "run_id")):
+        conn.execute(
+            f"insert or ignore into _run_place select distinct [{column}], ? || [{column}] "
+            f"from [{table}] where [{column}] != ''",
+            [prefix],
+        )
+
+    def job(table: str, column: str) -> str:
+        return f"(select p.key from _job_place p where p.old = [{table}].[{column}])"
+
+    def run(table: str, column: str) -> str:
+        value = f"[{table}].[{column}]"
+        return (
+            f"case when {value} = '' then '' else coalesce((select p.key from _run_place p "
+            f"where p.old = {value}), ? || {value}) end"
+        )
+
+    conn.execute(
+        "update jobs set glue_name = name, account = (select account from _job_place "
+        "where old = jobs.name), region = (select region from _job_place where old = jobs.name)"
+    )
+    conn.execute(f"update jobs set name = {job('jobs', 'name')}")
+    conn.execute(
+        "update job_runs set glue_run_id = id, account = (select account from _job_place p "
+        "where p.old = job_runs.job_name), region = (select region from _job_place p "
+        "where p.old = job_runs.job_name)"
+    )
+    conn.execute(
+        f"update job_runs set id = {run('job_runs', 'id')}, "
+        f"job_name = {job('job_runs', 'job_name')}, "
+        "previous_run_id = case when previous_run_id is null then null else "
+        "(select account || '/' || region || '/' from _job_place p "
+        "where p.old = job_runs.job_name) || previous_run_id end",
+        [prefix],
+    )
+    for table, job_column, run_column in KEYED_TABLES:
+        sets, params = [], []
+        if job_column:
+            sets.append(f"[{job_column}] = coalesce({job(table, job_column)}, [{job_column}])")
+        if run_column:
+            sets.append(f"[{run_column}] = {run(table, run_column)}")
+            params.append(prefix)
+        conn.execute(f"update [{table}] set {', '.join(sets)}", params)
+    # state kept per job or run by the collectors
+    conn.execute(
+        "update collect_state set key = coalesce((select p.key from _job_place p "
+        "where p.region || '/' || p.old = collect_state.key), key) where source = 'glue_runs'"
+    )
+    conn.execute(
+        f"update collect_state set key = {run('collect_state', 'key')} where source = 'cloudwatch'",
+        [prefix],
+    )
+    # a finding's id is its rule and job: ids follow the keys, and so do the savings naming them
+    renamed = {}
+    for old, rule, key in conn.execute("select id, rule_id, job_name from findings").fetchall():
+        renamed[old] = stable_hash([rule, key])
+    conn.executemany(
+        "update findings set id = ? where id = ?", [(n, o) for o, n in renamed.items()]
+    )
+    for key, ids in conn.execute("select job_name, finding_ids from job_savings").fetchall():
+        new_ids = [renamed.get(i, i) for i in json.loads(ids or "[]")]
+        conn.execute(
+            "update job_savings set finding_ids = ? where job_name = ?", [to_json(new_ids), key]
+        )
+    for statement in (
+        "drop table temp._job_place",
+        "drop table temp._run_place",
+        f"delete from {CHANGE_LOG}",
+        "delete from analysis_state",  # the next analysis is a full one
+    ):
+        conn.execute(statement)
+    db["jobs"].create_index(["glue_name"], if_not_exists=True)
+    db["job_runs"].create_index(["glue_run_id"], if_not_exists=True)
+    _create_change_triggers(db)

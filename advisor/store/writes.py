@@ -3,13 +3,14 @@ import twice leaves the store unchanged), each in a transaction, redacted at the
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterable, Sequence
+from collections.abc import Callable, Collection, Iterable, Sequence
 from typing import Any
 
 from sqlite_utils import Database
 from sqlite_utils.db import NotFoundError
 
 from advisor.collect.redact import redact_text
+from advisor.identity import split_key
 from advisor.store.base import stable_hash, to_json, writes
 from advisor.store.schema import CHANGE_LOG, SPARK_TABLES
 
@@ -19,6 +20,7 @@ class Writes:
 
     db: Database
     _columns: dict[str, set[str]]
+    learn_names: Callable[[], None]
 
     def _bulk_upsert(self, table: str, rows: list[dict[str, Any]], pk: tuple[str, ...]) -> None:
         """One prepared INSERT .. ON CONFLICT for many rows of the same shape.
@@ -62,12 +64,22 @@ class Writes:
     @writes
     def upsert_jobs(self, rows: Iterable[dict[str, Any]]) -> None:
         self.db["jobs"].upsert_all(rows, pk="name")
+        self.learn_names()
 
     @writes
-    def insert_job_stub(self, name: str, region: str | None) -> None:
+    def insert_job_stub(self, key: str) -> None:
         """A job seen only through its runs; a real definition replaces it later."""
+        account, region, name = split_key(key)
         self.db["jobs"].insert(
-            {"name": name, "region": region, "definition_known": 0}, pk="name", ignore=True
+            {
+                "name": key,
+                "glue_name": name,
+                "account": account,
+                "region": region,
+                "definition_known": 0,
+            },
+            pk="name",
+            ignore=True,
         )
 
     @writes

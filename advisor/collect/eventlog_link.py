@@ -20,21 +20,28 @@ UNLINKED_REASON = "no Glue run matches this log yet (no JOB_RUN_ID, folder or ti
 
 
 def link_run(
-    store: Store, summary: dict[str, Any], folder_run_id: str | None = None
+    store: Store,
+    summary: dict[str, Any],
+    folder_run_id: str | None = None,
+    place: tuple[str, str] | None = None,
 ) -> tuple[str | None, str | None]:
-    """(run id, how it was linked), or (None, None)."""
+    """(run key, how it was linked), or (None, None). `place`, the (account, region) the log
+    was found for, picks among runs and jobs of the same id or name in other places; without
+    it only an unambiguous match links."""
     glue_run = summary["glue"].get("JOB_RUN_ID")
-    if glue_run and store.has_run(glue_run):
-        return glue_run, "glue_run_id"
+    if glue_run and isinstance(glue_run, str):
+        runs = store.runs_with_glue_id(glue_run, place)
+        if len(runs) == 1:
+            return runs[0], "glue_run_id"
     if folder_run_id and store.has_run(folder_run_id):
         return folder_run_id, "import_folder"
     job = summary["glue"].get("JOB_NAME") or summary["app_name"]
-    if job and summary["start_ms"]:
+    if job and isinstance(job, str) and summary["start_ms"]:
         try:
             started = iso(summary["start_ms"] / 1000)
         except ValueError:  # a clock no run could have: nothing to match by time
             return None, None
-        run_id = store.run_around(job, started)
+        run_id = store.run_around(job, started, place)
         if run_id:
             return run_id, "time_window"
     return None, None
@@ -92,17 +99,31 @@ def attempt_of(summary: dict[str, Any]) -> str:
     return str(summary.get("attempt_id") or "")
 
 
-def already_reduced(store: Store, location: str, size: int) -> bool:
+def state_key(location: str, place: tuple[str, str] | None) -> str:
+    """A log's collect_state key: its location, for the account and region it was read for
+    (the same folder imported for two regions is two jobs' logs)."""
+    return f"{place[0]}/{place[1]} {location}" if place else location
+
+
+def already_reduced(
+    store: Store, location: str, size: int, place: tuple[str, str] | None = None
+) -> bool:
     """True when this log, at this size, was reduced before (a grown in-progress log is not)."""
-    state = store.get_state(STATE_SOURCE, location)
+    state = store.get_state(STATE_SOURCE, state_key(location, place))
     return state is not None and state.split(" ", 1)[0] == str(size)
 
 
 def store_summary(
-    store: Store, summary: dict[str, Any], *, size: int, at: str, folder_run_id: str | None = None
+    store: Store,
+    summary: dict[str, Any],
+    *,
+    size: int,
+    at: str,
+    folder_run_id: str | None = None,
+    place: tuple[str, str] | None = None,
 ) -> str | None:
     """Store one application's facts, linked if its run is known (else kept for relink)."""
-    run_id, how = link_run(store, summary, folder_run_id)
+    run_id, how = link_run(store, summary, folder_run_id, place)
     app_id = summary["app_id"] or summary["source"]
     with store.transaction():
         job_name = store.job_of_run(run_id) if run_id else None
@@ -112,7 +133,12 @@ def store_summary(
             attempt_of(summary),
             fact_rows(summary, run_id or UNLINKED, job_name, how or "unlinked"),
         )
-        store.set_state(STATE_SOURCE, summary["source"], f"{size} {run_id or 'unlinked'}", at)
+        store.set_state(
+            STATE_SOURCE,
+            state_key(summary["source"], place),
+            f"{size} {run_id or 'unlinked'}",
+            at,
+        )
         if run_id is None:
             store.record_error(STATE_SOURCE, summary["source"], UNLINKED_REASON, at=at)
     return run_id
