@@ -554,8 +554,9 @@ def _print_costs(rows: list[dict], title: str, fmt: str) -> None:
 @click.option(
     "--source",
     # every source that records what it skipped: the Glue and CloudWatch collectors, event
-    # logs fetched from S3, event logs reduced (and not yet linked), and the offline import
-    type=click.Choice(["glue", "cloudwatch", "s3", "eventlog", "import"]),
+    # logs fetched from S3, event logs reduced (and not yet linked), the offline import, and
+    # the accounts a collect could not enter (sts) or list (organizations)
+    type=click.Choice(["glue", "cloudwatch", "s3", "eventlog", "import", "sts", "organizations"]),
     help="Only this source.",
 )
 @format_option("text", "json")

@@ -254,6 +254,8 @@ def test_a_member_whose_role_is_refused_is_reported_and_the_others_collected(
     assert collected == {CALLER, MEMBER}
     listed = CliRunner().invoke(main, ["errors", "--db", str(db)])
     assert f"{REFUSED}/AssumeRole" in listed.stdout
+    only = CliRunner().invoke(main, ["errors", "--db", str(db), "--source", "sts"])
+    assert only.exit_code == 0 and f"{REFUSED}/AssumeRole" in only.stdout
 
 
 def test_when_sts_cannot_say_who_the_caller_is_the_jobs_are_kept_as_unknown(fleet, store):
