@@ -427,7 +427,15 @@ def analyze_cmd(db, as_of, full, fmt):
 
     config = load_config(db)
     store = existing_store(config.db_path)
-    report = analyze(store, config=config.raw, rates=config.rates, as_of=as_of, full=full)
+    with console.status("analysing", spinner="dots") as status:
+        report = analyze(
+            store,
+            config=config.raw,
+            rates=config.rates,
+            as_of=as_of,
+            full=full,
+            on_phase=lambda what: status.update(f"analysing: {what}"),
+        )
     if fmt == "json":
         emit_json(report.__dict__)
         return

@@ -91,6 +91,31 @@ def test_analyze_prices_every_run(demo_db):
     )
 
 
+def test_analyze_says_which_phase_it_is_in(demo_db):
+    """A long analysis shows its phase (the CLI's spinner on stderr); the phases are named as
+    they start, with how many jobs are analysed again."""
+    from advisor.analysis.findings import analyze
+    from advisor.store import Store
+
+    db, _ = demo_db
+    store = Store(db)
+    phases: list[str] = []
+    analyze(store, full=True, on_phase=phases.append)
+    jobs = MANIFEST["totals"]["jobs"]
+    assert phases == [
+        "pricing every run",
+        f"features and anomalies of {jobs} of {jobs} jobs",
+        "applying the rules",
+    ]
+    phases.clear()
+    analyze(store, on_phase=phases.append)  # nothing new since
+    assert phases[:2] == [
+        "pricing new and changed runs",
+        f"features and anomalies of 0 of {jobs} jobs",
+    ]
+    store.close()
+
+
 def verbs():
     """Every command, with group subcommands spelled out ("eventlog summarize")."""
     out = []

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Collection
+from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -114,11 +114,13 @@ def analyze(
     as_of: str | None = None,
     rules: list[Rule] | None = None,
     full: bool = False,
+    on_phase: Callable[[str], None] | None = None,
 ) -> AnalysisReport:
     """Analyse what changed since the last analysis (advisor/analysis/incremental.py), with the
-    result a full one gives; `full`: recompute everything."""
+    result a full one gives; `full`: recompute everything. `on_phase(what)` hears each phase
+    as it starts (a progress display)."""
     with collector_paused():
-        return _analyze(store, config or {}, rates, as_of, rules, full)
+        return _analyze(store, config or {}, rates, as_of, rules, full, on_phase)
 
 
 def job_savings(
@@ -191,8 +193,11 @@ def evaluate_rules(
 
 
 class _Clock:
-    def __init__(self, seconds: dict[str, float]):
+    """Where an analysis' time goes, phase by phase; `on_phase` hears each one start."""
+
+    def __init__(self, seconds: dict[str, float], on_phase: Callable[[str], None] | None):
         self.seconds, self.last = seconds, time.perf_counter()
+        self.on_phase = on_phase or (lambda _what: None)
 
     def lap(self, phase: str) -> None:
         now = time.perf_counter()
@@ -207,14 +212,16 @@ def _analyze(
     as_of: str | None,
     rules: list[Rule] | None,
     full: bool,
+    on_phase: Callable[[str], None] | None = None,
 ) -> AnalysisReport:
     report = AnalysisReport()
-    clock = _Clock(report.seconds)
+    clock = _Clock(report.seconds, on_phase)
     state = store.analysis_state()
     digests = incremental.digests(config, rates, rules, WINDOW_DAYS)
     plan = incremental.plan(store, state, digests, full)
     report.mode = "full" if plan.reanalyse_all else "incremental"
     report.why = plan.why
+    clock.on_phase("pricing every run" if plan.reprice_all else "pricing new and changed runs")
 
     # ---- costs: every run, or what changed ------------------------------------------------
     history: list[dict[str, Any]] | None = None
@@ -242,6 +249,7 @@ def _analyze(
     report.jobs = len(jobs)
     report.jobs_changed = len(names) if changed is None else len(changed & names)
     report.jobs_recomputed = len(again)
+    clock.on_phase(f"features and anomalies of {len(again):,} of {len(jobs):,} jobs")
 
     features: dict[str, dict[str, Any]] = {}
     simulated: dict[str, Any] = {}
@@ -310,6 +318,7 @@ def _analyze(
             1 for job, taken in memo.items() if taken is not None and taken is reusable.get(job)
         )
     clock.lap("features")
+    clock.on_phase("applying the rules")
 
     # ---- rules, findings and what the next analysis may reuse --------------------------------
     rule_list = (rules if rules is not None else load_rules()) if features else []
