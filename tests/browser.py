@@ -63,3 +63,12 @@ def requested_urls(driver: Any) -> list[str]:
         if message["method"] == "Network.requestWillBeSent":
             urls.append(message["params"]["request"]["url"])
     return urls
+
+
+def wait(driver: Any, timeout: float = 30) -> Any:
+    """A WebDriverWait that reads again when Dash redraws what it was reading: a stale element
+    is a page still settling, not a failure."""
+    from selenium.common.exceptions import StaleElementReferenceException
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    return WebDriverWait(driver, timeout, ignored_exceptions=(StaleElementReferenceException,))

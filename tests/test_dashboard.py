@@ -16,7 +16,6 @@ from selenium.common.exceptions import NoAlertPresentException
 from selenium.webdriver.common.action_chains import ActionChains
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
-from selenium.webdriver.support.ui import WebDriverWait
 from werkzeug.serving import make_server
 
 from advisor.analysis.findings import analyze
@@ -27,7 +26,7 @@ from advisor.store import Store
 from dashboards.app import create_app, filter_findings, findings_csv
 from dashboards.data import findings as findings_frame
 from dashboards.data import telemetry
-from tests.browser import chrome, console_errors  # noqa: F401 (fixture)
+from tests.browser import chrome, console_errors, wait  # noqa: F401 (fixture)
 from tests.conftest import SAMPLE
 
 EVIL = "<img src=x onerror=alert(1)>"
@@ -69,7 +68,7 @@ def server(tmp_path_factory):
 
 def open_page(chrome, url: str, ready_css: str) -> None:  # noqa: F811
     chrome.get(url)
-    WebDriverWait(chrome, 30).until(lambda d: d.find_elements(By.CSS_SELECTOR, ready_css))
+    wait(chrome, 30).until(lambda d: d.find_elements(By.CSS_SELECTOR, ready_css))
 
 
 def table_rows(chrome, table_id: str) -> list:  # noqa: F811
@@ -118,10 +117,10 @@ def test_a_click_on_a_job_opens_its_page(server, chrome):  # noqa: F811
     )
     cell.click()
     # the app links a job by its full place, /job/<account>/<region>/<name>
-    WebDriverWait(chrome, 30).until(
+    wait(chrome, 30).until(
         lambda d: d.current_url.endswith(f"/job/{ACCOUNT}/{REGION}/marketing_attribution")
     )
-    WebDriverWait(chrome, 30).until(
+    wait(chrome, 30).until(
         lambda d: (
             d.find_elements(By.ID, "job-title")
             and d.find_element(By.ID, "job-title").text == "marketing_attribution"
@@ -139,14 +138,14 @@ def test_a_filter_narrows_the_findings(server, chrome):  # noqa: F811
     chrome.find_element(By.ID, "filter-severity").click()
     search = chrome.switch_to.active_element  # the dropdown's search box, in its pop-over
     search.send_keys("high")
-    option = WebDriverWait(chrome, 10).until(
+    option = wait(chrome, 10).until(
         lambda d: [o for o in d.find_elements(By.CSS_SELECTOR, "[role=option]") if o.text == "high"]
     )[0]
     option.click()
     chrome.switch_to.active_element.send_keys(Keys.ESCAPE)
     expected = len(filter_findings(everything, {"severity": ["high"]}))
     assert 0 < expected < len(everything)
-    WebDriverWait(chrome, 30).until(
+    wait(chrome, 30).until(
         lambda d: d.find_element(By.ID, "findings-count").text == f"{expected} findings"
     )
     severities = {
@@ -259,7 +258,7 @@ def test_findings_and_jobs_tables_show_money_percentages_and_severity_order(serv
     assert _ranks(shown) == sorted(_ranks(shown))  # critical first, never alphabetical
     # the severity filter lists critical first too
     chrome.find_element(By.ID, "filter-severity").click()
-    options = WebDriverWait(chrome, 10).until(
+    options = wait(chrome, 10).until(
         lambda d: [o.text for o in d.find_elements(By.CSS_SELECTOR, "[role=option]")]
     )
     chrome.switch_to.active_element.send_keys(Keys.ESCAPE)
@@ -269,9 +268,7 @@ def test_findings_and_jobs_tables_show_money_percentages_and_severity_order(serv
     chrome.find_element(
         By.CSS_SELECTOR, "#findings-table th[data-dash-column=severity] .column-header--sort"
     ).click()
-    WebDriverWait(chrome, 30).until(
-        lambda d: _column_texts(d, "findings-table", "severity")[0] != shown[0]
-    )
+    wait(chrome, 30).until(lambda d: _column_texts(d, "findings-table", "severity")[0] != shown[0])
     resorted = _column_texts(chrome, "findings-table", "severity")
     assert _ranks(resorted) == sorted(_ranks(resorted), reverse=True)
     open_page(chrome, base + "/jobs", "#jobs-table td")
@@ -348,7 +345,7 @@ def test_an_unknown_url_is_a_not_found_page_with_a_way_back(server, chrome):  # 
     assert chrome.find_element(By.ID, "not-found").text == "Page not found"
     assert not chrome.find_elements(By.ID, "kpi-week")  # not the overview in disguise
     chrome.find_element(By.ID, "not-found-home").click()
-    WebDriverWait(chrome, 30).until(lambda d: d.find_elements(By.ID, "kpi-week"))
+    wait(chrome, 30).until(lambda d: d.find_elements(By.ID, "kpi-week"))
     assert chrome.current_url.rstrip("/") == base
     open_page(chrome, base + "/job/no_such_job", "#not-found")
     assert chrome.find_element(By.ID, "not-found").text == "Unknown job"

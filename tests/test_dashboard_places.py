@@ -33,7 +33,7 @@ from advisor.report.labels import money
 from advisor.store import Store
 from dashboards.app import create_app, filter_findings, findings_csv, job_href
 from dashboards.data import findings as findings_frame
-from tests.browser import chrome, console_errors  # noqa: F401 (fixture)
+from tests.browser import chrome, console_errors, wait  # noqa: F401 (fixture)
 from tests.conftest import ROOT, SAMPLE
 
 HOME, EU = ("123456789012", "us-east-1"), ("123456789012", "eu-west-1")
@@ -91,7 +91,7 @@ def key(place: tuple[str, str], name: str) -> str:
 
 def open_page(chrome, url: str, ready_css: str) -> None:  # noqa: F811
     chrome.get(url)
-    WebDriverWait(chrome, 30).until(lambda d: d.find_elements(By.CSS_SELECTOR, ready_css))
+    wait(chrome, 30).until(lambda d: d.find_elements(By.CSS_SELECTOR, ready_css))
 
 
 def texts(chrome, css: str) -> list[str]:  # noqa: F811
@@ -142,7 +142,7 @@ def choose(chrome, dropdown: str, value: str) -> None:  # noqa: F811
     """Pick `value` in a (multi) dropdown, as a user would."""
     chrome.find_element(By.ID, dropdown).click()
     chrome.switch_to.active_element.send_keys(value)
-    option = WebDriverWait(chrome, 10).until(
+    option = wait(chrome, 10).until(
         lambda d: [o for o in d.find_elements(By.CSS_SELECTOR, "[role=option]") if o.text == value]
     )[0]
     option.click()
@@ -184,15 +184,14 @@ def test_the_overview_breaks_cost_down_by_place_and_filters_to_a_region(places, 
     choose(chrome, "overview-region", "eu-west-1")
     week = window_cost(db, 7, EU)
     assert week != window_cost(db, 7)
-    WebDriverWait(chrome, 30).until(lambda d: d.find_element(By.ID, "kpi-week").text == week)
-    assert chrome.find_element(By.ID, "kpi-month").text == window_cost(db, 30, EU)
-    assert chrome.find_element(By.ID, "kpi-month").text != everywhere
+    wait(chrome, 30).until(lambda d: d.find_element(By.ID, "kpi-week").text == week)
+    month = window_cost(db, 30, EU)
+    assert month != everywhere
+    wait(chrome, 30).until(lambda d: d.find_element(By.ID, "kpi-month").text == month)
     # every table and chart of the page is of eu-west-1 only
-    WebDriverWait(chrome, 30).until(
-        lambda d: cells(d, "overview-places", "region") == ["eu-west-1"]
-    )
+    wait(chrome, 30).until(lambda d: cells(d, "overview-places", "region") == ["eu-west-1"])
     assert set(cells(chrome, "overview-savings", "region")) == {"eu-west-1"}
-    WebDriverWait(chrome, 30).until(
+    wait(chrome, 30).until(
         lambda d: (
             (names := traces(d, "overview-cost"))
             and all(n == "other" or n.startswith("123456789012/eu-west-1/") for n in names)
@@ -200,16 +199,14 @@ def test_the_overview_breaks_cost_down_by_place_and_filters_to_a_region(places, 
     )
     # the cost chart splits by place too
     chrome.find_element(By.CSS_SELECTOR, "#overview-by input[value=place]").click()
-    WebDriverWait(chrome, 30).until(
-        lambda d: traces(d, "overview-cost") == ["123456789012/eu-west-1"]
-    )
+    wait(chrome, 30).until(lambda d: traces(d, "overview-cost") == ["123456789012/eu-west-1"])
     assert console_errors(chrome) == []
     # a top saving's job opens that job, by its place
     job = cells(chrome, "overview-savings", "job")[0]
     assert job.startswith("123456789012/eu-west-1/")
     click(chrome, "#overview-savings td[data-dash-column=job]")
-    WebDriverWait(chrome, 30).until(lambda d: urlparse(d.current_url).path == job_href(job))
-    WebDriverWait(chrome, 30).until(lambda d: texts(d, "#job-title") == [job])
+    wait(chrome, 30).until(lambda d: urlparse(d.current_url).path == job_href(job))
+    wait(chrome, 30).until(lambda d: texts(d, "#job-title") == [job])
 
 
 def test_the_jobs_table_lists_each_copy_with_its_place(places, chrome):  # noqa: F811
@@ -221,7 +218,7 @@ def test_the_jobs_table_lists_each_copy_with_its_place(places, chrome):  # noqa:
     box = chrome.find_element(By.CSS_SELECTOR, "#jobs-table th[data-dash-column=job] input")
     box.send_keys("orders_daily_etl")
     box.send_keys(Keys.ENTER)
-    WebDriverWait(chrome, 30).until(lambda d: len(cells(d, "jobs-table", "job")) == 3)
+    wait(chrome, 30).until(lambda d: len(cells(d, "jobs-table", "job")) == 3)
     shown = list(
         zip(
             cells(chrome, "jobs-table", "job"),
@@ -236,15 +233,15 @@ def test_the_jobs_table_lists_each_copy_with_its_place(places, chrome):  # noqa:
     )
     # the region filter narrows the table and the breakdown
     choose(chrome, "jobs-region", "eu-west-1")
-    WebDriverWait(chrome, 30).until(lambda d: cells(d, "jobs-table", "region") == ["eu-west-1"])
+    wait(chrome, 30).until(lambda d: cells(d, "jobs-table", "region") == ["eu-west-1"])
     assert cells(chrome, "jobs-places", "region") == ["eu-west-1"]
     # a click opens that copy, by its place
     assert cells(chrome, "jobs-table", "job") == [key(EU, "orders_daily_etl")]
     click(chrome, "#jobs-table td[data-dash-column=job]")
-    WebDriverWait(chrome, 30).until(
+    wait(chrome, 30).until(
         lambda d: d.current_url.endswith("/job/123456789012/eu-west-1/orders_daily_etl")
     )
-    WebDriverWait(chrome, 30).until(lambda d: d.find_elements(By.ID, "job-place"))
+    wait(chrome, 30).until(lambda d: d.find_elements(By.ID, "job-place"))
     assert "region eu-west-1" in chrome.find_element(By.ID, "job-place").text
 
 
@@ -263,7 +260,7 @@ def test_a_job_page_by_place_and_a_shared_name_listing_its_places(places, chrome
         "/job/123456789012/us-east-1/orders_daily_etl",
         "/job/210987654321/us-east-1/orders_daily_etl",
     }
-    WebDriverWait(chrome, 30).until(
+    wait(chrome, 30).until(
         lambda d: d.find_elements(By.CSS_SELECTOR, "#job-runs .main-svg .scatterlayer")
     )
     # its findings are its own: as many as the store holds for this place's job
@@ -286,7 +283,7 @@ def test_a_job_page_by_place_and_a_shared_name_listing_its_places(places, chrome
         f"/job/{account}/{region}/orders_daily_etl" for account, region in (EU, HOME, OTHER)
     ]
     links[2].click()
-    WebDriverWait(chrome, 30).until(lambda d: d.find_elements(By.ID, "job-title"))
+    wait(chrome, 30).until(lambda d: d.find_elements(By.ID, "job-title"))
     assert chrome.find_element(By.ID, "job-title").text == key(OTHER, "orders_daily_etl")
     assert chrome.current_url.endswith("/job/210987654321/us-east-1/orders_daily_etl")
     # a place that has no such job is not found, never another place's job
@@ -307,7 +304,7 @@ def test_odd_names_open_by_place_and_stay_text(places, chrome):  # noqa: F811
     assert hrefs == [job_href(key(EU, SHARED_ODD)), job_href(key(HOME, SHARED_ODD))]
     assert hrefs[0].startswith("/job/123456789012/eu-west-1/") and hrefs[0].count("/") == 4
     links[0].click()
-    WebDriverWait(chrome, 30).until(lambda d: d.find_elements(By.ID, "job-title"))
+    wait(chrome, 30).until(lambda d: d.find_elements(By.ID, "job-title"))
     assert chrome.find_element(By.ID, "job-title").text == key(EU, SHARED_ODD)
     assert "region eu-west-1" in chrome.find_element(By.ID, "job-place").text
     assert unquote(urlparse(chrome.current_url).path) == "/job/" + key(EU, SHARED_ODD)
@@ -324,7 +321,7 @@ def test_odd_names_open_by_place_and_stay_text(places, chrome):  # noqa: F811
     box = chrome.find_element(By.CSS_SELECTOR, "#jobs-table th[data-dash-column=job] input")
     box.send_keys("script")
     box.send_keys(Keys.ENTER)
-    WebDriverWait(chrome, 30).until(lambda d: len(cells(d, "jobs-table", "job")) == 2)
+    wait(chrome, 30).until(lambda d: len(cells(d, "jobs-table", "job")) == 2)
     assert sorted(cells(chrome, "jobs-table", "job")) == sorted(
         [key(HOME, SHARED_ODD), key(EU, SHARED_ODD)]
     )
@@ -348,13 +345,13 @@ def test_findings_filter_by_region_and_export_their_places(places, chrome):  # n
     headers = texts(chrome, "#findings-table th")
     assert "account" in headers and "region" in headers
     choose(chrome, "filter-region", "eu-west-1")
-    WebDriverWait(chrome, 30).until(
+    wait(chrome, 30).until(
         lambda d: d.find_element(By.ID, "findings-count").text == f"{in_eu} findings"
     )
     assert set(cells(chrome, "findings-table", "region")) == {"eu-west-1"}
     # a click on a job opens its page by its place
     click(chrome, "#findings-table td[data-dash-column=job_name]")
-    WebDriverWait(chrome, 30).until(lambda d: "/job/123456789012/eu-west-1/" in d.current_url)
+    wait(chrome, 30).until(lambda d: "/job/123456789012/eu-west-1/" in d.current_url)
     # the CSV: each finding's job by label and key, its account and region; no formula runs
     store = Store(db)
     everything = findings_frame(store)

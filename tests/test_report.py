@@ -10,13 +10,12 @@ from datetime import date
 import pytest
 from click.testing import CliRunner
 from selenium.webdriver.common.by import By
-from selenium.webdriver.support.ui import WebDriverWait
 
 from advisor.cli import main
 from advisor.report.weekly import last_full_week, parse_week, weekly_report
 from advisor.report.weekly_html import render
 from advisor.store import Store
-from tests.browser import chrome, console_errors, requested_urls  # noqa: F401 (fixture)
+from tests.browser import chrome, console_errors, requested_urls, wait  # noqa: F401 (fixture)
 from tests.conftest import SAMPLE
 
 
@@ -193,7 +192,7 @@ def test_report_in_headless_chromium(db, tmp_path, chrome):  # noqa: F811 (fixtu
     page.write_text(render(report), encoding="utf-8")
     requested_urls(chrome)  # drop what came before
     chrome.get(page.as_uri())
-    WebDriverWait(chrome, 30).until(
+    wait(chrome, 30).until(
         lambda d: (
             d.find_elements(By.CSS_SELECTOR, "#trend .main-svg")
             and d.find_elements(By.CSS_SELECTOR, "#by-worker-type-chart .main-svg")
@@ -219,7 +218,7 @@ def test_escaped_names_run_nothing_in_the_browser(tmp_path, chrome):  # noqa: F8
     page = tmp_path / "evil.html"
     page.write_text(render(weekly_report_stub()), encoding="utf-8")
     chrome.get(page.as_uri())
-    WebDriverWait(chrome, 30).until(lambda d: d.find_elements(By.CSS_SELECTOR, "#trend .main-svg"))
+    wait(chrome, 30).until(lambda d: d.find_elements(By.CSS_SELECTOR, "#trend .main-svg"))
     assert chrome.find_elements(By.CSS_SELECTOR, "img") == []
     cell = chrome.find_element(By.CSS_SELECTOR, "#top-jobs tbody td")
     assert cell.text == "<img src=x onerror=alert(1)>"
