@@ -240,7 +240,9 @@ def _cbor_map(values: dict[str, str]) -> bytes:
     return out
 
 
-class _Raw:
+class RawBody:
+    """A canned HTTP body, as botocore reads a real one."""
+
     def __init__(self, body: bytes):
         self.body = body
 
@@ -281,7 +283,7 @@ def error_response(request: Any, code: str, message: str) -> AWSResponse:
             # the query protocol (STS, Organizations' older kin) wraps it in ErrorResponse
             body = b"<ErrorResponse>" + body + b"</ErrorResponse>"
         headers = {"Content-Type": "application/xml"}
-    return AWSResponse(request.url, 400, headers, _Raw(body))
+    return AWSResponse(request.url, 400, headers, RawBody(body))
 
 
 @dataclass

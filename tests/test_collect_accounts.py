@@ -36,7 +36,7 @@ from advisor.collect.aws import (
 )
 from advisor.collect.runner import CollectOptions, collect
 from advisor.store import Store
-from tests.awsfake import NOW, AwsLikeJobRun, session
+from tests.awsfake import NOW, AwsLikeJobRun, RawBody, session
 
 ROOT = Path(__file__).resolve().parent.parent
 CALLER = DEFAULT_ACCOUNT_ID
@@ -118,17 +118,6 @@ def seed(endpoint: str, account: str, region: str, *, runs: int = 2) -> None:
 # ---- refusals, as real STS error responses ------------------------------------------------
 
 
-class _Body:
-    def __init__(self, body: bytes):
-        self.body = body
-
-    def stream(self, **_: Any):
-        yield self.body
-
-    def read(self, *_: Any) -> bytes:
-        return self.body
-
-
 @dataclass
 class Refuse:
     """Answers an STS operation with AccessDenied, as STS does (query protocol, HTTP 403);
@@ -153,7 +142,7 @@ class Refuse:
             f"is not authorized to perform: sts:{self.operation}</Message></Error>"
             "</ErrorResponse>"
         ).encode()
-        return AWSResponse(request.url, 403, {"Content-Type": "text/xml"}, _Body(error))
+        return AWSResponse(request.url, 403, {"Content-Type": "text/xml"}, RawBody(error))
 
 
 def cli(db: Path, endpoint: str, *args: str) -> Any:
