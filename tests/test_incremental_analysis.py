@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from advisor.analysis import features
+from advisor.analysis import history
 from advisor.analysis.findings import analyze
 from advisor.collect.importer import import_directory
 from advisor.store import Store, stable_hash
@@ -165,7 +165,7 @@ def new_day(analysed, tmp_path_factory):
     with pytest.MonkeyPatch.context() as patch:
         # the jobs with new data are read and worked out in worker processes, as on a fleet
         # (the sample's few would be done in this one)
-        patch.setattr(features, "PARALLEL_MIN_JOBS", 1)
+        patch.setattr(history, "PARALLEL_MIN_JOBS", 1)
         report = analyze(store)
     full_report = analyze(full, full=True)
     yield store, report, full, full_report
@@ -180,6 +180,9 @@ def test_incremental_equals_full_and_a_second_run_does_nothing(new_day):
     # the new days, the finished run and the new definition; the other jobs' windows moved
     # (a newer run), so their features were computed again from what they had
     assert report.jobs_changed == len(NEW_DAY_JOBS) + 2
+    # the jobs with a new day take it in from what they kept; the finished run (older than
+    # its job's newest) and the new definition make their jobs be read whole again
+    assert report.histories_read == 2
     assert report.jobs_recomputed == report.jobs
     assert report.runs_priced < 2000  # the new runs, their days, the changed job's runs
     # no exclusions: both stores went through the same analyses, so even the findings'

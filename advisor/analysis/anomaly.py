@@ -1,17 +1,26 @@
 """Runtime anomalies per job (scikit-learn IsolationForest) and cost step changes.
 
-Each job's succeeded runs are scored on volume-normalised features (log runtime, and log runtime
-per GB read where CloudWatch saw the bytes). IsolationForest (fixed seed) proposes outliers when
-the history is long enough; a run is reported only if a robust z-score (median and MAD) explains
-it, so every anomaly says which feature made it one. Short histories use the z-score alone.
+A job's judged runs (succeeded, with a runtime) are scored on volume-normalised features (log
+runtime, and log runtime per GB read where CloudWatch saw the bytes of every one). They are
+judged against a reference fitted on the job's first runs: the largest of 8, 10, 13, 17, ...
+(each a quarter more than the one before) that its judged runs reach. So a new run is judged
+against the job's past, and the reference changes only when the history has grown by a quarter:
+until then an analysis judges the new runs alone, against the reference it kept
+(advisor/analysis/incremental.py), and gets what judging the whole history again would.
+
+IsolationForest (fixed seed, fitted on the reference's runs) proposes outliers once there are
+FOREST_MIN_RUNS of them; a run is reported only if a robust z-score (median and MAD of the
+reference's runs) explains it, so every anomaly says which feature made it one. Shorter
+references use the z-score alone.
 """
 
 from __future__ import annotations
 
 import math
 import os
+from collections.abc import Sequence
 from concurrent.futures import Future
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from statistics import median
 from typing import Any
 
@@ -21,8 +30,9 @@ import sklearn
 from joblib.externals.loky import get_reusable_executor
 from sklearn.ensemble import IsolationForest
 
-MIN_RUNS = 8  # fewer succeeded runs: nothing is judged
-FOREST_MIN_RUNS = 30  # fewer: robust z-scores alone
+MIN_RUNS = 8  # fewer judged runs: nothing is judged
+GROWTH = 1.25  # the reference is fitted again when the judged runs have grown by this much
+FOREST_MIN_RUNS = 30  # a reference of fewer runs: robust z-scores alone
 Z_THRESHOLD = 3.5
 MAD_SCALE = 1.4826  # makes the MAD estimate a standard deviation for normal data
 SEED = 20261128
@@ -30,6 +40,7 @@ SEED = 20261128
 # 100 x 1,000 runs) in a sixth of the time; sklearn's cost here is per tree, not per run
 TREES = 16
 PARALLEL_MIN_JOBS = 16  # fewer forests: starting worker processes costs more than it saves
+RUNTIME, PER_GB = "runtime", "runtime per GB read"
 
 
 @dataclass
@@ -44,94 +55,199 @@ class RunAnomaly:
 
 
 def robust_z(values: list[float]) -> list[float]:
+    centre, spread = _centre_spread(values)
+    return [_z(v, centre, spread) for v in values]
+
+
+def _centre_spread(values: Sequence[float]) -> tuple[float, float]:
     centre = median(values)
-    mad = median(abs(v - centre) for v in values) * MAD_SCALE
-    if mad == 0:
-        return [0.0 if v == centre else math.copysign(math.inf, v - centre) for v in values]
-    return [(v - centre) / mad for v in values]
+    return centre, median(abs(v - centre) for v in values) * MAD_SCALE
 
 
-def _columns(runs: list[dict[str, Any]]) -> dict[str, list[float]]:
-    columns = {"runtime": [math.log(max(r["execution_time_s"], 1)) for r in runs]}
-    if all(r.get("bytes_read") for r in runs):
-        columns["runtime per GB read"] = [
-            math.log(max(r["execution_time_s"], 1) / (r["bytes_read"] / 1e9)) for r in runs
-        ]
-    return columns
+def _z(value: float, centre: float, spread: float) -> float:
+    if spread == 0:
+        return 0.0 if value == centre else math.copysign(math.inf, value - centre)
+    return (value - centre) / spread
+
+
+def judged_runs(runs: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The runs a runtime anomaly is judged on: succeeded, with a runtime."""
+    return [r for r in runs if r["state"] == "SUCCEEDED" and (r["execution_time_s"] or 0) > 0]
+
+
+def training_size(judged: int) -> int:
+    """How many of a job's first judged runs its reference is fitted on (0: too few to judge)."""
+    if judged < MIN_RUNS:
+        return 0
+    size = MIN_RUNS
+    while (grown := math.ceil(size * GROWTH)) <= judged:
+        size = grown
+    return size
+
+
+def _value(run: dict[str, Any], column: str) -> float:
+    runtime = max(run["execution_time_s"], 1)
+    return math.log(runtime if column == RUNTIME else runtime / (run["bytes_read"] / 1e9))
+
+
+def _column_values(runs: list[dict[str, Any]], columns: Sequence[str]) -> list[list[float]]:
+    return [[_value(r, column) for r in runs] for column in columns]
+
+
+@dataclass(frozen=True)
+class Reference:
+    """What a job's runs are judged against: kept between analyses (as_dict) so new runs can
+    be judged without reading the job's history again."""
+
+    trained: int  # fitted on the job's first `trained` judged runs
+    columns: tuple[str, ...]
+    centre: tuple[float, ...]  # per column, the median of the reference runs
+    spread: tuple[float, ...]  # and their MAD, scaled (0: all had the median's value)
+    typical_runtime: float  # median runtime (s) of the reference runs
+    typical_cost: float  # and their median cost
+
+    @property
+    def needs_forest(self) -> bool:
+        return self.trained >= FOREST_MIN_RUNS
+
+    def as_dict(self) -> dict[str, Any]:
+        return {**self.__dict__, "columns": list(self.columns)}
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> Reference:
+        return cls(
+            d["trained"],
+            tuple(d["columns"]),
+            tuple(d["centre"]),
+            tuple(d["spread"]),
+            d["typical_runtime"],
+            d["typical_cost"],
+        )
+
+
+def fit_reference(judged: list[dict[str, Any]]) -> Reference | None:
+    """The reference of a job with these judged runs (oldest first); None: too few."""
+    trained = training_size(len(judged))
+    if not trained:
+        return None
+    # runtime per GB only when CloudWatch saw the bytes of every judged run
+    columns = (RUNTIME, PER_GB) if all(r.get("bytes_read") for r in judged) else (RUNTIME,)
+    first = judged[:trained]
+    stats = [_centre_spread(values) for values in _column_values(first, columns)]
+    return Reference(
+        trained,
+        columns,
+        tuple(c for c, _ in stats),
+        tuple(s for _, s in stats),
+        median(r["execution_time_s"] for r in first),
+        median(r["cost_usd"] or 0 for r in first),
+    )
+
+
+def takes(reference: Reference, run: dict[str, Any]) -> bool:
+    """Whether a new judged run leaves the reference's columns as they are (a run without
+    bytes read ends the runtime-per-GB column: the job is judged again in full)."""
+    return PER_GB not in reference.columns or bool(run.get("bytes_read"))
 
 
 @dataclass
 class _Prepared:
-    """One job's succeeded runs, their feature columns and z-scores, before the forest."""
+    """Runs of one job to judge (all its judged runs, or its new ones), their z-scores
+    against its reference, and the runs the reference was fitted on (for the forest; None
+    until they are read)."""
 
     job: str
+    reference: Reference
     runs: list[dict[str, Any]]
-    columns: dict[str, list[float]]
-    z: dict[str, list[float]]
-    explained: set[int]
+    z: list[list[float]]  # per column, per run
+    explained: list[int]  # runs a z-score explains
+    training: list[dict[str, Any]] | None = None
+    scores: dict[int, float] = field(default_factory=dict)  # forest scores of explained runs
 
     @property
     def needs_forest(self) -> bool:
-        return len(self.runs) >= FOREST_MIN_RUNS
+        return self.reference.needs_forest
 
-    def matrix(self) -> np.ndarray:
-        return np.column_stack(list(self.columns.values()))
+    def forest_inputs(self) -> tuple[np.ndarray, np.ndarray]:
+        assert self.training is not None
+        columns = self.reference.columns
+        return (
+            np.column_stack(_column_values(self.training, columns)),
+            np.column_stack(_column_values([self.runs[i] for i in self.explained], columns)),
+        )
 
 
-def _prepare(job: str, runs: list[dict[str, Any]]) -> _Prepared | None:
-    runs = [r for r in runs if r["state"] == "SUCCEEDED" and (r["execution_time_s"] or 0) > 0]
-    if len(runs) < MIN_RUNS:
+def prepare(
+    job: str,
+    reference: Reference | None,
+    runs: list[dict[str, Any]],
+    training: list[dict[str, Any]] | None = None,
+) -> _Prepared | None:
+    """`runs` (judged runs of the job) scored against its reference; None: nothing a z-score
+    explains, so nothing to report and no forest to fit."""
+    if reference is None or not runs:
         return None
-    columns = _columns(runs)
-    z = {name: robust_z(values) for name, values in columns.items()}
-    explained = {i for i in range(len(runs)) if any(abs(z[n][i]) >= Z_THRESHOLD for n in columns)}
+    values = _column_values(runs, reference.columns)
+    z = [
+        [_z(v, centre, spread) for v in column]
+        for column, centre, spread in zip(values, reference.centre, reference.spread, strict=True)
+    ]
+    explained = [i for i in range(len(runs)) if any(abs(c[i]) >= Z_THRESHOLD for c in z)]
     if not explained:
-        return None  # nothing a z-score could explain: no forest needed
-    return _Prepared(job, runs, columns, z, explained)
+        return None
+    return _Prepared(job, reference, runs, z, explained, training)
 
 
-def _forest(matrix: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Outlier labels (-1) and anomaly scores (higher is stranger) of one job's runs."""
+def prepare_history(job: str, runs: list[dict[str, Any]]) -> tuple[_Prepared | None, int, Any]:
+    """A job's whole history (oldest first) prepared for judging: (prepared, judged runs,
+    reference)."""
+    judged = judged_runs(runs)
+    reference = fit_reference(judged)
+    if reference is None:
+        return None, len(judged), None
+    return prepare(job, reference, judged, judged[: reference.trained]), len(judged), reference
+
+
+def _forest(training: np.ndarray, candidates: np.ndarray) -> np.ndarray:
+    """Anomaly scores (higher is stranger) of `candidates` from a forest fitted on `training`,
+    with NaN where the forest does not call the run an outlier."""
     forest = IsolationForest(n_estimators=TREES, contamination="auto", random_state=SEED)
     # the parameters are ours and the matrix is finite (logs of positive numbers): checking
     # them again for every tree was a sixth of the time, and decides nothing
     with sklearn.config_context(skip_parameter_validation=True, assume_finite=True):
-        forest.fit(matrix)
-        # what forest.predict() does, from one scoring pass (it would score the runs again)
-        scores = forest.score_samples(matrix)
-    labels = np.ones_like(scores, dtype=int)
-    labels[scores - forest.offset_ < 0] = -1
-    return labels, -scores
+        forest.fit(training)
+        scores = forest.score_samples(candidates)
+    # what forest.predict() calls an outlier
+    return np.where(scores - forest.offset_ < 0, -scores, np.nan)
 
 
-def _explain(
-    p: _Prepared, labels: np.ndarray | None, scores: np.ndarray | None
-) -> list[RunAnomaly]:
-    flagged = p.explained
-    if labels is not None:
-        flagged = p.explained & {i for i, label in enumerate(labels) if label == -1}
-    typical = median(r["execution_time_s"] for r in p.runs)
-    typical_cost = median(r["cost_usd"] or 0 for r in p.runs)
+def _explain(p: _Prepared) -> list[RunAnomaly]:
+    ref = p.reference
     out = []
-    for i in sorted(flagged):
-        reasons = [
-            f"{name} {math.exp(values[i] - median(values)):.1f}x the median "
-            f"(robust z {p.z[name][i]:.1f})"
-            for name, values in p.columns.items()
-            if abs(p.z[name][i]) >= Z_THRESHOLD
-        ]
+    for k, i in enumerate(p.explained):
+        if ref.needs_forest:
+            score = p.scores.get(k, math.nan)
+            if math.isnan(score):
+                continue  # the forest does not call it an outlier
+        else:
+            score = max(abs(column[i]) for column in p.z)
         run = p.runs[i]
-        score = float(scores[i]) if scores is not None else max(abs(z[i]) for z in p.z.values())
+        reasons = [
+            f"{name} {math.exp(_value(run, name) - centre):.1f}x the median "
+            f"(robust z {column[i]:.1f})"
+            for name, centre, column in zip(ref.columns, ref.centre, p.z, strict=True)
+            if abs(column[i]) >= Z_THRESHOLD
+        ]
         out.append(
             RunAnomaly(
                 run["id"],
                 p.job,
                 run["started_on"],
-                round(score, 4),
-                run["execution_time_s"] / typical,
+                round(float(score), 4),
+                run["execution_time_s"] / ref.typical_runtime,
                 reasons,
                 # a run at an unknown rate has no dollar figure, not $0.00
-                None if run["cost_usd"] is None else max(0.0, run["cost_usd"] - typical_cost),
+                None if run["cost_usd"] is None else max(0.0, run["cost_usd"] - ref.typical_cost),
             )
         )
     return out
@@ -147,11 +263,10 @@ class Forests:
         self.workers = workers or min(os.cpu_count() or 1, 4)
         self.prepared: list[_Prepared] = []
         self._waiting: list[_Prepared] = []  # not yet sent to a worker
-        self._fitted: dict[str, Any] = {}  # job: (labels, scores), or a Future of them
+        self._fitted: dict[int, Any] = {}  # id(prepared): scores, or a Future of them
         self._executor: Any = None
 
-    def add(self, job: str, runs: list[dict[str, Any]]) -> None:
-        p = _prepare(job, runs)
+    def add(self, p: _Prepared | None) -> None:
         if p is None:
             return
         self.prepared.append(p)
@@ -162,32 +277,40 @@ class Forests:
             self._executor = get_reusable_executor(max_workers=self.workers)
         if self._executor is not None:
             for waiting in self._waiting:
-                self._fitted[waiting.job] = self._executor.submit(_forest, waiting.matrix())
+                self._fitted[id(waiting)] = self._executor.submit(_forest, *waiting.forest_inputs())
             self._waiting.clear()
+
+    def add_history(self, job: str, runs: list[dict[str, Any]]) -> tuple[int, Any]:
+        """Judge a job's whole history; returns (judged runs, reference)."""
+        p, judged, reference = prepare_history(job, runs)
+        self.add(p)
+        return judged, reference
 
     def anomalies(self) -> list[RunAnomaly]:
         """Every prepared job's anomalies, in the order the jobs were added."""
         for p in self._waiting:
-            self._fitted[p.job] = _forest(p.matrix())
+            self._fitted[id(p)] = _forest(*p.forest_inputs())
         self._waiting.clear()
         out = []
         for p in self.prepared:
-            fitted = self._fitted.get(p.job)
+            fitted = self._fitted.get(id(p))
             if isinstance(fitted, Future):
                 fitted = fitted.result()
-            labels, scores = fitted if fitted is not None else (None, None)
-            out += _explain(p, labels, scores)
+            if fitted is not None:
+                p.scores = dict(enumerate(fitted.tolist()))
+            out += _explain(p)
         return out
 
 
 def fleet_anomalies(
     runs_by_job: dict[str, list[dict[str, Any]]], workers: int | None = None
 ) -> list[RunAnomaly]:
-    """Anomalous succeeded runs of every job; the forests of many jobs are fitted in parallel
-    (each job's forest is independent and seeded, so the result does not depend on workers)."""
+    """Anomalous judged runs of every job (whole histories, oldest first); the forests of many
+    jobs are fitted in parallel (each is independent and seeded, so the result does not depend
+    on workers)."""
     forests = Forests(workers)
     for job, runs in runs_by_job.items():
-        forests.add(job, runs)
+        forests.add_history(job, runs)
     return forests.anomalies()
 
 
@@ -215,8 +338,8 @@ def job_anomalies(job: str, runs: list[dict[str, Any]]) -> list[RunAnomaly]:
 
 
 def cost_step(runs: list[dict[str, Any]], recent_runs: int = 14) -> dict[str, Any]:
-    """Median cost per run after the job's last configuration change (or of its newest runs)
-    against the runs before it."""
+    """Median cost per run after the last configuration change among `runs` (the window's,
+    oldest first), or of the newest of them, against the runs before it."""
     priced = [r for r in runs if r["state"] == "SUCCEEDED" and r["cost_usd"]]
     if len(priced) < 8:
         return {}

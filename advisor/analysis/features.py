@@ -7,15 +7,13 @@ store (or --as-of), so the same store always gives the same features.
 from __future__ import annotations
 
 import math
-import os
 from collections import defaultdict
-from collections.abc import Callable, Collection, Iterable
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
 import orjson
-from joblib.externals.loky import get_reusable_executor
 
 from advisor.analysis.advice_features import (
     MEMORY_CAUSES,
@@ -25,14 +23,9 @@ from advisor.analysis.advice_features import (
     memory_features,
     memory_scope,
 )
-from advisor.analysis.anomaly import (
-    PARALLEL_MIN_JOBS,
-    Forests,
-    RunAnomaly,
-    anomaly_row,
-    cost_step,
-)
+from advisor.analysis.anomaly import cost_step
 from advisor.analysis.glue_features import definition_facts, disk_features
+from advisor.analysis.history import JobHistory, job_histories
 from advisor.analysis.observed import (
     eventlog_features,
     metric_features,
@@ -117,11 +110,13 @@ def run_history_features(runs: list[dict[str, Any]], window_days: int) -> dict[s
             memory_scopes[memory_scope(r["error_message"], cause)] += 1
     # the most frequent cause (by money; a cheap job's failures still have a cause)
     top_cause = max(causes, key=lambda c: (causes[c], c)) if causes else None
+    timeouts = [r for r in runs if r["state"] == "TIMEOUT"]
+    total_usd, retries_usd = usd(runs), usd(retries)
     return {
         "runs_month": len(runs) * month,
         "failed_runs_month": len(failed) * month,
-        "timeout_runs_month": sum(r["state"] == "TIMEOUT" for r in runs) * month,
-        "timeout_usd_month": usd([r for r in runs if r["state"] == "TIMEOUT"]) * month,
+        "timeout_runs_month": len(timeouts) * month,
+        "timeout_usd_month": usd(timeouts) * month,
         "failure_rate": len(failed) / len(runs) if runs else None,
         "runtime_p50_s": percentile(ok, 0.5),
         "runtime_p95_s": percentile(ok, 0.95),
@@ -129,14 +124,14 @@ def run_history_features(runs: list[dict[str, Any]], window_days: int) -> dict[s
         "runtime_max_s": max(ok) if ok else None,
         "runtime_p95_min": (percentile(ok, 0.95) or 0) / 60 if ok else None,
         "dpu_hours_month": dpu(runs) * month,
-        "cost_usd_month": usd(runs) * month,
+        "cost_usd_month": total_usd * month,
         "failed_dpu_hours_month": dpu(failed) * month,
         "failed_usd_month": usd(failed) * month,
         # what retries waste: the attempts that failed again (a retry that succeeds did the work)
         "retry_dpu_hours_month": dpu(failed_retries) * month,
         "retry_usd_month": usd(failed_retries) * month,
-        "retry_attempts_usd_month": usd(retries) * month,
-        "retry_share": usd(retries) / usd(runs) if usd(runs) else None,
+        "retry_attempts_usd_month": retries_usd * month,
+        "retry_share": retries_usd / total_usd if total_usd else None,
         # a retry that succeeds did the work that was needed; one that fails again is waste
         "retry_runs_month": len(retries) * month,
         "failed_retry_runs_month": len(failed_retries) * month,
@@ -237,14 +232,13 @@ def job_features(
         jobs,
         end=end,
         window_days=window_days,
-        window_runs={
-            job["name"]: in_window(history_by_job.get(job["name"], []), start, end_iso)
+        window={
+            job["name"]: window_features(
+                in_window(history_by_job.get(job["name"], []), start, end_iso), window_days
+            )
             for job in jobs
         },
-        history={
-            job: history_job_features(h, runs_since(history_by_job[job], start), start, window_days)
-            for job, h in histories.items()
-        },
+        history={job: history_job_features(h, start, window_days) for job, h in histories.items()},
         config=config,
         whatif_out=whatif_out,
     )
@@ -261,116 +255,31 @@ def in_window(runs: list[dict[str, Any]], start: str, end: str) -> list[dict[str
     return [r for r in runs if start <= (r["started_on"] or "") < end]
 
 
-def runs_since(runs: list[dict[str, Any]], start: str) -> int:
-    return sum((r["started_on"] or "") >= start for r in runs)
+def window_features(runs: list[dict[str, Any]], window_days: int) -> dict[str, Any]:
+    """What a job's runs in the window (oldest first) give: run_history_features() and the
+    step in its cost per run."""
+    features = run_history_features(runs, window_days)
+    step = cost_step(runs)
+    features.update(step)
+    if step:
+        increase = step["cost_per_run_recent_usd"] - step["cost_per_run_before_usd"]
+        features["cost_increase_usd_month"] = max(0.0, increase * len(runs) * 30 / window_days)
+    return features
 
 
-@dataclass
-class JobHistory:
-    """What a job's whole history gives its features whatever the window: its runtime
-    anomalies (in the order of its runs) and its cost step. Kept between analyses (in
-    run_anomalies and analysis_jobs) and reused while the job has no new data."""
-
-    runs: int
-    anomalies: list[RunAnomaly]
-    step: dict[str, Any]
-
-
-def job_histories(
-    store: Store,
-    runs_by_job: Iterable[tuple[str, list[dict[str, Any]]]],
-    jobs: Collection[str] | None = None,
-    each: Callable[[str, list[dict[str, Any]]], None] | None = None,
-) -> dict[str, JobHistory]:
-    """The anomalies (kept in run_anomalies) and cost step of each (job, its whole history,
-    oldest first) of `runs_by_job`, which may be read while the forests of the jobs before are
-    being fitted; `each(job, runs)` sees every job's runs on the way. `jobs`: only these jobs'
-    histories were read (the other jobs' anomalies stand)."""
-    forests = Forests()
-    histories = {}
-    for job, runs in runs_by_job:
-        forests.add(job, runs)
-        histories[job] = JobHistory(len(runs), [], cost_step(runs))
-        if each is not None:
-            each(job, runs)
-    found = forests.anomalies()
-    store.replace_anomalies([anomaly_row(a) for a in found], jobs=jobs)
-    for anomaly in found:
-        histories[anomaly.job_name].anomalies.append(anomaly)
-    return histories
+def stored_window_features(
+    store: Store, jobs: Collection[str], start: str, end: str, window_days: int
+) -> dict[str, dict[str, Any]]:
+    """The window_features() of `jobs` from their runs in [start, end) in the store. (Here,
+    not in worker processes: starting them took longer than reading a million-run fleet's
+    window.)"""
+    by_job = group_by_job(store.window_runs(jobs, start, end))
+    return {job: window_features(by_job.get(job, []), window_days) for job in jobs}
 
 
-def stored_histories(
-    store: Store, jobs: Collection[str], window_start: str
-) -> Callable[[], tuple[dict[str, JobHistory], dict[str, int]]]:
-    """Start working out the JobHistory of `jobs`, and their runs since `window_start`, from
-    their whole histories in the store: in worker processes, each reading its share of the
-    jobs through its own connection, when the store is a file and the jobs are many (reading a
-    million runs is most of the work). Returns what waits for them (and keeps their anomalies
-    in run_anomalies): the caller reads what else it needs meanwhile."""
-    names = sorted(jobs)
-    workers = min(os.cpu_count() or 1, 4)
-    if store.path is None or workers < 2 or len(names) < PARALLEL_MIN_JOBS:
-        done = [_histories(store, names, window_start)]
-        pending: list[Any] = []
-    else:
-        executor = get_reusable_executor(max_workers=workers)
-        size = math.ceil(len(names) / (workers * SHARES_PER_WORKER))
-        pending = [
-            executor.submit(
-                histories_in, str(store.path), names[first : first + size], window_start
-            )
-            for first in range(0, len(names), size)
-        ]
-        done = []
-
-    def finish() -> tuple[dict[str, JobHistory], dict[str, int]]:
-        histories, since = {}, {}
-        for share in done + [future.result() for future in pending]:
-            for job, history, count in share:
-                histories[job], since[job] = history, count
-        found = [anomaly for h in histories.values() for anomaly in h.anomalies]
-        store.replace_anomalies([anomaly_row(a) for a in found], jobs=jobs)
-        return histories, since
-
-    return finish
-
-
-SHARES_PER_WORKER = 4  # jobs are split in this many shares per worker: the last one waits less
-
-
-def histories_in(
-    path: str, jobs: list[str], window_start: str
-) -> list[tuple[str, JobHistory, int]]:
-    """In a worker process: _histories() from the store at `path`."""
-    store = Store(path)
-    try:
-        return _histories(store, jobs, window_start)
-    finally:
-        store.close()
-
-
-def _histories(
-    store: Store, jobs: list[str], window_start: str
-) -> list[tuple[str, JobHistory, int]]:
-    """(job, JobHistory, runs since window_start) of each of `jobs` that has runs."""
-    forests = Forests(workers=1)
-    out = []
-    for job, runs in store.run_histories(jobs):
-        forests.add(job, runs)
-        out.append(
-            (job, JobHistory(len(runs), [], cost_step(runs)), runs_since(runs, window_start))
-        )
-    by_job = {job: history for job, history, _ in out}
-    for anomaly in forests.anomalies():
-        by_job[anomaly.job_name].anomalies.append(anomaly)
-    return out
-
-
-def history_job_features(
-    h: JobHistory, runs_since_start: int, window_start: str, window_days: int
-) -> dict[str, Any]:
-    """Runtime anomalies and cost step changes of one job, as the window sees them."""
+def history_job_features(h: JobHistory, window_start: str, window_days: int) -> dict[str, Any]:
+    """Runtime anomalies of one job (each run judged against the job's past), as the window
+    sees them."""
     month = 30 / window_days
     # slow runs only, and slow enough to matter: a run much faster than usual costs nothing,
     # and one a few tenths over its median is within a job's ordinary spread (both stay
@@ -388,31 +297,7 @@ def history_job_features(
             worst_anomaly_at=worst.started_on[:16],
             worst_anomaly_reason=worst.reasons[0],
         )
-    step = dict(h.step)
-    features.update(step)
-    if step:
-        increase = step["cost_per_run_recent_usd"] - step["cost_per_run_before_usd"]
-        runs_month = runs_since_start * month
-        features["cost_increase_usd_month"] = max(0.0, increase * runs_month)
-    features["cost_anomaly_usd_month"] = max(
-        features.get("cost_increase_usd_month", 0.0), features["anomaly_extra_usd_month"]
-    )
     return features
-
-
-def history_features(
-    store: Store,
-    runs_by_job: dict[str, list[dict[str, Any]]],
-    window_start: str,
-    window_days: int,
-) -> dict[str, dict[str, Any]]:
-    """Runtime anomalies (kept in run_anomalies) and cost step changes, from each job's history."""
-    return {
-        job: history_job_features(
-            h, runs_since(runs_by_job[job], window_start), window_start, window_days
-        )
-        for job, h in job_histories(store, runs_by_job.items()).items()
-    }
 
 
 def whatif_key(features: dict[str, Any], app: dict[str, Any], sla: float) -> str:
@@ -457,16 +342,17 @@ def assemble_features(
     *,
     end: str,
     window_days: int,
-    window_runs: dict[str, list[dict[str, Any]]],
+    window: dict[str, dict[str, Any]],
     history: dict[str, dict[str, Any]],
     config: dict[str, Any] | None,
     whatif_out: dict[str, Any] | None = None,
     whatif_memo: dict[str, StoredWhatIf | None] | None = None,
     reusable: dict[str, StoredWhatIf] | None = None,
 ) -> dict[str, dict[str, Any]]:
-    """The features of `jobs` (jobs rows) from their window's runs (oldest first) and their
-    history features. `whatif_memo` receives each job's what-if with its key (None: none);
-    a job whose key is its `reusable` one's takes that what-if rather than simulating again."""
+    """The features of `jobs` (jobs rows) from their window_features() and their
+    history_job_features() (the jobs with runs). `whatif_memo` receives each job's what-if
+    with its key (None: none); a job whose key is its `reusable` one's takes that what-if
+    rather than simulating again."""
     start, end_iso = window_bounds(end, window_days)
     names = {job["name"] for job in jobs}
     observed = observed_features(store, start, end_iso, names)
@@ -476,10 +362,14 @@ def assemble_features(
         name = job["name"]
         f = {
             **definition_features(job, end),
-            **run_history_features(window_runs.get(name, []), window_days),
+            **(window.get(name) or window_features([], window_days)),
             **observed.get(name, NOT_OBSERVED),
-            **history.get(name, {}),
         }
+        if name in history:
+            f.update(history[name])
+            f["cost_anomaly_usd_month"] = max(
+                f.get("cost_increase_usd_month", 0.0), f["anomaly_extra_usd_month"]
+            )
         derive(f)
         app = apps.get(name)
         memo = None

@@ -23,16 +23,22 @@ from advisor.analysis.anomaly import from_row as anomaly_from_row
 from advisor.analysis.costs import compute_run_costs, price_changes
 from advisor.analysis.features import (
     WINDOW_DAYS,
-    JobHistory,
     StoredWhatIf,
     assemble_features,
     group_by_job,
     history_job_features,
     in_window,
-    job_histories,
-    runs_since,
-    stored_histories,
+    stored_window_features,
     window_bounds,
+    window_features,
+)
+from advisor.analysis.history import (
+    JobHistory,
+    extended_histories,
+    history_row,
+    job_histories,
+    kept_history,
+    stored_histories,
 )
 from advisor.analysis.rules import Rule, RuleError, load_rules
 from advisor.analysis.savings import best_compatible_set
@@ -55,7 +61,8 @@ class AnalysisReport:
     seconds: dict[str, float] = field(default_factory=dict)  # where the time went
     mode: str = "full"  # or "incremental"
     why: str = ""  # why this mode (what changed)
-    jobs_changed: int = 0  # jobs whose own data changed: analysed from their whole history
+    jobs_changed: int = 0  # jobs whose own data changed
+    histories_read: int = 0  # of those, the jobs analysed from their whole history again
     jobs_recomputed: int = 0  # jobs whose features and rules were evaluated again
     whatifs_reused: int = 0  # of their what-ifs, those whose inputs had not changed
 
@@ -257,40 +264,43 @@ def _analyze(
     histories: dict[str, JobHistory] = {}
     if end is not None and (changed is None or changed or again):
         start, end_iso = window_bounds(end, WINDOW_DAYS)
-        window: dict[str, list[dict[str, Any]]] = {}
-        since: dict[str, int] = {}
+        window: dict[str, dict[str, Any]] = {}
+        # jobs analysed again but without new data, when the window moved: what they kept
+        reused = again - (names if changed is None else changed)
+        with_runs = {job for job in reused if kept[job]["runs"]}
         # jobs with new data (every job, in a full analysis): from their whole history
         if changed is None:
 
             def take_window(job: str, runs: list[dict[str, Any]]) -> None:
                 if job in again:
-                    window[job] = in_window(runs, start, end_iso)
-                    since[job] = runs_since(runs, start)
+                    window[job] = window_features(in_window(runs, start, end_iso), WINDOW_DAYS)
 
             # pricing read it (else it is read while the forests of the jobs before are fitted)
             runs_by_job = group_by_job(history).items() if history is not None else None
             history = None
             histories = job_histories(store, runs_by_job or store.run_histories(), each=take_window)
+            report.histories_read = len(histories)
             del runs_by_job
-        elif changed:
-            # read and worked out in worker processes, while this one reads their windows
-            finish = stored_histories(store, changed, start)
-            window.update(group_by_job(store.window_runs(changed & again, start, end_iso)))
-            histories, counts = finish()
-            since.update((job, count) for job, count in counts.items() if job in again)
-        # the others, when the window moved: their stored history, their window's runs
-        reused = again - (names if changed is None else changed)
-        reusable: dict[str, StoredWhatIf] = {}
-        if reused:
-            with_runs = {job for job in reused if kept[job]["runs"]}
+        else:
+            if changed:
+                # jobs whose only news is newer runs: what they kept takes them in
+                extend = changed - plan.reread_jobs
+                news = {job: plan.new_runs[job] for job in extend if job in plan.new_runs}
+                histories = extended_histories(store, kept, news)
+                # the others are read whole (in worker processes too)
+                read = stored_histories(store, changed - histories.keys())()
+                histories.update(read)
+                report.histories_read = len(read)
             anomalies: dict[str, list[RunAnomaly]] = {job: [] for job in with_runs}
-            for row in store.anomalies_of(with_runs):
+            for row in store.anomalies_of(with_runs) if with_runs else ():
                 anomalies[row["job_name"]].append(anomaly_from_row(row))
             for job in with_runs:
-                step = orjson.loads(kept[job]["cost_step"] or "{}")
-                histories[job] = JobHistory(kept[job]["runs"], anomalies[job], step)
-            since.update(store.runs_since(with_runs, start))
-            window.update(group_by_job(store.window_runs(with_runs, start, end_iso)))
+                histories[job] = kept_history(kept[job], anomalies[job])
+            window = stored_window_features(
+                store, (changed & again) | with_runs, start, end_iso, WINDOW_DAYS
+            )
+        reusable: dict[str, StoredWhatIf] = {}
+        if reused:
             for job in reused:
                 if kept[job]["whatif_key"]:
                     reusable[job] = StoredWhatIf(
@@ -303,9 +313,9 @@ def _analyze(
             [job for job in jobs if job["name"] in again],
             end=end,
             window_days=WINDOW_DAYS,
-            window_runs=window,
+            window=window,
             history={
-                job: history_job_features(h, since.get(job, 0), start, WINDOW_DAYS)
+                job: history_job_features(h, start, WINDOW_DAYS)
                 for job, h in histories.items()
                 if job in again
             },
@@ -321,7 +331,11 @@ def _analyze(
     clock.on_phase("applying the rules")
 
     # ---- rules, findings and what the next analysis may reuse --------------------------------
-    rule_list = (rules if rules is not None else load_rules()) if features else []
+    # rule files whose bytes the last analysis checked, with this code, need no second check
+    checked = all(state.get(key) == digests[key] for key in ("code", "rules"))
+    rule_list = (
+        (rules if rules is not None else load_rules(validate=not checked)) if features else []
+    )
     rule_ids = [rule.id for rule in rule_list] or incremental.rule_set(rules)[1]
     report.rules = len(rule_ids)
     stamp = end if end is not None and jobs else as_of or ""
@@ -367,8 +381,7 @@ def _state(
 def _kept_row(job: str, history: JobHistory | None, memo: StoredWhatIf | None) -> dict[str, Any]:
     return {
         "job_name": job,
-        "runs": history.runs if history else 0,
-        "cost_step": to_json(history.step if history else {}),
+        **history_row(history),
         "whatif_key": memo.key if memo else None,
         "whatif_features": to_json(memo.features) if memo else None,
     }

@@ -25,9 +25,12 @@ summed again from all of that day's runs in the same order as a full pricing.
 The window is the fleet's, not the job's: it ends at --as-of, else at the newest run in the
 store, and is the same for every job (every output shows one "as of"). So:
 
-- a job whose own data changed is analysed again from its whole history: its runtime
-  anomalies (the model is per job: each forest is fitted on that job's runs only), its cost
-  step, its window;
+- a job whose only change is runs newer than all it had takes them in: they are judged
+  against the reference it kept, and its cost step moves on by them
+  (advisor/analysis/history.py); its window is read again;
+- any other job whose own data changed (an older run changed or arrived late, its definition
+  changed, its reference is due to be fitted on more runs) is analysed again from its whole
+  history: its runtime anomalies, its cost step, its window;
 - when the window did not move, every other job keeps what it has (features, findings, rule
   outcomes, saving, what-if): nothing it depends on changed;
 - when the window moved (a newer run anywhere, or another --as-of), every job's features
@@ -58,7 +61,7 @@ import advisor
 from advisor.analysis.rules import Rule, default_rules_dir
 from advisor.store import Store, stable_hash
 
-STATE_VERSION = "2"  # the meaning of analysis_state and analysis_jobs
+STATE_VERSION = "3"  # the meaning of analysis_state and analysis_jobs
 
 
 # the code and data analysis runs (the modules advisor.analysis.findings imports, and the
@@ -138,6 +141,10 @@ class Plan:
     run_ids: set[str] = field(default_factory=set)  # runs (their metrics, logs) new or changed
     days: set[tuple[str, str]] = field(default_factory=set)  # (job, UTC day) to sum again
     changed_jobs: set[str] = field(default_factory=set)  # jobs whose own data changed
+    # of those, the ones whose history must be read again (older runs changed, or the
+    # definition): the others have only new runs (by job), which extend what they kept
+    reread_jobs: set[str] = field(default_factory=set)
+    new_runs: dict[str, set[str]] = field(default_factory=dict)
 
 
 def plan(store: Store, state: dict[str, str], now: dict[str, str], full: bool) -> Plan:
@@ -155,8 +162,14 @@ def plan(store: Store, state: dict[str, str], now: dict[str, str], full: bool) -
     logged = {run for _job, run in pairs if run}
     jobs, days, deleted = store.runs_touched(logged) if logged else (set(), set(), False)
     added = store.runs_added(seen, runs_mark) if runs_mark > seen else []
+    new_runs: dict[str, set[str]] = {}
+    for job, run, _day in added:
+        new_runs.setdefault(job, set()).add(run)
+    older = logged - {run for _job, run, _day in added}
+    reread = whole | (store.runs_touched(older)[0] if older else set())
     if deleted or runs_mark < seen:  # a run was deleted: a new one may have taken its rowid
         added += store.unpriced_runs()
+        new_runs = {}  # and every changed job is read again
     for job, _run, day in added:
         if job is not None:
             jobs.add(job)
@@ -173,4 +186,6 @@ def plan(store: Store, state: dict[str, str], now: dict[str, str], full: bool) -
         logged | {run for _job, run, _day in added},
         days,
         {job for job, _run in pairs if job} | jobs,
+        reread,
+        new_runs,
     )

@@ -216,10 +216,14 @@ def default_rules_dir() -> Path:
     return Path(__file__).resolve().parents[2] / "rules"
 
 
-def load_rule(path: Path) -> Rule:
+def load_rule(path: Path, validate: bool = True) -> Rule:
+    """The rule in `path`, checked against the rule schema unless `validate` is False (for
+    files known to have passed: the same bytes, checked by the same code)."""
     try:
         spec = yaml.load(path.read_text(), Loader=_LOADER)
-        error = jsonschema.exceptions.best_match(_validator().iter_errors(spec))
+        error = (
+            jsonschema.exceptions.best_match(_validator().iter_errors(spec)) if validate else None
+        )
         if error is not None:
             raise error
     except yaml.YAMLError as exc:
@@ -252,9 +256,9 @@ def _params_used(node: Any) -> set[str]:
     return set()
 
 
-def load_rules(folder: Path | None = None) -> list[Rule]:
+def load_rules(folder: Path | None = None, validate: bool = True) -> list[Rule]:
     folder = folder or default_rules_dir()
-    return [load_rule(path) for path in sorted(folder.glob("*.yaml"))]
+    return [load_rule(path, validate) for path in sorted(folder.glob("*.yaml"))]
 
 
 def check_examples(rule: Rule) -> list[str]:

@@ -520,6 +520,21 @@ class Queries:
             )
         )
 
+    def runs_of(self, run_ids: Collection[str]) -> list[dict[str, Any]]:
+        """These runs, as run_history() has them, by job and oldest first."""
+        return list(
+            self.db.query(
+                f"select {_HISTORY_COLUMNS}, b.bytes_read from json_each(?) j "
+                "join job_runs r on r.id = j.value left join run_costs c on c.run_id = r.id "
+                "left join (select run_id, sum(value) as bytes_read from run_metrics "
+                "where run_id in (select value from json_each(?)) "
+                "and metric = 'glue.driver.aggregate.bytesRead' and stat = 'Sum' "
+                "group by run_id) b on b.run_id = r.id "
+                "order by r.job_name, r.started_on, r.rowid",
+                [to_json(sorted(run_ids))] * 2,
+            )
+        )
+
     def run_histories(
         self, jobs: Collection[str] | None = None, per_read: int = 50
     ) -> Iterator[tuple[str, list[dict[str, Any]]]]:
@@ -642,28 +657,20 @@ class Queries:
 
     def window_runs(self, jobs: Collection[str], start: str, end: str) -> list[dict[str, Any]]:
         """The runs of `jobs` in [start, end), as run_history() has them (bytes read aside), by
-        job and oldest first (index-served)."""
-        return list(
-            self.db.query(
-                f"select {_HISTORY_COLUMNS} from json_each(?) j "
-                "join job_runs r on r.job_name = j.value "
-                "left join run_costs c on c.run_id = r.id "
-                "where r.started_on >= ? and r.started_on < ? "
-                "order by r.job_name, r.started_on, r.rowid",
-                [to_json(sorted(jobs)), start, end],
-            )
+        job and oldest first. One query per job: each is served in order by the index, where
+        one query for them all sorted its rows again (a third slower on a million runs)."""
+        sql = (
+            f"select {_HISTORY_COLUMNS} from job_runs r "
+            "left join run_costs c on c.run_id = r.id "
+            "where r.job_name = ? and r.started_on >= ? and r.started_on < ? "
+            "order by r.started_on, r.rowid"
         )
-
-    def runs_since(self, jobs: Collection[str], start: str) -> dict[str, int]:
-        """Per job, its runs that started at `start` or later."""
-        return dict(
-            self.db.execute(
-                "select r.job_name, count(*) from json_each(?) j "
-                "join job_runs r on r.job_name = j.value where r.started_on >= ? "
-                "group by r.job_name",
-                [to_json(sorted(jobs)), start],
-            ).fetchall()
-        )
+        out: list[dict[str, Any]] = []
+        for job in sorted(jobs):
+            cursor = self.db.execute(sql, [job, start, end])
+            names = [d[0] for d in cursor.description]
+            out += [dict(zip(names, row, strict=True)) for row in cursor]
+        return out
 
     def anomalies_of(self, jobs: Collection[str]) -> list[dict[str, Any]]:
         """The stored runtime anomalies of `jobs`, by job, in the order of the job's runs."""

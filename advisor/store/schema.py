@@ -669,3 +669,12 @@ def m014_job_identity(db: Database) -> None:
     db["jobs"].create_index(["glue_name"], if_not_exists=True)
     db["job_runs"].create_index(["glue_run_id"], if_not_exists=True)
     _create_change_triggers(db)
+
+
+@migrations()
+def m015_kept_history(db: Database) -> None:
+    """Per job, what the next analysis needs to take in new runs without reading the job's
+    history again (advisor/analysis/history.py). The next analysis is a full one (its state
+    version changed), which fills it."""
+    if "history" not in db["analysis_jobs"].columns_dict:
+        db["analysis_jobs"].add_column("history", str)

@@ -332,6 +332,16 @@ class Writes:
             if rows:
                 self._bulk_upsert("run_anomalies", rows, ("run_id",))
 
+    def replace_run_anomalies(self, rows: list[dict[str, Any]], runs: Collection[str]) -> None:
+        """The runtime anomalies of `runs`, judged again (the job's others stand)."""
+        with self.transaction():
+            self.db.execute(
+                "delete from run_anomalies where run_id in (select value from json_each(?))",
+                [to_json(sorted(runs))],
+            )
+            if rows:
+                self._bulk_upsert("run_anomalies", rows, ("run_id",))
+
     def save_analysis_jobs(
         self, rows: list[dict[str, Any]], jobs: Collection[str] | None = None
     ) -> None:
