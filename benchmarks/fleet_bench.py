@@ -165,7 +165,8 @@ def _print(label: str, seconds: float, report: AnalysisReport | None = None) -> 
     if report is not None:
         extra = (
             f"  ({report.mode}: {report.runs_priced:,} runs priced, "
-            f"{report.jobs_changed} jobs with new data, {report.jobs_recomputed} of "
+            f"{report.jobs_changed} jobs with new data ({report.histories_read} read whole), "
+            f"{report.jobs_recomputed} of "
             f"{report.jobs} recomputed; "
             + ", ".join(f"{phase} {s:.1f} s" for phase, s in report.seconds.items())
             + ")"
