@@ -29,6 +29,7 @@ from typing import Any
 import yaml
 
 from advisor.analysis.runstats import SEVERITIES
+from advisor.identity import split_key
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "benchmarks"))
@@ -92,15 +93,17 @@ def evaluate(fleet: Path, db: Path, min_severity: str = "info") -> dict[str, Any
     problems_of_rule = rule_problems()
     with sqlite3.connect(db) as con:
         con.row_factory = sqlite3.Row
+        # the labels name jobs by their Glue name; the store by account/region/name (a labelled
+        # fleet is imported into one account and region)
         findings = [
-            dict(r)
+            {**dict(r), "job_name": split_key(r["job_name"])[2]}
             for r in con.execute(
                 "SELECT job_name, rule_id, problem, severity FROM findings WHERE status = 'open'"
             )
             if SEVERITIES.index(r["severity"]) >= SEVERITIES.index(min_severity)
         ]
         statuses = {
-            (r["job_name"], r["rule_id"]): (r["status"], r["detail"])
+            (split_key(r["job_name"])[2], r["rule_id"]): (r["status"], r["detail"])
             for r in con.execute("SELECT job_name, rule_id, status, detail FROM rule_status")
         }
     by_pair: dict[Pair, list[dict[str, Any]]] = defaultdict(list)
