@@ -380,7 +380,9 @@ def import_cmd(db, directory, region, account, fmt):
         out.print(
             f"imported {report.jobs} jobs, {report.runs} runs, {report.metric_points} "
             f"metric points and {report.eventlog_files} event-log files "
-            f"({report.eventlog_apps} applications reduced) from {directory}"
+            f"({report.eventlog_apps} applications reduced)"
+            + (f", {report.billing_lines:,} billing lines" if report.billing_lines else "")
+            + f" from {directory}"
         )
         _print_errors(report.errors)
     sys.exit(EXIT_PARTIAL if report.errors else 0)
@@ -677,6 +679,15 @@ def _register_mcp() -> None:
 
 
 _register_mcp()
+
+
+def _register_reconcile() -> None:
+    from advisor.report.reconcile_cli import reconcile_cmd
+
+    main.add_command(reconcile_cmd)
+
+
+_register_reconcile()
 
 
 @main.command("facts")

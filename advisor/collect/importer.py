@@ -27,6 +27,13 @@ from typing import Any
 import orjson
 
 from advisor.bulk import collector_paused
+from advisor.collect.cur import (
+    BillingRead,
+    NotBillingExport,
+    describe,
+    is_billing_file,
+    read_billing_file,
+)
 from advisor.collect.eventlog_link import relink
 from advisor.collect.eventlog_store import reduce_into_store
 from advisor.collect.metrics import advisor_stats, dims_key, stats_for
@@ -49,6 +56,7 @@ class ImportReport:
     metric_points: int = 0
     eventlog_files: int = 0
     eventlog_apps: int = 0
+    billing_lines: int = 0
     errors: list[dict[str, str]] = field(default_factory=list)
 
 
@@ -233,7 +241,35 @@ class Importer:
             for path in self._usable(self._json_files(run_dir)):
                 self._guarded(path, lambda p, r=run: self._import_metric(p, *r))
         self._import_eventlogs()
+        self._import_billing()
         return self.report
+
+    def _import_billing(self) -> None:
+        """DIR/billing/*.csv, *.csv.gz, *.parquet: AWS billing exports (advisor/collect/cur.py)."""
+        folder = self.root / "billing"
+        if not folder.is_dir():
+            return
+        paths = []
+        for path in sorted(folder.iterdir()):
+            if path.name.startswith("."):
+                continue
+            if is_billing_file(path) and not path.is_dir():
+                paths.append(path)
+            else:
+                self._error(self._rel(path), "not a billing export (.csv, .csv.gz, .parquet)")
+        for path in self._usable(paths):
+            self.on_progress(self._rel(path))
+            read = BillingRead()
+            try:
+                for batch in read_billing_file(path, read):
+                    with self.store.transaction():
+                        self.store.upsert_billing_lines(batch)
+            except NotBillingExport as exc:
+                self._error(self._rel(path), str(exc))
+                continue
+            self.report.billing_lines += read.kept
+            if read.skipped:
+                self._error(self._rel(path), describe(read))
 
     @functools.cached_property
     def default_account(self) -> str | None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Collection, Iterator
+from datetime import timedelta
 from typing import Any
 
 import orjson
@@ -10,6 +11,7 @@ from sqlite_utils import Database
 
 from advisor.store.base import to_json
 from advisor.store.schema import CHANGE_LOG, TERMINAL_STATES
+from advisor.timeutil import iso, parse_ts
 
 _BYTES_READ = (
     "select run_id, sum(value) as bytes_read from run_metrics "
@@ -671,6 +673,37 @@ class Queries:
             names = [d[0] for d in cursor.description]
             out += [dict(zip(names, row, strict=True)) for row in cursor]
         return out
+
+    # ---- what `advisor reconcile` reads ----------------------------------------------------
+
+    def billing_days(self) -> tuple[str | None, str | None]:
+        """The first and last UTC day of the billing lines stored (None: none)."""
+        first, last = self.db.execute("select min(day), max(day) from billing_lines").fetchone()
+        return first, last
+
+    def billing_lines_between(self, since: str, until: str) -> list[dict[str, Any]]:
+        """Billing lines whose usage starts on a day in [since, until)."""
+        return list(
+            self.db.query(
+                "select account, region, day, line_type, usage_type, category, resource_id, "
+                "job_name, usage_amount, cost from billing_lines where day >= ? and day < ?",
+                [since, until],
+            )
+        )
+
+    def priced_runs_between(self, since: str, until: str) -> list[dict[str, Any]]:
+        """Priced runs that may have run in [since, until): those started up to two days
+        before it (Glue's longest timeout is 48 hours), with their billed seconds."""
+        start = iso(parse_ts(since) - timedelta(days=2))
+        return list(
+            self.db.query(
+                "select r.job_name, r.started_on, r.completed_on, r.execution_time_s, "
+                "c.billed_seconds, c.cost_usd, c.dpu_hours from job_runs r "
+                "join run_costs c on c.run_id = r.id "
+                "where r.started_on >= ? and r.started_on < ?",
+                [start, until],
+            )
+        )
 
     def anomalies_of(self, jobs: Collection[str]) -> list[dict[str, Any]]:
         """The stored runtime anomalies of `jobs`, by job, in the order of the job's runs."""

@@ -678,3 +678,33 @@ def m015_kept_history(db: Database) -> None:
     version changed), which fills it."""
     if "history" not in db["analysis_jobs"].columns_dict:
         db["analysis_jobs"].add_column("history", str)
+
+
+@migrations()
+def m016_billing_lines(db: Database) -> None:
+    """The Glue lines of AWS billing exports (advisor/collect/cur.py): what AWS charged, kept
+    beside what the advisor computes, for `advisor reconcile`."""
+    db["billing_lines"].create(
+        {
+            "id": str,  # the export's line id and hour, else a digest of the line
+            "account": str,
+            "region": str,
+            "usage_start": str,
+            "usage_end": str,
+            "day": str,  # UTC day of usage_start
+            "line_type": str,  # Usage, Credit, Refund, Tax, ...
+            "usage_type": str,  # e.g. USE1-ETL-DPU-Hour
+            "operation": str,
+            "category": str,  # job, crawler, interactive_session, ... (cur.CATEGORIES)
+            "resource_id": str,
+            "job_name": str,  # account/region/name of a job's line, else null
+            "usage_amount": float,  # DPU-hours for a *-DPU-Hour usage type
+            "rate": float,
+            "cost": float,  # unblended, USD
+            "source": str,  # the file it came from
+        },
+        pk="id",
+        if_not_exists=True,
+    )
+    db["billing_lines"].create_index(["job_name", "day"], if_not_exists=True)
+    db["billing_lines"].create_index(["day"], if_not_exists=True)

@@ -147,6 +147,14 @@ class Writes:
     def upsert_eventlog_locations(self, rows: Iterable[dict[str, Any]]) -> None:
         self.db["eventlog_locations"].upsert_all(rows, pk=("run_id", "path"))
 
+    def upsert_billing_lines(self, rows: list[dict[str, Any]]) -> None:
+        """Lines of a billing export; the same line imported again replaces itself. Their
+        text is redacted at the door like everything else."""
+        for row in rows:
+            for column in ("resource_id", "operation", "usage_type"):
+                row[column] = redact_text(row[column])
+        self._bulk_upsert("billing_lines", rows, ("id",))
+
     def upsert_cost_values(self, columns: list[str], values: list[tuple]) -> None:
         self._bulk_upsert_values("run_costs", columns, values, ("run_id",))
 

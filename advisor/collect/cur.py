@@ -1,0 +1,236 @@
+"""AWS billing exports (Data Exports "CUR 2.0", and the legacy Cost and Usage Report) in:
+CSV, gzip CSV or Parquet, read a batch at a time (bounded memory on any size), Glue lines only.
+
+Columns are matched by their CUR 2.0 names (`line_item_usage_type`); the legacy report's
+(`lineItem/UsageType`) are the same names in another spelling and are read too. A file without
+the columns every export has is not a billing export: a clear error, nothing read. A line whose
+date or amount cannot be read is skipped and counted, the file's other lines kept.
+
+Each kept line is classified: `job` (ETL usage of a job: its resource is the job's ARN),
+`crawler`, `interactive_session`, `dev_endpoint`, `data_catalog`, `data_quality`,
+`optimization` or `other`; usage types carry a region prefix (`USE1-ETL-DPU-Hour`), which the
+category does not depend on. Only `Usage` lines are usage: credits, refunds, taxes and
+discounts are kept apart as adjustments.
+"""
+
+from __future__ import annotations
+
+import csv
+import gzip
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from advisor.identity import UNKNOWN_ACCOUNT, UNKNOWN_REGION, job_key
+from advisor.store import stable_hash
+from advisor.timeutil import iso
+
+PRODUCT = "AWSGlue"
+REQUIRED = (
+    "line_item_usage_account_id",
+    "line_item_line_item_type",
+    "line_item_usage_start_date",
+    "line_item_product_code",
+    "line_item_usage_type",
+    "line_item_unblended_cost",
+)
+OPTIONAL = (
+    "line_item_usage_end_date",
+    "line_item_operation",
+    "line_item_resource_id",
+    "line_item_usage_amount",
+    "line_item_unblended_rate",
+    "product_region_code",
+    "identity_line_item_id",
+    "identity_time_interval",
+)
+SUFFIXES = (".csv", ".csv.gz", ".parquet")
+BATCH = 5000  # lines stored per transaction
+# what a usage type names, checked in this order (the region prefix aside)
+CATEGORIES = (
+    ("Crawler", "crawler"),
+    ("InteractiveSession", "interactive_session"),
+    ("DEVED", "dev_endpoint"),
+    ("DevEndpoint", "dev_endpoint"),
+    ("Catalog", "data_catalog"),
+    ("DataQuality", "data_quality"),
+    ("Optimization", "optimization"),
+    ("Column-Statistics", "optimization"),
+    ("ETL", "job"),
+)
+_ARN = re.compile(r"^arn:aws[a-z-]*:glue:([a-z0-9-]+):(\d{12}):([A-Za-z]+)/(.+)$")
+_CAMEL = re.compile(r"(?<=[a-z0-9])(?=[A-Z])")
+
+
+class NotBillingExport(ValueError):
+    """A file that is not an AWS billing export (the message says which columns it lacks)."""
+
+
+@dataclass
+class BillingRead:
+    """What one file gave: Glue lines kept, lines of other services passed over, lines
+    skipped (and why, the first few)."""
+
+    kept: int = 0
+    other_services: int = 0
+    skipped: int = 0
+    reasons: list[str] = field(default_factory=list)
+
+    def skip(self, why: str) -> None:
+        self.skipped += 1
+        if len(self.reasons) < 3:
+            self.reasons.append(why)
+
+
+def is_billing_file(path: Path) -> bool:
+    return path.name.lower().endswith(SUFFIXES)
+
+
+def column_name(header: str) -> str:
+    """The CUR 2.0 name of a column, from either spelling (`lineItem/UsageType` ->
+    `line_item_usage_type`)."""
+    name = header.strip().replace("/", "_")
+    return _CAMEL.sub("_", name).lower()
+
+
+def category(usage_type: str) -> str:
+    for marker, name in CATEGORIES:
+        if marker in usage_type:
+            return name
+    return "other"
+
+
+def read_billing_file(path: Path, report: BillingRead) -> Iterator[list[dict[str, Any]]]:
+    """Batches of billing_lines rows of the Glue lines of `path`."""
+    name = path.name.lower()
+    rows = _parquet_rows(path) if name.endswith(".parquet") else _csv_rows(path)
+    batch: list[dict[str, Any]] = []
+    for number, raw in enumerate(rows, start=1):
+        if (raw.get("line_item_product_code") or "") != PRODUCT:
+            report.other_services += 1
+            continue
+        try:
+            batch.append(_line(raw, path.name, number))
+        except ValueError as exc:
+            report.skip(f"line {number}: {exc}")
+            continue
+        report.kept += 1
+        if len(batch) >= BATCH:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
+
+
+def _csv_rows(path: Path) -> Iterator[dict[str, Any]]:
+    opener = gzip.open if path.name.lower().endswith(".gz") else open
+    try:
+        with opener(path, "rt", newline="", encoding="utf-8") as handle:
+            reader = csv.reader(handle)
+            header = next(reader, None)
+            columns = _columns(header or [], path)
+            for values in reader:
+                yield {name: values[i] for name, i in columns.items() if i < len(values)}
+    except (OSError, UnicodeDecodeError, csv.Error, EOFError) as exc:
+        raise NotBillingExport(f"cannot be read as CSV: {type(exc).__name__}") from None
+
+
+def _parquet_rows(path: Path) -> Iterator[dict[str, Any]]:
+    import pyarrow.parquet as pq  # only when a Parquet export is read
+
+    try:
+        parquet = pq.ParquetFile(path)
+        columns = _columns(parquet.schema_arrow.names, path)
+        wanted = list(columns.values())
+        names = parquet.schema_arrow.names
+        for batch in parquet.iter_batches(batch_size=BATCH, columns=[names[i] for i in wanted]):
+            data = batch.to_pydict()
+            for i in range(batch.num_rows):
+                yield {name: data[names[j]][i] for name, j in columns.items()}
+    except NotBillingExport:
+        raise
+    except Exception as exc:  # pyarrow raises its own errors for a damaged file
+        raise NotBillingExport(f"cannot be read as Parquet: {type(exc).__name__}") from None
+
+
+def _columns(header: list[str], path: Path) -> dict[str, int]:
+    """The position of each column read, by its CUR 2.0 name."""
+    positions: dict[str, int] = {}
+    for i, raw in enumerate(header):
+        positions.setdefault(column_name(str(raw)), i)
+    missing = [c for c in REQUIRED if c not in positions]
+    if missing:
+        raise NotBillingExport(
+            f"not an AWS billing export (CUR 2.0 or Cost and Usage Report): no column "
+            f"{', '.join(missing)}"
+        )
+    return {c: positions[c] for c in (*REQUIRED, *OPTIONAL) if c in positions}
+
+
+def _number(value: Any, column: str, required: bool = False) -> float | None:
+    if value is None or value == "":
+        if required:
+            raise ValueError(f"no {column}")
+        return None
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        raise ValueError(f"{column} is not a number") from None
+
+
+def _line(raw: dict[str, Any], source: str, number: int) -> dict[str, Any]:
+    start = iso(raw.get("line_item_usage_start_date"))
+    if start is None:
+        raise ValueError("no line_item_usage_start_date")
+    end = iso(raw.get("line_item_usage_end_date") or None)
+    usage_type = str(raw.get("line_item_usage_type") or "")
+    resource = str(raw.get("line_item_resource_id") or "")
+    account = str(raw.get("line_item_usage_account_id") or "") or UNKNOWN_ACCOUNT
+    region = str(raw.get("product_region_code") or "")
+    arn = _ARN.match(resource)
+    if arn and not region:
+        region = arn.group(1)
+    kind = category(usage_type)
+    job = None
+    if arn and arn.group(3) == "job":
+        kind = "job"  # ETL usage is a job's when its resource says so
+        job = job_key(arn.group(2), arn.group(1), arn.group(4))
+    elif kind == "job":
+        kind = "other"  # ETL usage without a job to name (e.g. a session's ETL lines)
+    line_type = str(raw.get("line_item_line_item_type") or "")
+    identity = raw.get("identity_line_item_id")
+    row = {
+        "id": stable_hash(
+            [identity, raw.get("identity_time_interval")]
+            if identity
+            else [source, number, sorted((k, str(v)) for k, v in raw.items())]
+        ),
+        "account": account,
+        "region": region or UNKNOWN_REGION,
+        "usage_start": start,
+        "usage_end": end,
+        "day": start[:10],
+        "line_type": line_type,
+        "usage_type": usage_type,
+        "operation": str(raw.get("line_item_operation") or ""),
+        "category": kind,
+        "resource_id": resource,
+        "job_name": job,
+        "usage_amount": _number(raw.get("line_item_usage_amount"), "line_item_usage_amount"),
+        "rate": _number(raw.get("line_item_unblended_rate"), "line_item_unblended_rate"),
+        "cost": _number(raw.get("line_item_unblended_cost"), "line_item_unblended_cost", True),
+        "source": source,
+    }
+    return row
+
+
+def describe(read: BillingRead) -> str:
+    """One line for the user: what a file gave."""
+    text = f"{read.kept:,} Glue lines"
+    if read.other_services:
+        text += f", {read.other_services:,} lines of other services passed over"
+    if read.skipped:
+        text += f", {read.skipped:,} skipped ({'; '.join(read.reasons)})"
+    return text

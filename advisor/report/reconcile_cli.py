@@ -1,0 +1,196 @@
+"""`advisor reconcile`: what AWS billed against what the advisor computed, per job and day."""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+import sys
+from datetime import date, timedelta
+from typing import Any
+
+import click
+from rich.markup import escape
+from rich.table import Table
+
+from advisor.analysis.reconcile import ROUNDING_USD, reconcile
+from advisor.cli_options import db_option, place_options
+from advisor.identity import label
+from advisor.report.labels import csv_safe, money
+
+_MONTH = re.compile(r"^\d{4}-\d{2}$")
+EXPLAIN = (
+    "Billed more than computed on a day: runs the store does not hold (collect again, or "
+    "import older runs) or a rate the facts registry has wrong (`advisor facts`). Computed "
+    "more than billed: runs AWS bills in another period, or usage covered by a discount. "
+    "A cent or less per job and day is rounding."
+)
+
+
+def _day(value: str, option: str) -> str:
+    try:
+        return date.fromisoformat(value).isoformat()
+    except ValueError:
+        raise click.BadParameter(
+            f"{value!r} is not a day (YYYY-MM-DD)", param_hint=option
+        ) from None
+
+
+def period(
+    month: str | None, since: str | None, until: str | None, last_day: str
+) -> tuple[str, str]:
+    """[since, until) as UTC days: --month, else --since/--until, else the month of the
+    newest billing line."""
+    if month is not None:
+        if not _MONTH.match(month):
+            raise click.BadParameter(f"{month!r} is not a month (YYYY-MM)", param_hint="--month")
+        first = _day(month + "-01", "--month")
+    elif since is None and until is None:
+        first = last_day[:7] + "-01"
+    else:
+        start = _day(since, "--since") if since else "0000-01-01"
+        end = (
+            _day(until, "--until")
+            if until
+            else (date.fromisoformat(last_day) + timedelta(days=1)).isoformat()
+        )
+        return start, end
+    day = date.fromisoformat(first)
+    following = date(day.year + day.month // 12, day.month % 12 + 1, 1)
+    return first, following.isoformat()
+
+
+@click.command("reconcile")
+@db_option
+@click.option("--month", metavar="YYYY-MM", help="One calendar month (UTC).")
+@click.option("--since", metavar="DAY", help="First day (YYYY-MM-DD, UTC).")
+@click.option("--until", metavar="DAY", help="Day after the last (YYYY-MM-DD, UTC).")
+@place_options
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["text", "json", "csv"]),
+    default="text",
+    show_default=True,
+    help="Output format (json and csv are for scripts).",
+)
+def reconcile_cmd(db, month, since, until, account, region, fmt):
+    """What AWS billed against what the advisor computed, per job and day.
+
+    Reads the billing exports imported from DIR/billing/ (CUR 2.0 or the Cost and Usage
+    Report, CSV or Parquet) and the priced runs (`advisor analyze`). Lists each job's computed
+    and billed dollars and DPU-hours and the days they differ, jobs billed but unknown to the
+    store, the other Glue costs (crawlers, sessions, catalog, ...) and credits, refunds and
+    tax apart. Default period: the month of the newest billing line.
+    """
+    from advisor import cli as base
+
+    store = base.open_store(db)
+    first, last = store.billing_days()
+    if last is None:
+        base.console.print(
+            "[red]no billing data in the store[/]: put AWS billing exports (CUR 2.0 CSV, "
+            "CSV.gz or Parquet) in DIR/billing/ and run `advisor import DIR`"
+        )
+        sys.exit(2)
+    base.place_or_exit(store, account, region)
+    start, end = period(month, since, until, last)
+    known = {job["name"] for job in store.jobs()}
+    result = reconcile(
+        store.priced_runs_between(start, end),
+        store.billing_lines_between(start, end),
+        known,
+        start,
+        end,
+        (account, region),
+    )
+    result["billing_data"] = {"first_day": first, "last_day": last}
+    if fmt == "json":
+        base.emit_json(result)
+    elif fmt == "csv":
+        click.echo(_csv(result), nl=False)
+    else:
+        _print(base.out, result)
+
+
+CSV_COLUMNS = (
+    "job",
+    "account",
+    "region",
+    "computed_usd",
+    "billed_usd",
+    "difference_usd",
+    "computed_dpu_hours",
+    "billed_dpu_hours",
+    "days_differing",
+)
+
+
+def _csv(result: dict[str, Any]) -> str:
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow(CSV_COLUMNS)
+    for job in result["jobs"]:
+        row = {**job, "days_differing": len(job["days_differing"])}
+        writer.writerow([csv_safe(row[c]) for c in CSV_COLUMNS])
+    return buffer.getvalue()
+
+
+def _print(out: Any, result: dict[str, Any]) -> None:
+    p, totals = result["period"], result["totals"]
+    until = (date.fromisoformat(p["until"]) - timedelta(days=1)).isoformat()
+    out.print(f"Glue bill reconciliation, {p['since']} to {until} (UTC days)")
+    table = Table(
+        "job",
+        "computed",
+        "billed",
+        "difference",
+        "DPU-h computed",
+        "DPU-h billed",
+        "days differing",
+    )
+    differing = [j for j in result["jobs"] if abs(j["difference_usd"]) > ROUNDING_USD]
+    for job in sorted(differing, key=lambda j: -abs(j["difference_usd"])):
+        table.add_row(
+            escape(label(job["job"])),
+            money(job["computed_usd"]),
+            money(job["billed_usd"]),
+            _signed(job["difference_usd"]),
+            f"{job['computed_dpu_hours']:,.1f}",
+            f"{job['billed_dpu_hours']:,.1f}",
+            ", ".join(d["day"] for d in job["days_differing"][:5])
+            + (f" +{len(job['days_differing']) - 5}" if len(job["days_differing"]) > 5 else ""),
+        )
+    agree = len(result["jobs"]) - len(differing)
+    out.print(f"{agree:,} of {len(result['jobs']):,} jobs agree to the cent per day.")
+    if differing:
+        out.print(table)
+    if result["unknown_jobs"]:
+        out.print(
+            "Billed for jobs the store does not know (deleted, or runs older than Glue keeps):"
+        )
+        for job in result["unknown_jobs"]:
+            out.print(f"  {escape(job['resource_id'])}  {money(job['billed_usd'])}")
+    if result["other"]:
+        out.print("Other Glue costs:")
+        for line in result["other"]:
+            out.print(
+                f"  {line['category']:<20} {escape(line['resource_id'] or '(no resource)')}  "
+                f"{money(line['billed_usd'])}"
+            )
+    if result["adjustments"]:
+        out.print("Adjustments (not usage):")
+        for adjustment in result["adjustments"]:
+            out.print(f"  {escape(adjustment['line_type']):<20} {_signed(adjustment['usd'])}")
+    out.print(
+        f"Computed {money(totals['computed_usd'])}, billed for jobs "
+        f"{money(totals['billed_usd'])}, unexplained {_signed(totals['unexplained_usd'])}; "
+        f"other Glue costs {money(totals['other_usd'])}; adjustments "
+        f"{_signed(totals['adjustments_usd'])}."
+    )
+    if differing or result["unknown_jobs"]:
+        out.print(EXPLAIN)
+
+
+def _signed(value: float) -> str:
+    return ("-" if value < 0 else "+") + money(abs(value))
