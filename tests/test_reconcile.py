@@ -248,3 +248,23 @@ def test_clear_errors_without_billing_data_or_with_a_bad_month(billed, tmp_path)
         timeout=120,
     )
     assert none.returncode == 2 and "no billing data" in none.stderr
+
+
+def test_a_damaged_line_is_skipped_and_counted_the_rest_kept(tmp_path):
+    folder = tmp_path / "fleet"
+    (folder / "billing").mkdir(parents=True)
+    hour = datetime(2026, 11, 2, 5, tzinfo=parse_ts("2026-11-02T00:00:00Z").tzinfo)
+    good = line("a", hour, "USE1-ETL-DPU-Hour", f"arn:aws:glue:{REGION}:{ACCOUNT}:job/j", 1, 0.44)
+    bad = {**good, "identity_line_item_id": "b", "line_item_unblended_cost": "n/a"}
+    with open(folder / "billing" / "cur.csv", "w", newline="") as handle:
+        writer = csv.DictWriter(handle, COLUMNS)
+        writer.writeheader()
+        writer.writerows([good, bad])
+    store = Store(tmp_path / "advisor.db")
+    report = import_directory(store, folder)
+    assert report.billing_lines == 1
+    (error,) = [e for e in report.errors if e["item"] == "billing/cur.csv"]
+    assert "1 skipped" in error["reason"] and "line 2" in error["reason"]
+    assert "n/a" not in error["reason"]  # what was rejected is named by its column, not quoted
+    assert [r["cost"] for r in store.db["billing_lines"].rows] == [0.44]
+    store.close()
