@@ -6,19 +6,24 @@ A job is (account, region, name): pages name it by its label (identity.label: it
 or account/region/name when another place has a job of that name), and its page is
 /job/<account>/<region>/<name>, each part URL-encoded (a Glue name may hold '/'). /job/<name>
 opens the job when one place has it, else lists the places. Overview, jobs and findings filter
-by account and region when the store holds more than one."""
+by account and region when the store holds more than one.
+
+Tables are AG Grid (dash-ag-grid, served from its Dash bundle): cells hold numbers and show
+them through d3-format valueFormatters, text is rendered as text (no HTML renderer), and a
+click on a job cell opens its page by the row's id."""
 
 from __future__ import annotations
 
 import io
+import json
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote, unquote
 
+import dash_ag_grid as dag
 import dash_bootstrap_components as dbc
 import pandas as pd
-from dash import Dash, Input, Output, State, dash_table, dcc, html, no_update
-from dash.dash_table.Format import Format, Scheme, Symbol
+from dash import Dash, Input, Output, State, dcc, html, no_update
 
 from advisor.identity import job_key, label, split_key
 from advisor.jobref import AmbiguousJob, JobNotFound, resolve_job
@@ -40,17 +45,34 @@ def _money(value: float | None, unpriced_runs: int = 0) -> str:
     return money(value, unpriced_runs)
 
 
-# table cells stay numbers (so they sort as numbers) and are shown as the CLI prints them:
-# dollars as labels.money ($1,234.56), rates as percentages, runtimes in minutes
-def _usd_format(missing: str = "—") -> Format:
-    return Format(scheme=Scheme.fixed, precision=2, group=True, symbol=Symbol.yes).nully(missing)
+# table cells stay numbers (so they sort and filter as numbers) and are shown as the CLI
+# prints them: dollars as labels.money ($1,234.56), rates as percentages, runtimes in minutes
+Formatter = dict[str, str]  # an AG Grid valueFormatter: {"function": <expression>}
+
+
+def _formatter(spec: str, missing: str = "—") -> Formatter:
+    """A valueFormatter showing a number in d3-format `spec` (dash-ag-grid evaluates it
+    safely, with d3 in scope), and `missing` for a missing one."""
+    return {
+        "function": f"params.value == null ? {json.dumps(missing)} "
+        f": d3.format({json.dumps(spec)})(params.value)"
+    }
+
+
+def _usd_format(missing: str = "—") -> Formatter:
+    return _formatter("$,.2f", missing)
 
 
 MONEY = _usd_format()
-PERCENT = Format(scheme=Scheme.percentage, precision=1).nully("—")
-MINUTES = Format(scheme=Scheme.fixed, precision=1, group=True).nully("—")
-COUNT = Format(scheme=Scheme.fixed, precision=0, group=True).nully("—")
+PERCENT = _formatter(".1%")
+MINUTES = _formatter(",.1f")
+COUNT = _formatter(",.0f")
 HOURS = MINUTES  # DPU-hours: one decimal, grouped
+# a severity column sorts by rank (assets/dashAgGridFunctions.js), least severe first when
+# ascending as sort_findings does; never alphabetically
+SEVERITY_COMPARATOR = {"function": f"rankComparator({json.dumps(list(data.SEVERITY_RANK))})"}
+LINK_STYLE = {"cursor": "pointer", "color": "#0d6efd"}  # a job cell: a click opens its page
+GRID_THEME = {"function": "themeQuartz.withParams({fontSize: 13, headerFontSize: 13})"}
 
 
 def graph(figure: Any = None, **kwargs: Any) -> dcc.Graph:
@@ -133,13 +155,7 @@ def place_table(store: Store, table_id: str, rows: list[dict[str, Any]] | None =
     return html.Div(
         [
             html.H4("Cost by account and region"),
-            dash_table.DataTable(
-                id=table_id,
-                data=rows,
-                columns=[_column(*c) for c in PLACE_COLUMNS],
-                sort_action="native",
-                style_cell={"textAlign": "left", "fontSize": 13, "whiteSpace": "normal"},
-            ),
+            grid(table_id, rows, [_column(*c) for c in PLACE_COLUMNS]),
         ],
         id=f"{table_id}-box",
         className="mb-3",
@@ -193,7 +209,8 @@ def _top_savings(open_findings: pd.DataFrame) -> list[dict[str, Any]]:
     with_money = open_findings[open_findings["savings_usd_month"].fillna(0) > 0].head(10)
     return [
         {
-            "saving": _money(r.savings_usd_month),
+            "id": r.id,  # the finding's: the row's id in the grid
+            "saving": r.savings_usd_month,
             "job": r.job_name,  # its label
             "job_key": r.job_key,
             "account": r.account,
@@ -223,7 +240,6 @@ def overview_parts(store: Store, places: frozenset[str] | None = None) -> dict[s
 def overview(store: Store) -> html.Div:
     parts = overview_parts(store)
     many = several_places(store)
-    saving_columns = ["saving", "job", *(["account", "region"] if many else []), "severity"]
     dimensions = {k_: v for k_, v in data.DIMENSIONS.items() if many or k_ != "place"}
     return html.Div(
         [
@@ -252,21 +268,25 @@ def overview(store: Store) -> html.Div:
                 ]
             ),
             html.H4("Top savings opportunities"),
-            dash_table.DataTable(
-                id="overview-savings",
-                data=parts["savings"],
-                columns=[{"name": c, "id": c} for c in (*saving_columns, "finding", "fix")],
-                style_cell={"whiteSpace": "normal", "textAlign": "left", "fontSize": 13},
-                style_data_conditional=[
-                    {"if": {"column_id": "job"}, "cursor": "pointer", "color": "#0d6efd"}
-                ],
+            grid(
+                "overview-savings",
+                parts["savings"],
+                _with_place_columns(store, SAVING_COLUMNS, "job"),
+                row_id="id",
             ),
         ]
     )
 
 
+SAVING_COLUMNS = [
+    ("saving", "saving", "numeric", MONEY),
+    ("job", "job", "link", None),
+    ("severity", "severity", "severity", None),
+    ("finding", "finding", "text", None),
+    ("fix", "fix", "text", None),
+]
 JOB_COLUMNS = [
-    ("job", "job", "text", None),
+    ("job", "job", "link", None),
     ("type", "type", "text", None),
     ("workers", "workers", "text", None),
     ("cost_last_7d", "cost, last 7 days", "numeric", _usd_format("unpriced")),
@@ -282,11 +302,71 @@ JOB_COLUMNS = [
 PLACE_OF_ROW = [("account", "account", "text", None), ("region", "region", "text", None)]
 
 
-def _column(column_id: str, name: str, kind: str, fmt: Format | None) -> dict[str, Any]:
-    column: dict[str, Any] = {"name": name, "id": column_id, "type": kind}
+def _column(column_id: str, name: str, kind: str, fmt: Formatter | None) -> dict[str, Any]:
+    """An AG Grid column from a row of a column list: `kind` numeric (a number, sorted and
+    filtered as one, shown through `fmt`), text, link (a job: a click opens it) or severity
+    (sorted by rank); its header is the human `name`."""
+    column: dict[str, Any] = {
+        "field": column_id,
+        "headerName": name,
+        "cellDataType": "number" if kind == "numeric" else "text",
+    }
     if fmt is not None:
-        column["format"] = fmt
+        column["valueFormatter"] = fmt
+    if kind == "link":
+        column |= {"cellStyle": LINK_STYLE, "minWidth": 180}  # a job name, unbroken if it can
+    if kind == "severity":
+        column["comparator"] = SEVERITY_COMPARATOR
     return column
+
+
+def grid(
+    grid_id: str,
+    rows: list[dict[str, Any]] | None,
+    columns: list[dict[str, Any]],
+    *,
+    page_size: int | None = None,
+    filters: bool = False,
+    row_id: str | None = None,
+) -> dag.AgGrid:
+    """A table. Every cell is text (no HTML renderer: names from AWS may hold markup); every
+    row of a page and every column are in the page (autoHeight, no column virtualisation, rows
+    in display order), so what a reader or a test sees is what is there. `filters`: a filter
+    box under each header; `row_id`: the field naming a row, which a click reports. Columns
+    share the width (flex), none narrower than its minWidth."""
+    options: dict[str, Any] = {
+        "domLayout": "autoHeight",
+        "suppressColumnVirtualisation": True,
+        "ensureDomOrder": True,
+        "animateRows": False,
+        "enableCellTextSelection": True,
+        "theme": GRID_THEME,
+    }
+    if page_size:
+        options |= {
+            "pagination": True,
+            "paginationPageSize": page_size,
+            "paginationPageSizeSelector": False,
+        }
+    extra: dict[str, Any] = {"getRowId": f"params.data.{row_id} + ''"} if row_id else {}
+    return dag.AgGrid(
+        id=grid_id,
+        rowData=rows or [],
+        columnDefs=columns,
+        defaultColDef={
+            "sortable": True,
+            "flex": 1,
+            "minWidth": 100,
+            "filter": filters,
+            "floatingFilter": filters,
+            "wrapText": True,
+            "autoHeight": True,
+            "wrapHeaderText": True,
+            "autoHeaderHeight": True,
+        },
+        dashGridOptions=options,
+        **extra,
+    )
 
 
 def _with_place_columns(store: Store, columns: list[tuple], after: str) -> list[dict[str, Any]]:
@@ -311,17 +391,13 @@ def jobs_page(store: Store) -> html.Div:
                 "open it.",
                 className="text-muted",
             ),
-            dash_table.DataTable(
-                id="jobs-table",
-                data=data.jobs_table(store),
-                columns=_with_place_columns(store, JOB_COLUMNS, "job"),
-                sort_action="native",
-                filter_action="native",
+            grid(
+                "jobs-table",
+                data.jobs_table(store),
+                _with_place_columns(store, JOB_COLUMNS, "job"),
                 page_size=25,
-                style_cell={"textAlign": "left", "fontSize": 13, "whiteSpace": "normal"},
-                style_data_conditional=[
-                    {"if": {"column_id": "job"}, "cursor": "pointer", "color": "#0d6efd"}
-                ],
+                filters=True,
+                row_id="job_key",
             ),
         ]
     )
@@ -555,8 +631,8 @@ def _whatif_block(whatif: dict[str, Any]) -> html.Div:
 PLACE_FILTERS = ("account", "region")
 FINDING_FILTERS = (*PLACE_FILTERS, "problem", "severity", "job_name", "status")
 FINDING_COLUMNS = [
-    ("severity", "severity", "text", None),
-    ("job_name", "job", "text", None),
+    ("severity", "severity", "severity", None),
+    ("job_name", "job", "link", None),
     ("problem", "problem", "text", None),
     ("title", "finding", "text", None),
     ("savings_usd_month", "saving / month", "numeric", MONEY),
@@ -601,18 +677,14 @@ def findings_page(store: Store) -> html.Div:
                 "Export CSV", id="findings-export", color="secondary", size="sm", className="mb-2"
             ),
             dcc.Download(id="findings-download"),
-            dash_table.DataTable(
-                id="findings-table",
-                columns=_with_place_columns(store, FINDING_COLUMNS, "job_name"),
-                # sorted on the server: severity by rank, never alphabetically
-                sort_action="custom",
-                sort_mode="single",
-                sort_by=[],
+            # rows come most severe first; a clicked header sorts in the browser, severity by
+            # rank (never alphabetically); the export follows the grid's sort (columnState)
+            grid(
+                "findings-table",
+                [],
+                _with_place_columns(store, FINDING_COLUMNS, "job_name"),
                 page_size=25,
-                style_cell={"textAlign": "left", "fontSize": 13, "whiteSpace": "normal"},
-                style_data_conditional=[
-                    {"if": {"column_id": "job_name"}, "cursor": "pointer", "color": "#0d6efd"}
-                ],
+                row_id="id",
             ),
         ]
     )
@@ -627,7 +699,8 @@ def filter_findings(frame: pd.DataFrame, selected: dict[str, list[str] | None]) 
 
 def sort_findings(frame: pd.DataFrame, sort_by: list[dict[str, str]] | None) -> pd.DataFrame:
     """Most severe first by default; a clicked column sorts as its values mean (severity by
-    rank, dollars as numbers), the default order breaking ties."""
+    rank, dollars as numbers), the default order breaking ties. Missing values come first
+    ascending and last descending, as the grid sorts them, so an export is the grid's order."""
     frame = data.by_severity(frame)
     if frame.empty:
         return frame
@@ -635,14 +708,36 @@ def sort_findings(frame: pd.DataFrame, sort_by: list[dict[str, str]] | None) -> 
         column = rule["column_id"]
         if column not in frame.columns:
             continue
+        ascending = rule.get("direction") != "desc"
         frame = frame.sort_values(
             column,
-            ascending=rule.get("direction") != "desc",
+            ascending=ascending,
             kind="stable",
-            na_position="last",
+            na_position="first" if ascending else "last",
             key=(lambda c: c.map(data.SEVERITY_RANK)) if column == "severity" else None,
         )
     return frame
+
+
+def sort_rules(column_state: list[dict[str, Any]] | None) -> list[dict[str, str]]:
+    """The grid's sort (its columnState: a column's sort and sortIndex) as sort_findings reads
+    it, first sort first."""
+    sorted_columns = [c for c in column_state or [] if c.get("sort") in ("asc", "desc")]
+    sorted_columns.sort(key=lambda c: c.get("sortIndex") or 0)
+    return [{"column_id": c["colId"], "direction": c["sort"]} for c in sorted_columns]
+
+
+def clicked_job(
+    cell: dict[str, Any] | None, rows: list[dict[str, Any]] | None, column: str, row_id: str
+) -> str | None:
+    """The page of the job whose `column` cell was clicked: the row is found by its id (its
+    `row_id` field, as the grid's getRowId names it), so sorting, filtering and paging never
+    open another row's job."""
+    if not cell or not rows or cell.get("colId") != column or cell.get("rowId") is None:
+        return None
+    clicked = str(cell["rowId"])
+    row = next((r for r in rows if str(r.get(row_id)) == clicked), None)
+    return job_href(row["job_key"]) if row and row.get("job_key") else None
 
 
 def findings_csv(frame: pd.DataFrame) -> str:
@@ -654,7 +749,7 @@ def findings_csv(frame: pd.DataFrame) -> str:
 
 
 def _records(frame: pd.DataFrame) -> list[dict[str, Any]]:
-    """Rows for a DataTable; a missing number is None (shown by its column's format)."""
+    """Rows for a grid; a missing number is None (shown by its column's formatter)."""
     if frame.empty:
         return []
     return frame.astype(object).where(frame.notna(), None).to_dict("records")
@@ -730,8 +825,8 @@ def create_app(db_path: str | Path) -> Dash:
     @app.callback(
         Output("overview-summary", "children"),
         Output("overview-severity", "figure"),
-        Output("overview-savings", "data"),
-        Output("overview-places", "data"),
+        Output("overview-savings", "rowData"),
+        Output("overview-places", "rowData"),
         Input("overview-account", "value"),
         Input("overview-region", "value"),
         prevent_initial_call=True,  # the page is drawn unfiltered
@@ -745,8 +840,8 @@ def create_app(db_path: str | Path) -> Dash:
             with_store.close()
 
     @app.callback(
-        Output("jobs-table", "data"),
-        Output("jobs-places", "data"),
+        Output("jobs-table", "rowData"),
+        Output("jobs-places", "rowData"),
         Input("jobs-account", "value"),
         Input("jobs-region", "value"),
         prevent_initial_call=True,  # the page is drawn unfiltered
@@ -761,24 +856,22 @@ def create_app(db_path: str | Path) -> Dash:
             with_store.close()
 
     # a click on a job (its label) opens its page, by its key
-    for table, column in (
-        ("jobs-table", "job"),
-        ("overview-savings", "job"),
-        ("findings-table", "job_name"),
+    for table, column, row_id in (
+        ("jobs-table", "job", "job_key"),
+        ("overview-savings", "job", "id"),
+        ("findings-table", "job_name", "id"),
     ):
 
         @app.callback(
             Output("url", "pathname", allow_duplicate=True),
-            Input(table, "active_cell"),
-            State(table, "derived_viewport_data"),
+            Input(table, "cellClicked"),
+            State(table, "rowData"),
             prevent_initial_call=True,
         )
-        def open_job(cell: dict | None, rows: list[dict] | None, column: str = column) -> Any:
-            if not cell or not rows or cell.get("column_id") != column:
-                return no_update
-            if not 0 <= cell["row"] < len(rows) or not rows[cell["row"]].get("job_key"):
-                return no_update
-            return job_href(rows[cell["row"]]["job_key"])
+        def open_job(
+            cell: dict | None, rows: list[dict] | None, column: str = column, row_id: str = row_id
+        ) -> Any:
+            return clicked_job(cell, rows, column, row_id) or no_update
 
     filters = [Input(f"filter-{c}", "value") for c in FINDING_FILTERS]
 
@@ -791,25 +884,24 @@ def create_app(db_path: str | Path) -> Dash:
             with_store.close()
 
     @app.callback(
-        Output("findings-table", "data"),
+        Output("findings-table", "rowData"),
         Output("findings-count", "children"),
-        Input("findings-table", "sort_by"),
         *filters,
     )
-    def show_findings(sort_by: list | None, *values: list[str] | None) -> Any:
-        rows = _records(filtered(values, sort_by))
+    def show_findings(*values: list[str] | None) -> Any:
+        rows = _records(filtered(values, None))  # most severe first; the grid sorts on a click
         return rows, f"{len(rows)} findings"
 
     @app.callback(
         Output("findings-download", "data"),
         Input("findings-export", "n_clicks"),
-        State("findings-table", "sort_by"),
+        State("findings-table", "columnState"),
         *[State(f"filter-{c}", "value") for c in FINDING_FILTERS],
         prevent_initial_call=True,
     )
-    def export(_clicks: int, sort_by: list | None, *values: list[str] | None) -> Any:
+    def export(_clicks: int, column_state: list | None, *values: list[str] | None) -> Any:
         return {
-            "content": findings_csv(filtered(values, sort_by)),
+            "content": findings_csv(filtered(values, sort_rules(column_state))),
             "filename": "glue-advisor-findings.csv",
         }
 

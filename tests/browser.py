@@ -72,3 +72,26 @@ def wait(driver: Any, timeout: float = 30) -> Any:
     from selenium.webdriver.support.ui import WebDriverWait
 
     return WebDriverWait(driver, timeout, ignored_exceptions=(StaleElementReferenceException,))
+
+
+def grid_cells(driver: Any, grid: str, column: str) -> list[str]:
+    """The text of an AG Grid column's cells (`column` is its field), in the order the grid
+    shows its rows (by row-index: AG Grid need not keep its row elements in that order), read
+    at once (Dash redraws a grid at will)."""
+    return driver.execute_script(
+        "return Array.from(document.querySelectorAll(`#${arguments[0]} .ag-row`))"
+        ".sort((a, b) => a.getAttribute('row-index') - b.getAttribute('row-index'))"
+        ".map(r => r.querySelector(`.ag-cell[col-id='${arguments[1]}']`))"
+        ".filter(c => c).map(c => (c.innerText ?? c.textContent).trim())",
+        grid,
+        column,
+    )
+
+
+def grid_headers(driver: Any, grid: str) -> list[str]:
+    """The header texts of an AG Grid, left to right."""
+    return driver.execute_script(
+        "return Array.from(document.querySelectorAll(`#${arguments[0]} .ag-header-cell-text`),"
+        " e => (e.innerText ?? e.textContent).trim())",
+        grid,
+    )

@@ -4,11 +4,14 @@ accounts and regions.)"""
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 import re
 import shutil
 import threading
 import time
+import warnings
 from urllib.parse import quote
 
 import pytest
@@ -23,11 +26,28 @@ from advisor.collect.importer import import_directory
 from advisor.identity import job_key
 from advisor.report.labels import money
 from advisor.store import Store
-from dashboards.app import create_app, filter_findings, findings_csv
+from dashboards.app import (
+    clicked_job,
+    create_app,
+    filter_findings,
+    findings_csv,
+    findings_page,
+    jobs_page,
+    overview,
+    sort_findings,
+    sort_rules,
+)
 from dashboards.data import findings as findings_frame
 from dashboards.data import telemetry
-from tests.browser import chrome, console_errors, wait  # noqa: F401 (fixture)
-from tests.conftest import SAMPLE
+from tests.browser import (  # noqa: F401 (fixture)
+    chrome,
+    console_errors,
+    grid_cells,
+    grid_headers,
+    requested_urls,
+    wait,
+)
+from tests.conftest import ROOT, SAMPLE
 
 EVIL = "<img src=x onerror=alert(1)>"
 ACCOUNT, REGION = "123456789012", "us-east-1"  # the sample fleet's (its roles' account)
@@ -71,18 +91,14 @@ def open_page(chrome, url: str, ready_css: str) -> None:  # noqa: F811
     wait(chrome, 30).until(lambda d: d.find_elements(By.CSS_SELECTOR, ready_css))
 
 
-def table_rows(chrome, table_id: str) -> list:  # noqa: F811
-    return chrome.find_elements(By.CSS_SELECTOR, f"#{table_id} tr td:first-child")
-
-
 def test_every_page_loads_with_data_and_no_console_errors(server, chrome):  # noqa: F811
     base, db = server
     store = Store(db)
     pages = {
         "/": "#overview-cost .main-svg .bars",
-        "/jobs": "#jobs-table td",
+        "/jobs": "#jobs-table .ag-cell",
         "/job/marketing_attribution": "#job-runs .main-svg .scatterlayer",
-        "/findings": "#findings-table td",
+        "/findings": "#findings-table .ag-cell",
     }
     for path, ready in pages.items():
         console_errors(chrome)  # drop what came before
@@ -91,28 +107,36 @@ def test_every_page_loads_with_data_and_no_console_errors(server, chrome):  # no
     open_page(chrome, base + "/", "#kpi-week")
     week = chrome.find_element(By.ID, "kpi-week").text
     assert week.startswith("$") and week != "$0.00"
-    open_page(chrome, base + "/jobs", "#jobs-table td")
+    open_page(chrome, base + "/jobs", "#jobs-table .ag-cell")
     assert chrome.find_element(By.CSS_SELECTOR, "#jobs-table").text.count("marketing_attribution")
     open_page(chrome, base + "/job/marketing_attribution", ".finding-card")
     titles = chrome.find_elements(By.CSS_SELECTOR, ".finding-card h5")
     assert len(titles) == len(store.open_findings(key("marketing_attribution")))
     # one account and region: no place filters, no cost by place, no place columns
-    for path, ready in (("/", "#kpi-week"), ("/jobs", "#jobs-table td"), ("/findings", "td")):
+    for path, ready in (
+        ("/", "#overview-savings .ag-cell"),
+        ("/jobs", "#jobs-table .ag-cell"),
+        ("/findings", "#findings-table .ag-cell"),
+    ):
         open_page(chrome, base + path, ready)
-        places = chrome.find_elements(
-            By.CSS_SELECTOR, "[id$=-account], [id$=-region], [id$=-places]"
+        # the dropdowns are async components: they may mount after the grid's cells
+        places = wait(chrome, 30).until(
+            lambda d: d.find_elements(
+                By.CSS_SELECTOR, "[id$=-account], [id$=-region], [id$=-places]"
+            )
         )
         assert places and not [e for e in places if e.is_displayed()], path
-        headers = [h.text for h in chrome.find_elements(By.CSS_SELECTOR, "th")]
+        headers = [h.text for h in chrome.find_elements(By.CSS_SELECTOR, ".ag-header-cell-text")]
+        assert headers, path
         assert "account" not in headers and "region" not in headers, path
 
 
 def test_a_click_on_a_job_opens_its_page(server, chrome):  # noqa: F811
     base, _ = server
-    open_page(chrome, base + "/jobs", "#jobs-table td")
+    open_page(chrome, base + "/jobs", "#jobs-table .ag-cell")
     cell = next(
         c
-        for c in chrome.find_elements(By.CSS_SELECTOR, "#jobs-table td[data-dash-column=job]")
+        for c in chrome.find_elements(By.CSS_SELECTOR, "#jobs-table .ag-cell[col-id=job]")
         if c.text == "marketing_attribution"
     )
     cell.click()
@@ -131,7 +155,7 @@ def test_a_click_on_a_job_opens_its_page(server, chrome):  # noqa: F811
 
 def test_a_filter_narrows_the_findings(server, chrome):  # noqa: F811
     base, db = server
-    open_page(chrome, base + "/findings", "#findings-table td")
+    open_page(chrome, base + "/findings", "#findings-table .ag-cell")
     everything = findings_frame(Store(db))
     total = chrome.find_element(By.ID, "findings-count").text
     assert total == f"{len(everything)} findings"
@@ -148,31 +172,21 @@ def test_a_filter_narrows_the_findings(server, chrome):  # noqa: F811
     wait(chrome, 30).until(
         lambda d: d.find_element(By.ID, "findings-count").text == f"{expected} findings"
     )
-    severities = {
-        c.text
-        for c in chrome.find_elements(
-            By.CSS_SELECTOR, "#findings-table td[data-dash-column=severity]"
-        )
-    }
-    assert severities == {"high"}
+    wait(chrome, 30).until(lambda d: set(grid_cells(d, "findings-table", "severity")) == {"high"})
 
 
 def test_an_html_job_name_is_shown_as_text_and_runs_nothing(server, chrome):  # noqa: F811
     base, _ = server
-    open_page(chrome, base + "/jobs", "#jobs-table td")
-    cells = [
-        c.text
-        for c in chrome.find_elements(By.CSS_SELECTOR, "#jobs-table td[data-dash-column=job]")
-    ]
+    open_page(chrome, base + "/jobs", "#jobs-table .ag-cell")
+    cells = grid_cells(chrome, "jobs-table", "job")
     if EVIL not in cells:  # not on the first page: filter the table to it
-        box = chrome.find_element(By.CSS_SELECTOR, "#jobs-table th[data-dash-column=job] input")
+        box = chrome.find_element(
+            By.CSS_SELECTOR, "#jobs-table .ag-floating-filter[col-id=job] input"
+        )
         box.send_keys("img")
         box.send_keys(Keys.ENTER)
         time.sleep(1)
-        cells = [
-            c.text
-            for c in chrome.find_elements(By.CSS_SELECTOR, "#jobs-table td[data-dash-column=job]")
-        ]
+        cells = grid_cells(chrome, "jobs-table", "job")
     assert EVIL in cells
     assert chrome.find_elements(By.CSS_SELECTOR, "img[src=x]") == []
     for path in (quote(EVIL, safe=""), f"{ACCOUNT}/{REGION}/" + quote(EVIL, safe="")):
@@ -185,9 +199,6 @@ def test_an_html_job_name_is_shown_as_text_and_runs_nothing(server, chrome):  # 
 
 
 def test_findings_export_is_the_filtered_table(server):
-    import csv
-    import io
-
     _, db = server
     everything = findings_frame(Store(db))
     high = filter_findings(everything, {"severity": ["high"], "status": None})
@@ -234,10 +245,7 @@ MONEY_CELL = re.compile(r"^\$\d{1,3}(,\d{3})*\.\d\d$")
 
 
 def _column_texts(chrome, table_id: str, column: str) -> list[str]:  # noqa: F811
-    return [
-        c.text
-        for c in chrome.find_elements(By.CSS_SELECTOR, f"#{table_id} td[data-dash-column={column}]")
-    ]
+    return grid_cells(chrome, table_id, column)
 
 
 def _ranks(severities: list[str]) -> list[int]:
@@ -247,8 +255,8 @@ def _ranks(severities: list[str]) -> list[int]:
 def test_findings_and_jobs_tables_show_money_percentages_and_severity_order(server, chrome):  # noqa: F811
     base, db = server
     everything = findings_frame(Store(db))
-    open_page(chrome, base + "/findings", "#findings-table td")
-    headers = [h.text for h in chrome.find_elements(By.CSS_SELECTOR, "#findings-table th")]
+    open_page(chrome, base + "/findings", "#findings-table .ag-cell")
+    headers = grid_headers(chrome, "findings-table")
     assert "saving / month" in headers and "job" in headers
     assert not [h for h in headers if "_" in h], headers  # no raw field names
     savings = _column_texts(chrome, "findings-table", "savings_usd_month")
@@ -266,17 +274,122 @@ def test_findings_and_jobs_tables_show_money_percentages_and_severity_order(serv
     assert options == [s for s in SEVERITY_RANK if s in present]
     # a click on the severity header sorts by rank (least severe first), not by letters
     chrome.find_element(
-        By.CSS_SELECTOR, "#findings-table th[data-dash-column=severity] .column-header--sort"
+        By.CSS_SELECTOR, "#findings-table .ag-header-cell[col-id=severity] .ag-header-cell-label"
     ).click()
     wait(chrome, 30).until(lambda d: _column_texts(d, "findings-table", "severity")[0] != shown[0])
     resorted = _column_texts(chrome, "findings-table", "severity")
     assert _ranks(resorted) == sorted(_ranks(resorted), reverse=True)
-    open_page(chrome, base + "/jobs", "#jobs-table td")
+    open_page(chrome, base + "/jobs", "#jobs-table .ag-cell")
     rates = _column_texts(chrome, "jobs-table", "failure_rate")
     assert rates and all(re.match(r"^\d+\.\d%$", r) or r == "—" for r in rates), rates
     assert any(r != "0.0%" for r in rates)
     costs = _column_texts(chrome, "jobs-table", "cost_last_7d")
     assert all(MONEY_CELL.match(c) or c == "unpriced" for c in costs), costs
+
+
+def test_tables_are_ag_grids_holding_numbers_shown_as_money(server, chrome):  # noqa: F811
+    """Dash's DataTable is deprecated: no page builds one (nor warns of a deprecated
+    component), the grids come from dash-ag-grid's own bundle with nothing fetched from
+    elsewhere, and a money cell shows dollars while the grid's row holds a number."""
+    for path in (ROOT / "dashboards").rglob("*.py"):
+        assert not re.search(r"\bdash_table\b|\bDataTable\b", path.read_text()), path
+    _, db = server
+    store = Store(db)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        for page in (overview, jobs_page, findings_page):
+            page(store)
+    store.close()
+    deprecated = [w for w in caught if issubclass(w.category, DeprecationWarning)]
+    assert not [w for w in deprecated if "dash" in w.filename], [str(w.message) for w in deprecated]
+
+    base, _ = server
+    requested_urls(chrome)  # drop what came before
+    open_page(chrome, base + "/jobs", "#jobs-table .ag-cell[col-id=cost_last_7d]")
+    assert chrome.find_elements(By.CSS_SELECTOR, "#jobs-table .ag-root")
+    assert not chrome.find_elements(By.CSS_SELECTOR, ".dash-spreadsheet")
+    shown, held = chrome.execute_script(
+        "const api = dash_ag_grid.getApi('jobs-table');"
+        "const row = api.getDisplayedRowAtIndex(0).data;"
+        "const cell = document.querySelector(`#jobs-table .ag-row[row-index='0'] "
+        ".ag-cell[col-id=cost_last_7d]`);"
+        "return [cell.innerText.trim(), row.cost_last_7d];"
+    )
+    assert isinstance(held, int | float) and not isinstance(held, bool), held
+    assert MONEY_CELL.match(shown) and shown == money(held), (shown, held)
+    urls = [u for u in requested_urls(chrome) if not u.startswith("data:")]
+    assert urls and all(u.startswith(base) for u in urls), urls  # no outside request
+    assert any("/_dash-component-suites/dash_ag_grid/" in u for u in urls), urls
+
+
+CAPTURE_RESPONSES = """
+window.capturedResponses = [];
+const fetchFirst = window.fetch;
+window.fetch = async (...args) => {
+    const response = await fetchFirst(...args);
+    response.clone().text().then(text => window.capturedResponses.push(text));
+    return response;
+};
+"""
+
+
+def test_export_csv_is_the_findings_in_the_grids_order(server, chrome):  # noqa: F811
+    """The Export button's CSV (built on the server) holds every finding shown, in the order
+    the grid sorts them: severity by rank after a click on its header."""
+    base, db = server
+    total = len(findings_frame(Store(db)))
+    chrome.execute_cdp_cmd("Browser.setDownloadBehavior", {"behavior": "deny"})  # no file
+    try:
+        open_page(chrome, base + "/findings", "#findings-table .ag-cell")
+        chrome.execute_script(CAPTURE_RESPONSES)
+        shown = _column_texts(chrome, "findings-table", "severity")
+        chrome.find_element(
+            By.CSS_SELECTOR,
+            "#findings-table .ag-header-cell[col-id=severity] .ag-header-cell-label",
+        ).click()
+        wait(chrome, 30).until(lambda d: _column_texts(d, "findings-table", "severity") != shown)
+        chrome.find_element(By.ID, "findings-export").click()
+        answer = wait(chrome, 30).until(
+            lambda d: [
+                t
+                for t in d.execute_script("return window.capturedResponses")
+                if "findings-download" in t
+            ]
+        )[0]
+    finally:
+        chrome.execute_cdp_cmd("Browser.setDownloadBehavior", {"behavior": "default"})
+    download = json.loads(answer)["response"]["findings-download"]["data"]
+    assert download["filename"] == "glue-advisor-findings.csv"
+    rows = list(csv.DictReader(io.StringIO(download["content"])))
+    assert len(rows) == total
+    ranks = _ranks([r["severity"] for r in rows])
+    assert ranks == sorted(ranks, reverse=True)  # least severe first, as the grid shows them
+    shown = _column_texts(chrome, "findings-table", "severity")
+    assert [r["severity"] for r in rows][: len(shown)] == shown
+
+
+def test_a_click_finds_its_row_by_id_and_the_export_follows_the_grid_sort(server):
+    rows = [
+        {"id": "a1", "job_key": key("x"), "job_name": "x"},
+        {"id": "b2", "job_key": key("a/b"), "job_name": "a/b"},
+    ]
+    cell = {"colId": "job_name", "rowId": "b2", "rowIndex": 0, "value": "a/b"}
+    assert clicked_job(cell, rows, "job_name", "id") == f"/job/{ACCOUNT}/{REGION}/a%2Fb"
+    assert clicked_job({**cell, "colId": "severity"}, rows, "job_name", "id") is None
+    assert clicked_job({**cell, "rowId": "gone"}, rows, "job_name", "id") is None
+    # the grid's columnState: severity ascending (least severe first), by rank
+    state = [
+        {"colId": "job_name", "sort": None, "sortIndex": None},
+        {"colId": "severity", "sort": "asc", "sortIndex": 0},
+    ]
+    assert sort_rules(state) == [{"column_id": "severity", "direction": "asc"}]
+    assert sort_rules(None) == []
+    _, db = server
+    everything = findings_frame(Store(db))
+    ranks = [SEVERITY_RANK[s] for s in sort_findings(everything, sort_rules(state))["severity"]]
+    assert ranks == sorted(ranks, reverse=True)
+    ranks = [SEVERITY_RANK[s] for s in sort_findings(everything, [])["severity"]]
+    assert ranks == sorted(ranks)  # most severe first by default
 
 
 def _line_xs(path: str) -> list[float]:

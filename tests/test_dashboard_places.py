@@ -33,7 +33,13 @@ from advisor.report.labels import money
 from advisor.store import Store
 from dashboards.app import create_app, filter_findings, findings_csv, job_href
 from dashboards.data import findings as findings_frame
-from tests.browser import chrome, console_errors, wait  # noqa: F401 (fixture)
+from tests.browser import (  # noqa: F401 (fixture)
+    chrome,
+    console_errors,
+    grid_cells,
+    grid_headers,
+    wait,
+)
 from tests.conftest import ROOT, SAMPLE
 
 HOME, EU = ("123456789012", "us-east-1"), ("123456789012", "eu-west-1")
@@ -104,7 +110,17 @@ def texts(chrome, css: str) -> list[str]:  # noqa: F811
 
 
 def cells(chrome, table: str, column: str) -> list[str]:  # noqa: F811
-    return texts(chrome, f"#{table} td[data-dash-column={column}]")
+    return grid_cells(chrome, table, column)
+
+
+def first_cell(table: str, column: str) -> str:
+    """The CSS of a grid's first shown cell of `column`."""
+    return f"#{table} .ag-row[row-index='0'] .ag-cell[col-id={column}]"
+
+
+def filter_box(table: str, column: str) -> str:
+    """The CSS of the filter box under a grid column's header."""
+    return f"#{table} .ag-floating-filter[col-id={column}] input"
 
 
 def traces(chrome, graph: str) -> list[str]:  # noqa: F811
@@ -169,7 +185,7 @@ def window_cost(db: str, days: int, place: tuple[str, str] | None = None) -> str
 def test_the_overview_breaks_cost_down_by_place_and_filters_to_a_region(places, chrome):  # noqa: F811
     base, db = places
     console_errors(chrome)
-    open_page(chrome, base + "/", "#overview-places td")
+    open_page(chrome, base + "/", "#overview-places .ag-cell")
     rows = places_shown(chrome, "overview-places")
     assert sorted(rows) == sorted([HOME, EU, OTHER])
     # each place's 30 days, as daily_costs has them
@@ -204,18 +220,18 @@ def test_the_overview_breaks_cost_down_by_place_and_filters_to_a_region(places, 
     # a top saving's job opens that job, by its place
     job = cells(chrome, "overview-savings", "job")[0]
     assert job.startswith("123456789012/eu-west-1/")
-    click(chrome, "#overview-savings td[data-dash-column=job]")
+    click(chrome, first_cell("overview-savings", "job"))
     wait(chrome, 30).until(lambda d: urlparse(d.current_url).path == job_href(job))
     wait(chrome, 30).until(lambda d: texts(d, "#job-title") == [job])
 
 
 def test_the_jobs_table_lists_each_copy_with_its_place(places, chrome):  # noqa: F811
     base, _ = places
-    open_page(chrome, base + "/jobs", "#jobs-table td")
-    headers = texts(chrome, "#jobs-table th")
+    open_page(chrome, base + "/jobs", "#jobs-table .ag-cell")
+    headers = grid_headers(chrome, "jobs-table")
     assert "account" in headers and "region" in headers
     assert sorted(places_shown(chrome, "jobs-places")) == sorted([HOME, EU, OTHER])
-    box = chrome.find_element(By.CSS_SELECTOR, "#jobs-table th[data-dash-column=job] input")
+    box = chrome.find_element(By.CSS_SELECTOR, filter_box("jobs-table", "job"))
     box.send_keys("orders_daily_etl")
     box.send_keys(Keys.ENTER)
     wait(chrome, 30).until(lambda d: len(cells(d, "jobs-table", "job")) == 3)
@@ -237,7 +253,7 @@ def test_the_jobs_table_lists_each_copy_with_its_place(places, chrome):  # noqa:
     assert cells(chrome, "jobs-places", "region") == ["eu-west-1"]
     # a click opens that copy, by its place
     assert cells(chrome, "jobs-table", "job") == [key(EU, "orders_daily_etl")]
-    click(chrome, "#jobs-table td[data-dash-column=job]")
+    click(chrome, first_cell("jobs-table", "job"))
     wait(chrome, 30).until(
         lambda d: d.current_url.endswith("/job/123456789012/eu-west-1/orders_daily_etl")
     )
@@ -317,8 +333,8 @@ def test_odd_names_open_by_place_and_stay_text(places, chrome):  # noqa: F811
         open_page(chrome, base + "/job/" + path, "#job-title")
         assert chrome.find_element(By.ID, "job-title").text == FORMULA, path
     # in the jobs table too, as text
-    open_page(chrome, base + "/jobs", "#jobs-table td")
-    box = chrome.find_element(By.CSS_SELECTOR, "#jobs-table th[data-dash-column=job] input")
+    open_page(chrome, base + "/jobs", "#jobs-table .ag-cell")
+    box = chrome.find_element(By.CSS_SELECTOR, filter_box("jobs-table", "job"))
     box.send_keys("script")
     box.send_keys(Keys.ENTER)
     wait(chrome, 30).until(lambda d: len(cells(d, "jobs-table", "job")) == 2)
@@ -340,9 +356,9 @@ def test_findings_filter_by_region_and_export_their_places(places, chrome):  # n
         ).fetchone()[0]
         total = conn.execute("select count(*) from findings").fetchone()[0]
     assert 0 < in_eu < total
-    open_page(chrome, base + "/findings", "#findings-table td")
+    open_page(chrome, base + "/findings", "#findings-table .ag-cell")
     assert chrome.find_element(By.ID, "findings-count").text == f"{total} findings"
-    headers = texts(chrome, "#findings-table th")
+    headers = grid_headers(chrome, "findings-table")
     assert "account" in headers and "region" in headers
     choose(chrome, "filter-region", "eu-west-1")
     wait(chrome, 30).until(
@@ -350,7 +366,7 @@ def test_findings_filter_by_region_and_export_their_places(places, chrome):  # n
     )
     assert set(cells(chrome, "findings-table", "region")) == {"eu-west-1"}
     # a click on a job opens its page by its place
-    click(chrome, "#findings-table td[data-dash-column=job_name]")
+    click(chrome, first_cell("findings-table", "job_name"))
     wait(chrome, 30).until(lambda d: "/job/123456789012/eu-west-1/" in d.current_url)
     # the CSV: each finding's job by label and key, its account and region; no formula runs
     store = Store(db)
