@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import logging
 import sys
-from collections.abc import Callable
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -28,7 +27,13 @@ from rich.progress import (
 )
 
 from advisor import __version__
-from advisor.cli_options import DB_HELP, account_option, db_option, place_options
+from advisor.cli_options import (
+    DB_HELP,
+    account_option,
+    db_option,
+    format_option,
+    place_options,
+)
 from advisor.config import load_config
 from advisor.identity import label
 from advisor.store import Store
@@ -46,17 +51,6 @@ def _since(_ctx: Any, _param: Any, value: str | None) -> timedelta | None:
         return parse_since(value)
     except ValueError as exc:
         raise click.BadParameter(str(exc)) from exc
-
-
-def format_option(*choices: str) -> Callable:
-    return click.option(
-        "--format",
-        "fmt",
-        type=click.Choice(choices),
-        default=choices[0],
-        show_default=True,
-        help="Output format (json is for scripts).",
-    )
 
 
 def open_store(db: str | None, *, create: bool = False, **identity: str | None) -> Store:

@@ -40,3 +40,15 @@ def place_options(func: Callable) -> Callable:
         help="Only jobs in this region (a job name may exist in several).",
     )(func)
     return account_option("Only jobs in this AWS account (a job name may exist in several).")(func)
+
+
+def format_option(*choices: str, help: str = "Output format (json is for scripts).") -> Callable:
+    """--format FMT (as `fmt`), the first choice the default."""
+    return click.option(
+        "--format",
+        "fmt",
+        type=click.Choice(choices),
+        default=choices[0],
+        show_default=True,
+        help=help,
+    )

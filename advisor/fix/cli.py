@@ -21,7 +21,7 @@ from typing import Any
 
 import click
 
-from advisor.cli_options import account_option, db_option
+from advisor.cli_options import account_option, db_option, format_option
 from advisor.config import load_config
 from advisor.fix.plan import FixAbort, FixPlan, glue_name, plan_fix
 from advisor.fix.secrets import mask_argument, mask_field, scrub
@@ -169,12 +169,10 @@ def job_key(store: Store, ref: str, account: str | None, region: str | None) -> 
     metavar="RULE_ID",
     help="Only this rule's finding; repeatable (default: every open finding with a change).",
 )
-@click.option(
-    "--format",
-    "fmt",
-    type=click.Choice(["text", "json", "shell"]),
-    default="text",
-    show_default=True,
+@format_option(
+    "text",
+    "json",
+    "shell",
     help="text: what changes and the command; json: the JobUpdate alone; shell: the command.",
 )
 @click.option(

@@ -14,7 +14,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from advisor.analysis.reconcile import ROUNDING_USD, reconcile
-from advisor.cli_options import db_option, place_options
+from advisor.cli_options import db_option, format_option, place_options
 from advisor.identity import label
 from advisor.report.labels import csv_safe, money
 
@@ -66,14 +66,7 @@ def period(
 @click.option("--since", metavar="DAY", help="First day (YYYY-MM-DD, UTC).")
 @click.option("--until", metavar="DAY", help="Day after the last (YYYY-MM-DD, UTC).")
 @place_options
-@click.option(
-    "--format",
-    "fmt",
-    type=click.Choice(["text", "json", "csv"]),
-    default="text",
-    show_default=True,
-    help="Output format (json and csv are for scripts).",
-)
+@format_option("text", "json", "csv", help="Output format (json and csv are for scripts).")
 def reconcile_cmd(db, month, since, until, account, region, fmt):
     """What AWS billed against what the advisor computed, per job and day.
 
