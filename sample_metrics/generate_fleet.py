@@ -425,6 +425,8 @@ def write_manifest(
         ],
         "anomalous_runs": anomalies,
         "eventlogs": eventlogs,
+        # jobs whose event log is a run of their own configuration: a trusted what-if
+        "whatif_flagships": [s.name for s in specs if s.whatif_flagship],
         "planted_secrets": ["example-not-a-real-password", "example-pass-9", "example-token-0000"],
         "error_messages": {"oom": OOM[:60]},
     }

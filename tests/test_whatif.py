@@ -282,8 +282,9 @@ def test_whatif_cli_on_any_event_log(models):
 
 
 def test_sample_fleet_logs_are_not_taken_for_glue_runs(tmp_path):
-    """The sample's event logs come from local PySpark runs far smaller than the jobs' Glue
-    configurations: the simulator must say so rather than size the jobs from them."""
+    """The sample's event logs (but the flagship's, tests/test_flagship.py) come from local
+    PySpark runs far smaller than the jobs' Glue configurations: the simulator must say so
+    rather than size the jobs from them."""
     store = Store(tmp_path / "a.db")
     import_directory(store, SAMPLE)
     analyze(store)
