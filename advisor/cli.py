@@ -1083,7 +1083,8 @@ def demo_cmd(db, sample, dashboard, port):
     _print_errors(report.errors)
     out.print(
         "Next: `advisor recommend marketing_attribution`, `advisor report`, "
-        "`advisor whatif orders_daily_etl`, `advisor costs --since all`."
+        "`advisor whatif fraud_features_build` (a trusted what-if: its event log ran its own "
+        "configuration), `advisor costs --since all`."
     )
     if dashboard:
         serve_dashboard(config.db_path, "127.0.0.1", port)
