@@ -3,6 +3,12 @@
     python sample_metrics/generate_fleet.py [--out DIR]   # writes jobs.json, job-runs/, metrics/
                                                           # and MANIFEST.yaml (default: here)
 Event logs come from real PySpark runs: see generate_eventlogs.py (run it after this script).
+The what-if flagship, fraud_features_build, has a log of its own configuration (3 x G.1X, run on
+Spark's local-cluster); its runtime_s in fleet_spec.py is that log's duration, so that its runs'
+median stands for the logged run. After regenerating that log
+(`python sample_metrics/generate_eventlogs.py --only fraud_features`, which prints the duration),
+set runtime_s to it and run this script again: its runs keep their ids (it has no retries), so
+the log stays linked.
 """
 
 from __future__ import annotations

@@ -82,6 +82,19 @@ def test_the_flagship_whatif_is_trusted_with_a_frontier(job, analysed_sample_db)
     assert features["sizing_basis"].startswith("simulated from the event log")
 
 
+@pytest.mark.parametrize("job", FLAGSHIPS)
+def test_the_job_page_figure_shows_the_trusted_frontier(job, analysed_sample_db):
+    """The job page (and `whatif --plot`) draws the stored what-if: a frontier, today's
+    configuration and a pick, with no "not trusted" in its title."""
+    from advisor.report.whatif_figure import whatif_figure
+
+    figure = whatif_figure(Store(analysed_sample_db).stored_whatif(sample_job(job)))
+    traces = {trace.name: trace for trace in figure.data}
+    assert len(traces["frontier"].x) > 1
+    assert {"now", "pick"} <= set(traces)
+    assert "NOT TRUSTED" not in figure.layout.title.text
+
+
 def test_the_other_sample_logs_stay_untrusted(analysed_sample_db):
     """Only the flagships' logs stand for their jobs: the local[N] ones never size a job."""
     store = Store(analysed_sample_db)

@@ -11,6 +11,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
+import yaml
 
 from advisor.analysis import history
 from advisor.analysis.findings import analyze
@@ -297,10 +298,14 @@ def test_new_data_inside_the_window_recomputes_only_its_jobs(analysed, tmp_path)
 def test_a_moved_window_or_new_rates_give_the_full_result(analysed, tmp_path):
     store = copy_of(analysed, tmp_path / "incremental.db")
     full = copy_of(store, tmp_path / "full.db")
-    # a window a second later: every job's features again, nothing else; a window two and a
-    # half days earlier: runs and event logs leave it
+    # a window a second later: every job's features again, nothing else (the what-if of every
+    # job with an event log reused); a window two and a half days earlier: runs and event logs
+    # leave it
+    with_logs = {
+        e["job"] for e in yaml.safe_load((SAMPLE / "MANIFEST.yaml").read_text())["eventlogs"]
+    }
     for as_of, reused in (
-        ("2026-11-26T23:05:46.000+00:00", 6),
+        ("2026-11-26T23:05:46.000+00:00", len(with_logs)),
         ("2026-11-24T12:00:00.000+00:00", 0),
     ):
         moved = analyze(store, as_of=as_of)
