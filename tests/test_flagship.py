@@ -121,3 +121,10 @@ def test_the_planted_under_provisioning_is_found_by_the_replay(job, analysed_sam
     advice = " ".join(json.loads(finding["advice"]))
     assert f"Move to {features['whatif_faster_config']}: the replay of its event log" in advice
     assert "heuristic" not in advice
+    # the message states the speed-up, never the over-provisioning comparison (same config,
+    # "within the slowdown allowed"), and the Auto Scaling maximum is the faster configuration's
+    assert "times faster on more workers" in finding["message"]
+    assert "slowdown allowed" not in finding["message"]
+    assert f"NumberOfWorkers {features['whatif_faster_workers']} as the maximum" in advice
+    change = json.loads(finding["change"])
+    assert int(change["NumberOfWorkers"]) == features["whatif_faster_workers"]

@@ -132,6 +132,10 @@ def test_terraform_removes_max_capacity_and_never_prints_a_stored_secret():
     hcl = snippets("j", clean, {"DefaultArguments.--enable-metrics": "true"}, "r")["terraform"]
     assert '"--x" = "1"' in hcl and '"--enable-metrics" = "true"' in hcl  # the whole map
     assert snippets("x", None, {"Timeout": 5}, "r")["notes"][-1].startswith("the job's definition")
+    # GetJob reports MaxCapacity for a worker job too: there is nothing to remove
+    workers = {"Role": "r", "WorkerType": "G.1X", "NumberOfWorkers": 3, "MaxCapacity": 3.0}
+    hcl = snippets("w", workers, {"WorkerType": "G.1X", "NumberOfWorkers": 6}, "r")["terraform"]
+    assert "number_of_workers = 6" in hcl and "max_capacity" not in hcl
 
 
 def test_fix_commands_and_terraform_name_the_job_in_its_place():

@@ -80,7 +80,9 @@ def whatif_features(result: WhatIf | None) -> dict[str, Any]:
         whatif_same_type_dpu_ratio=same.dpu_hours / current.dpu_hours
         if current.dpu_hours
         else None,
-        whatif_fewer_dpu=same.dpu_hours < current.dpu_hours * 0.9,
+        # over_provisioned removes workers: a same-type pick with more workers is never it
+        whatif_fewer_dpu=same.dpu_hours < current.dpu_hours * 0.9
+        and same.workers < current.workers,
         whatif_same_type_saving_usd_month=same_usd,
         whatif_same_type_saving_dpu_hours_month=same_dpu,
         # what another worker type saves beyond that: what worker_type_mismatch states
@@ -205,9 +207,17 @@ def sizing_summary(f: dict[str, Any]) -> dict[str, Any]:
     if f.get("whatif_trusted") and f.get("whatif_faster_workers"):
         out["faster_worker_type"] = f["whatif_faster_worker_type"]
         out["faster_workers"] = f["whatif_faster_workers"]
+        # what under_provisioned states: the faster configuration, not the cheaper one
+        out["faster_evidence"] = (
+            "a replay of its newest event log finds it "
+            f"{f['whatif_speedup']:.1f} times faster on more workers for "
+            f"{f['whatif_faster_cost_change']:+.0%} cost per run"
+        )
     else:
         out["faster_worker_type"] = f.get("worker_type")
         out["faster_workers"] = f.get("suggested_workers")
+        if "sizing_evidence" in out:
+            out["faster_evidence"] = out["sizing_evidence"]
     if (
         "mismatch_evidence" not in out
         and f.get("heap_peak") is not None

@@ -91,7 +91,10 @@ def terraform_snippet(job: str, change: dict[str, Any], definition: dict[str, An
         else:
             lines.append(f"  {attribute} = {_hcl(value)}")
     if any(change.get(k) is not None for k in WORKER_FIELDS) and (
-        definition.get("MaxCapacity") is not None and "MaxCapacity" not in change
+        # GetJob reports MaxCapacity for worker jobs too: only a MaxCapacity job has one to drop
+        definition.get("MaxCapacity") is not None
+        and definition.get("WorkerType") is None
+        and "MaxCapacity" not in change
     ):
         lines.append(
             "  # remove max_capacity: Glue refuses it beside worker_type and number_of_workers"
