@@ -201,6 +201,18 @@ def main(verbose: int, quiet: bool, db: str | None) -> None:
     help="CloudWatch series to fetch: those the advisor reads, or every one a run has "
     "(per executor too; GetMetricData bills each).",
 )
+@click.option(
+    "--no-other-costs",
+    is_flag=True,
+    help="Skip crawlers, interactive sessions and development endpoints (the Glue costs "
+    "beside job runs).",
+)
+@click.option(
+    "--billing",
+    metavar="S3_URL",
+    help="Also read an AWS Data Exports (CUR 2.0) export under s3://bucket/prefix/ "
+    "(.csv, .csv.gz, .parquet), for `advisor reconcile`.",
+)
 @click.option("--print-policy", is_flag=True, help="Print the minimal IAM policy and exit.")
 @click.option(
     "--print-member-role",
@@ -225,6 +237,8 @@ def collect_cmd(
     role_name,
     include_caller,
     metric_series,
+    no_other_costs,
+    billing,
     print_policy,
     print_member_role,
     fmt,
@@ -283,7 +297,16 @@ def collect_cmd(
         role_name=role_name,
         include_caller=include_caller,
         metric_series=metric_series,
+        resources=not no_other_costs,
+        billing=billing,
     )
+    if billing:
+        from advisor.collect.billing_s3 import split_s3_url
+
+        try:
+            split_s3_url(billing)
+        except ValueError as exc:
+            raise click.BadParameter(str(exc), param_hint="--billing") from None
     store = open_store(db, create=True)
     with progress() as bar:
         task = bar.add_task("collecting", total=None)
@@ -303,8 +326,19 @@ def collect_cmd(
             f"re-read, {r.metric_points} metric points, {r.eventlog_apps} event logs reduced"
         )
 
+    def other_costs(p: Any) -> str:
+        if not (p.crawlers or p.sessions or p.dev_endpoints):
+            return ""
+        return (
+            f"; {p.crawlers} crawlers ({p.crawls} crawls), {p.sessions} interactive sessions, "
+            f"{p.dev_endpoints} development endpoints"
+        )
+
     for place in report.places:
-        line = f"{place.account} {place.region} ({escape(place.via)}): {counts(place)}"
+        line = (
+            f"{place.account} {place.region} ({escape(place.via)}): {counts(place)}"
+            f"{other_costs(place)}"
+        )
         out.print(line, soft_wrap=True)
     for account in report.accounts:
         if not account["collected"]:
@@ -314,6 +348,12 @@ def collect_cmd(
                 soft_wrap=True,
             )
     out.print(f"In all: {counts(report)}.", soft_wrap=True)
+    if billing:
+        out.print(
+            f"Billing export {escape(billing)}: {report.billing_files} files, "
+            f"{report.billing_lines:,} Glue lines (see `advisor reconcile`).",
+            soft_wrap=True,
+        )
     bill = report.api_cost
 
     def usd(value: float | None, confirmed: bool = True) -> str:

@@ -45,9 +45,11 @@ def reconcile(
     since: str,
     until: str,
     place: tuple[str | None, str | None] = (None, None),
+    other_computed: list[dict[str, Any]] | None = None,
 ) -> dict[str, Any]:
     """The reconciliation of [since, until) (UTC days) from priced runs and billing lines,
-    for one account and/or region when `place` names them."""
+    for one account and/or region when `place` names them. `other_computed`: what the store's
+    crawlers, sessions and endpoints cost in the period (other_costs.costs_by_resource)."""
 
     def in_place(account: str, region: str) -> bool:
         return (place[0] in (None, account)) and (place[1] in (None, region))
@@ -103,6 +105,7 @@ def reconcile(
                 },
             )
             entry["billed_usd"] += cost
+    _match_other(other, [o for o in other_computed or [] if in_place(o["account"], o["region"])])
     jobs = [
         _job(job, computed.get(job, {}), billed.get(job, {}))
         for job in sorted(computed.keys() | billed.keys())
@@ -124,9 +127,36 @@ def reconcile(
             + sum(u["billed_usd"] for u in unknown.values()),
             "unexplained_usd": unexplained,
             "other_usd": sum(o["billed_usd"] for o in other.values()),
+            "other_computed_usd": sum(o["computed_usd"] or 0 for o in other.values()),
             "adjustments_usd": sum(adjustments.values()),
         },
     }
+
+
+def _match_other(
+    billed: dict[tuple[str, str], dict[str, Any]], computed: list[dict[str, Any]]
+) -> None:
+    """Put each computed crawler, session and endpoint beside its billed lines (by ARN, or by
+    name when the export names it so); one billed but unknown to the store keeps computed
+    None, one computed but not billed is added with billed $0."""
+    for entry in billed.values():
+        entry.update(computed_usd=None, computed_dpu_hours=None, difference_usd=None)
+    by_name = {(c, r.rsplit("/", 1)[-1]): e for (c, r), e in billed.items()}
+    for used in computed:
+        key = (used["category"], used["resource_id"])
+        entry = billed.get(key) or by_name.get((used["category"], used["name"]))
+        if entry is None:
+            entry = billed[key] = {
+                "category": used["category"],
+                "resource_id": used["resource_id"],
+                "account": used["account"],
+                "region": used["region"],
+                "billed_usd": 0.0,
+            }
+        entry["computed_usd"] = (entry.get("computed_usd") or 0.0) + used["computed_usd"]
+        entry["computed_dpu_hours"] = (entry.get("computed_dpu_hours") or 0.0) + used["dpu_hours"]
+        entry["difference_usd"] = entry["billed_usd"] - entry["computed_usd"]
+        entry["unpriced_uses"] = used["unpriced_uses"]
 
 
 def _job(

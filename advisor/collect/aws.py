@@ -19,7 +19,20 @@ from advisor.collect.api_cost import billed_units
 from advisor.collect.metrics import ADVISOR_METRICS
 
 READ_ONLY_OPERATIONS: dict[str, frozenset[str]] = {
-    "glue": frozenset({"GetJobs", "GetJob", "GetJobRuns", "GetJobRun"}),
+    "glue": frozenset(
+        {
+            "GetJobs",
+            "GetJob",
+            "GetJobRuns",
+            "GetJobRun",
+            # the other Glue costs: crawlers, interactive sessions, development endpoints
+            "GetCrawlers",
+            "GetCrawlerMetrics",
+            "ListCrawls",
+            "ListSessions",
+            "GetDevEndpoints",
+        }
+    ),
     "cloudwatch": frozenset({"ListMetrics", "GetMetricData"}),
     # ListObjectsV2 needs s3:ListBucket; GetObject and HeadObject need s3:GetObject.
     "s3": frozenset({"ListObjectsV2", "GetObject", "HeadObject"}),
@@ -34,6 +47,11 @@ IAM_ACTIONS = (
     "glue:GetJob",
     "glue:GetJobRuns",
     "glue:GetJobRun",
+    "glue:GetCrawlers",
+    "glue:GetCrawlerMetrics",
+    "glue:ListCrawls",
+    "glue:ListSessions",
+    "glue:GetDevEndpoints",
     "cloudwatch:ListMetrics",
     "cloudwatch:GetMetricData",
     "s3:ListBucket",

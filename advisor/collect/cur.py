@@ -102,8 +102,11 @@ def category(usage_type: str) -> str:
     return "other"
 
 
-def read_billing_file(path: Path, report: BillingRead) -> Iterator[list[dict[str, Any]]]:
-    """Batches of billing_lines rows of the Glue lines of `path`."""
+def read_billing_file(
+    path: Path, report: BillingRead, source: str | None = None
+) -> Iterator[list[dict[str, Any]]]:
+    """Batches of billing_lines rows of the Glue lines of `path` (named `source`, e.g. the
+    S3 URL it was read from, else by its file name)."""
     name = path.name.lower()
     rows = _parquet_rows(path) if name.endswith(".parquet") else _csv_rows(path)
     batch: list[dict[str, Any]] = []
@@ -112,7 +115,7 @@ def read_billing_file(path: Path, report: BillingRead) -> Iterator[list[dict[str
             report.other_services += 1
             continue
         try:
-            batch.append(_line(raw, path.name, number))
+            batch.append(_line(raw, source or path.name, number))
         except ValueError as exc:
             report.skip(f"line {number}: {exc}")
             continue

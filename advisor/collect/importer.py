@@ -6,6 +6,11 @@ Layout (documented in the README):
                                         name is read from the contents: it may hold a "/")
   DIR/metrics/<JobRunId>/<metric>.json  aws cloudwatch get-metric-statistics ...
   DIR/eventlogs/<JobRunId>/...          Spark event logs of that run, any layout
+  DIR/billing/*.csv|.csv.gz|.parquet    AWS Data Exports (CUR 2.0) files
+  DIR/crawlers.json                     aws glue get-crawlers
+  DIR/crawls/<CrawlerName>.json         aws glue list-crawls --crawler-name <CrawlerName>
+  DIR/sessions.json                     aws glue list-sessions
+  DIR/dev-endpoints.json                aws glue get-dev-endpoints
 A malformed file is reported and recorded in `ingest_errors`; everything else still imports.
 """
 
@@ -39,6 +44,12 @@ from advisor.collect.eventlog_store import reduce_into_store
 from advisor.collect.metrics import advisor_stats, dims_key, stats_for
 from advisor.collect.records import RecordError, job_account, job_definition, job_row, run_row
 from advisor.collect.redact import redact_text
+from advisor.collect.resource_records import (
+    crawl_row,
+    crawler_row,
+    dev_endpoint_rows,
+    session_rows,
+)
 from advisor.describe import described
 from advisor.identity import UNKNOWN_ACCOUNT, UNKNOWN_REGION, split_key
 from advisor.sparklog.reader import find_local
@@ -57,6 +68,7 @@ class ImportReport:
     eventlog_files: int = 0
     eventlog_apps: int = 0
     billing_lines: int = 0
+    resources: int = 0  # crawlers, sessions and development endpoints
     errors: list[dict[str, str]] = field(default_factory=list)
 
 
@@ -242,7 +254,65 @@ class Importer:
                 self._guarded(path, lambda p, r=run: self._import_metric(p, *r))
         self._import_eventlogs()
         self._import_billing()
+        self._import_resources()
         return self.report
+
+    def _import_resources(self) -> None:
+        """Crawlers and their crawls, interactive sessions, development endpoints: the Glue
+        costs beside job runs (advisor/collect/resource_records.py)."""
+        for name, key, build in (
+            ("crawlers.json", "Crawlers", crawler_row),
+            ("sessions.json", "Sessions", session_rows),
+            ("dev-endpoints.json", "DevEndpoints", dev_endpoint_rows),
+        ):
+            path = self.root / name
+            if path.exists() and self._usable([path]):
+                self._guarded(path, lambda p, k=key, b=build: self._import_resource_file(p, k, b))
+        folder = self.root / "crawls"
+        if folder.is_dir():
+            for path in self._usable(self._json_files(folder)):
+                self._guarded(path, self._import_crawls_file)
+
+    def _resource_account(self, record: Any) -> str | None:
+        role = record.get("Role") or record.get("RoleArn") if isinstance(record, dict) else None
+        return job_account({"Role": role}, self.account) or self.default_account
+
+    def _import_resource_file(self, path: Path, key: str, build: Callable[..., Any]) -> None:
+        pages = _page_list(_load_json(path), key)
+        if cut_off(pages):
+            self._error(self._rel(path), CUT_OFF)
+        resources, usage = [], []
+        for index, item in enumerate(_items(pages, key)):
+            try:
+                built = build(item, self._resource_account(item), self.region)
+            except RecordError as exc:
+                self._error(f"{self._rel(path)}#{key}[{index}]", str(exc))
+                continue
+            resource, used = built if isinstance(built, tuple) else (built, None)
+            resources.append(resource)
+            usage += [used] if used else []
+        self.store.upsert_glue_resources(resources, usage, self.observed_at)
+        self.report.resources += len(resources)
+
+    def _import_crawls_file(self, path: Path) -> None:
+        """crawls/<CrawlerName>.json: the crawls of the crawler the file is named after."""
+        crawler = path.stem
+        known = {
+            r["name"]: r["account"]
+            for r in self.store.glue_resources("crawler")
+            if r["region"] == (self.region or UNKNOWN_REGION)
+        }
+        pages = _page_list(_load_json(path), "Crawls")
+        if cut_off(pages):
+            self._error(self._rel(path), CUT_OFF)
+        account = known.get(crawler) or self.default_account
+        rows = []
+        for index, item in enumerate(_items(pages, "Crawls")):
+            try:
+                rows.append(crawl_row(crawler, item, account, self.region))
+            except RecordError as exc:
+                self._error(f"{self._rel(path)}#Crawls[{index}]", str(exc))
+        self.store.upsert_glue_resources([], rows, self.observed_at)
 
     def _import_billing(self) -> None:
         """DIR/billing/*.csv, *.csv.gz, *.parquet: AWS billing exports (advisor/collect/cur.py)."""

@@ -23,10 +23,12 @@ from botocore.exceptions import BotoCoreError, ClientError
 from advisor.collect.accounts import AssumedRole, Caller, Target, plan, whoami
 from advisor.collect.api_cost import price_calls, summarize
 from advisor.collect.aws import ACCESS_DENIED_CODES, DEFAULT_ROLE_NAME, AwsClients
+from advisor.collect.billing_s3 import collect_billing
 from advisor.collect.cloudwatch import CloudWatchCollector
 from advisor.collect.eventlog_link import relink
 from advisor.collect.eventlogs import EventLogCollector
 from advisor.collect.glue import GlueCollector
+from advisor.collect.resources import ResourceCollector
 from advisor.identity import UNKNOWN_ACCOUNT, job_key, place_key
 from advisor.store import Store
 from advisor.timeutil import iso, utcnow
@@ -53,6 +55,8 @@ class CollectOptions:
     role_name: str = DEFAULT_ROLE_NAME
     include_caller: bool = False  # the current credentials' account too, with role_arns
     metric_series: str = "advisor"  # "all": every series ListMetrics lists (aws.ADVISOR_METRICS)
+    resources: bool = True  # crawlers, interactive sessions, development endpoints
+    billing: str | None = None  # s3://bucket/prefix/ of a Data Exports (CUR 2.0) export
 
 
 @dataclass
@@ -67,6 +71,10 @@ class PlaceReport:
     runs_refreshed: int = 0
     metric_points: int = 0
     eventlog_apps: int = 0
+    crawlers: int = 0
+    crawls: int = 0
+    sessions: int = 0
+    dev_endpoints: int = 0
 
 
 @dataclass
@@ -83,6 +91,8 @@ class CollectReport:
     accounts: list[dict[str, Any]] = field(default_factory=list)  # account, via, collected
     places: list[PlaceReport] = field(default_factory=list)
     calls: list[dict[str, Any]] = field(default_factory=list)  # the collector_calls rows
+    billing_files: int = 0
+    billing_lines: int = 0
 
     @property
     def api_cost(self) -> dict[str, Any]:
@@ -101,6 +111,7 @@ class CollectReport:
             "caller": self.caller,
             "accounts": self.accounts,
             "places": [asdict(p) for p in self.places],
+            "billing": {"files": self.billing_files, "lines": self.billing_lines},
             "api_cost": {**self.api_cost, "rows": self.calls},
         }
 
@@ -183,6 +194,13 @@ def collect(
         )
         for target in targets:
             _collect_account(run, central, target)
+        if options.billing:
+            try:
+                billed = collect_billing(store, central.s3, options.billing, run.record)
+            except (ClientError, BotoCoreError) as exc:
+                run.record("billing", options.billing, exc)
+            else:
+                run.report.billing_files, run.report.billing_lines = billed.files, billed.lines
     finally:  # what was called is billed, whatever happened next
         run.count(caller.account, home, central)
         run.store_calls()
@@ -259,6 +277,18 @@ def _collect_region(run: _Run, clients: AwsClients, place: PlaceReport) -> None:
                 lambda n=name: eventlogs.collect_job(n), "s3", where, name, enabled, run.record
             )
     eventlogs.apps += relink(store)
+    if options.resources:
+        resources = ResourceCollector(
+            store,
+            clients.glue,
+            account=account,
+            region=region,
+            now=now,
+            since=run.since,
+            record=run.record,
+        )
+        for name, count in resources.collect().items():
+            setattr(place, name, count)
     place.runs_upserted = glue.report.runs_upserted
     place.runs_refreshed = glue.report.runs_refreshed
     place.metric_points = cloudwatch.points

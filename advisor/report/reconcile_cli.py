@@ -13,6 +13,7 @@ import click
 from rich.markup import escape
 from rich.table import Table
 
+from advisor.analysis.other_costs import costs_by_resource
 from advisor.analysis.reconcile import ROUNDING_USD, reconcile
 from advisor.cli_options import db_option, format_option, place_options
 from advisor.identity import label
@@ -96,6 +97,7 @@ def reconcile_cmd(db, month, since, until, account, region, fmt):
         start,
         end,
         (account, region),
+        costs_by_resource(store.resource_usage(), start, end, _period_now(end)),
     )
     result["billing_data"] = {"first_day": first, "last_day": last}
     if fmt == "json":
@@ -165,12 +167,18 @@ def _print(out: Any, result: dict[str, Any]) -> None:
         for job in result["unknown_jobs"]:
             out.print(f"  {escape(job['resource_id'])}  {money(job['billed_usd'])}")
     if result["other"]:
-        out.print("Other Glue costs:")
+        out.print("Other Glue costs (computed from the collected crawls, sessions, endpoints):")
+        other = Table("category", "resource", "computed", "billed", "difference")
         for line in result["other"]:
-            out.print(
-                f"  {line['category']:<20} {escape(line['resource_id'] or '(no resource)')}  "
-                f"{money(line['billed_usd'])}"
+            computed = line.get("computed_usd")
+            other.add_row(
+                line["category"],
+                escape(line["resource_id"] or "(no resource)"),
+                "not collected" if computed is None else money(computed),
+                money(line["billed_usd"]),
+                "" if computed is None else _signed(line["billed_usd"] - computed),
             )
+        out.print(other)
     if result["adjustments"]:
         out.print("Adjustments (not usage):")
         for adjustment in result["adjustments"]:
@@ -178,11 +186,20 @@ def _print(out: Any, result: dict[str, Any]) -> None:
     out.print(
         f"Computed {money(totals['computed_usd'])}, billed for jobs "
         f"{money(totals['billed_usd'])}, unexplained {_signed(totals['unexplained_usd'])}; "
-        f"other Glue costs {money(totals['other_usd'])}; adjustments "
+        f"other Glue costs billed {money(totals['other_usd'])} (computed "
+        f"{money(totals['other_computed_usd'])}); adjustments "
         f"{_signed(totals['adjustments_usd'])}."
     )
     if differing or result["unknown_jobs"]:
         out.print(EXPLAIN)
+
+
+def _period_now(until: str) -> Any:
+    """Where a crawler, session or endpoint still running is priced up to: the end of the
+    period, or now if that is earlier."""
+    from advisor.timeutil import parse_ts, utcnow
+
+    return min(parse_ts(until), utcnow())
 
 
 def _signed(value: float) -> str:

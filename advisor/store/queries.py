@@ -691,6 +691,35 @@ class Queries:
             )
         )
 
+    def glue_resources(self, kind: str | None = None) -> list[dict[str, Any]]:
+        """Crawlers, interactive sessions and development endpoints, definitions parsed."""
+        rows = self.db.query(
+            "select * from glue_resources where ? is null or kind = ? "
+            "order by kind, account, region, name",
+            [kind, kind],
+        )
+        return [{**row, "definition": orjson.loads(row["definition"] or "{}")} for row in rows]
+
+    def newest_finished_usage(self, kind: str, account: str, region: str, name: str) -> str | None:
+        """When the newest finished use of a resource started (a crawl): what a collect has."""
+        row = self.db.execute(
+            "select max(started_on) from resource_usage where kind = ? and account = ? and "
+            "region = ? and name = ? and ended_on is not null",
+            [kind, account, region, name],
+        ).fetchone()
+        return row[0] if row else None
+
+    def resource_usage(self, kind: str | None = None) -> list[dict[str, Any]]:
+        """What they used (a crawl, a session, an endpoint's time provisioned), by start."""
+        return list(
+            self.db.query(
+                "select u.*, g.arn from resource_usage u left join glue_resources g using "
+                "(kind, account, region, name) where ? is null or u.kind = ? "
+                "order by u.started_on",
+                [kind, kind],
+            )
+        )
+
     def priced_runs_between(self, since: str, until: str) -> list[dict[str, Any]]:
         """Priced runs that may have run in [since, until): those started up to two days
         before it (Glue's longest timeout is 48 hours), with their billed seconds."""

@@ -708,3 +708,43 @@ def m016_billing_lines(db: Database) -> None:
     )
     db["billing_lines"].create_index(["job_name", "day"], if_not_exists=True)
     db["billing_lines"].create_index(["day"], if_not_exists=True)
+
+
+@migrations()
+def m017_glue_resources(db: Database) -> None:
+    """The other things Glue bills (advisor/collect/resources.py): crawlers, interactive
+    sessions and development endpoints, and what each used (a crawl, a session, the time an
+    endpoint was provisioned), priced by advisor/analysis/other_costs.py."""
+    db["glue_resources"].create(
+        {
+            "kind": str,  # crawler, interactive_session, dev_endpoint
+            "account": str,
+            "region": str,
+            "name": str,  # the crawler's or endpoint's name, the session's id
+            "arn": str,  # what billing exports name it by
+            "definition": str,  # JSON, secrets redacted
+            "state": str,
+            "observed_at": str,
+        },
+        pk=("kind", "account", "region", "name"),
+        if_not_exists=True,
+    )
+    db["resource_usage"].create(
+        {
+            "kind": str,
+            "account": str,
+            "region": str,
+            "name": str,
+            "usage_id": str,  # the crawl's id, the session's id, the endpoint's creation
+            "started_on": str,
+            "ended_on": str,  # null: still running when observed
+            "state": str,
+            "duration_s": float,
+            "dpu_hours": float,  # what AWS reported used (crawls, sessions), else null
+            "dpus": float,  # the capacity it held (sessions, endpoints), else null
+            "observed_at": str,
+        },
+        pk=("kind", "account", "region", "name", "usage_id"),
+        if_not_exists=True,
+    )
+    db["resource_usage"].create_index(["started_on"], if_not_exists=True)

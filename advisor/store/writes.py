@@ -155,6 +155,25 @@ class Writes:
                 row[column] = redact_text(row[column])
         self._bulk_upsert("billing_lines", rows, ("id",))
 
+    def upsert_glue_resources(
+        self, resources: list[dict[str, Any]], usage: list[dict[str, Any]], observed_at: str
+    ) -> None:
+        """Crawlers, sessions and endpoints (advisor/collect/resource_records.py) and what they
+        used; seen again, a row replaces itself. Definitions come redacted; messages and
+        names of states are redacted here too, at the door."""
+        rows = [
+            {
+                **r,
+                "definition": to_json(r["definition"]),
+                "state": redact_text(r["state"]),
+                "observed_at": observed_at,
+            }
+            for r in resources
+        ]
+        self._bulk_upsert("glue_resources", rows, ("kind", "account", "region", "name"))
+        used = [{**u, "state": redact_text(u["state"]), "observed_at": observed_at} for u in usage]
+        self._bulk_upsert("resource_usage", used, ("kind", "account", "region", "name", "usage_id"))
+
     def upsert_cost_values(self, columns: list[str], values: list[tuple]) -> None:
         self._bulk_upsert_values("run_costs", columns, values, ("run_id",))
 

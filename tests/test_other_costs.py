@@ -1,0 +1,329 @@
+"""The Glue costs beside job runs: crawlers and their crawls, interactive sessions and
+development endpoints, collected read-only from moto's server over HTTP, imported from AWS CLI
+output, priced with each one's billing rules, and put beside the bill by `advisor reconcile`."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from click.testing import CliRunner
+from moto.core.responses import ActionResult
+from moto.glue.models import FakeSession
+from moto.glue.responses import GlueResponse
+
+from advisor import facts
+from advisor.analysis.other_costs import costs_by_resource, price_use
+from advisor.cli import main
+from advisor.collect.aws import READ_ONLY_OPERATIONS
+from advisor.collect.runner import CollectOptions, collect
+from tests.awsfake import NOW, REGION, SECRET, FaultLayer, session
+from tests.test_reconcile import COLUMNS
+
+ACCOUNT = "123456789012"
+ALLOWED = {f"{svc}:{op}" for svc, ops in READ_ONLY_OPERATIONS.items() for op in ops}
+RATE = {kind: facts.rate_entry(REGION, kind)["usd"] for kind in ("crawler", "dev_endpoint")}
+RATE["interactive_session"] = facts.rate_entry(REGION, "interactive_session")["usd"]
+
+
+@pytest.fixture
+def crawler_metrics(monkeypatch):
+    """moto lacks GetCrawlerMetrics: answer it from moto's own crawlers, in AWS's shape."""
+
+    def get_crawler_metrics(self):
+        names = self._get_param("CrawlerNameList") or []
+        return ActionResult(
+            {
+                "CrawlerMetricsList": [
+                    {"CrawlerName": n, "MedianRuntimeSeconds": 720.0, "TablesUpdated": 3}
+                    for n in names
+                    if n in self.glue_backend.crawlers
+                ]
+            }
+        )
+
+    monkeypatch.setattr(GlueResponse, "get_crawler_metrics", get_crawler_metrics, raising=False)
+
+    # and its sessions leave out what AWS returns of their size and idle timeout (and answer
+    # MaxCapacity 123.0 whatever was asked): fill them in from what the session was created with
+    plain = FakeSession.as_dict
+
+    def as_dict(self):
+        return {
+            **plain(self),
+            "IdleTimeout": self.idle_timeout,
+            "WorkerType": self.worker_type,
+            "NumberOfWorkers": self.number_of_workers,
+            "MaxCapacity": float(self.number_of_workers or 0) or None,
+        }
+
+    monkeypatch.setattr(FakeSession, "as_dict", as_dict)
+
+
+def seed(endpoint: str) -> None:
+    glue = session().client("glue", endpoint_url=endpoint)
+    role = f"arn:aws:iam::{ACCOUNT}:role/glue"
+    glue.create_crawler(
+        Name="raw_events",
+        Role=role,
+        DatabaseName="raw",
+        Targets={"S3Targets": [{"Path": "s3://lake/raw/events/"}]},
+        Schedule="cron(0 * * * ? *)",
+        RecrawlPolicy={"RecrawlBehavior": "CRAWL_EVERYTHING"},
+    )
+    glue.create_crawler(
+        Name="orders",
+        Role=role,
+        DatabaseName="sales",
+        Targets={"S3Targets": [{"Path": "s3://lake/orders/"}]},
+        RecrawlPolicy={"RecrawlBehavior": "CRAWL_NEW_FOLDERS_ONLY"},
+    )
+    glue.start_crawler(Name="raw_events")
+    glue.create_session(
+        Id="notebook-alice",
+        Role=role,
+        Command={"Name": "glueetl", "PythonVersion": "3"},
+        IdleTimeout=2880,
+        WorkerType="G.1X",
+        NumberOfWorkers=5,
+        GlueVersion="4.0",
+        DefaultArguments={"--db-password": SECRET},
+    )
+    glue.create_dev_endpoint(EndpointName="legacy-dev", RoleArn=role, NumberOfNodes=5)
+
+
+def test_collect_reads_crawlers_sessions_and_endpoints_read_only(fleet, store, crawler_metrics):
+    seed(fleet.endpoint)
+    faults = FaultLayer()
+    options = CollectOptions(
+        regions=[REGION],
+        endpoint_url=fleet.endpoint,
+        session_factory=lambda region: faults.install(session(region)),
+    )
+    report = collect(store, options, now=NOW)
+
+    assert report.errors == []
+    assert set(faults.operations) <= ALLOWED
+    assert {
+        "glue:GetCrawlers",
+        "glue:GetCrawlerMetrics",
+        "glue:ListCrawls",
+        "glue:ListSessions",
+        "glue:GetDevEndpoints",
+    } <= set(faults.operations)
+    [place] = report.places
+    assert (place.crawlers, place.crawls, place.sessions, place.dev_endpoints) == (2, 1, 1, 1)
+    resources = {(r["kind"], r["name"]): r for r in store.glue_resources()}
+    crawler = resources[("crawler", "raw_events")]
+    assert crawler["arn"] == f"arn:aws:glue:{REGION}:{ACCOUNT}:crawler/raw_events"
+    assert crawler["definition"]["RecrawlPolicy"] == {"RecrawlBehavior": "CRAWL_EVERYTHING"}
+    assert crawler["definition"]["Metrics"]["MedianRuntimeSeconds"] == 720.0
+    session_row = resources[("interactive_session", "notebook-alice")]
+    assert session_row["definition"]["IdleTimeout"] == 2880
+    assert SECRET not in json.dumps(session_row["definition"])  # redacted at the door
+    used = {(u["kind"], u["name"]): u for u in store.resource_usage()}
+    assert used[("crawler", "raw_events")]["dpu_hours"] == 100  # moto's DPUHour
+    assert used[("interactive_session", "notebook-alice")]["dpus"] == 5  # 5 x G.1X
+    assert used[("dev_endpoint", "legacy-dev")]["dpus"] == 5
+
+    # again with nothing new: ListCrawls asks only after the newest finished crawl
+    again = collect(store, options, now=NOW)
+    assert again.errors == []
+    assert store.db["resource_usage"].count == 3
+
+    # --no-other-costs: none of these calls
+    faults.operations.clear()
+    collect(store, CollectOptions(**{**options.__dict__, "resources": False}), now=NOW)
+    assert not {op for op in faults.operations if "Crawl" in op or "Session" in op}
+
+
+def test_denied_crawlers_are_one_error_and_the_rest_is_collected(fleet, store, monkeypatch):
+    seed(fleet.endpoint)
+
+    def denied(self):
+        raise PermissionError  # turned into a 500 by moto: a failing API, not a crash
+
+    monkeypatch.setattr(GlueResponse, "get_crawlers", denied)
+    options = CollectOptions(
+        regions=[REGION], endpoint_url=fleet.endpoint, session_factory=session, max_attempts=1
+    )
+    report = collect(store, options, now=NOW)
+    assert [e["item"] for e in report.errors] == [f"{ACCOUNT}/{REGION}/GetCrawlers"]
+    kinds = {r["kind"] for r in store.glue_resources()}
+    assert kinds == {"interactive_session", "dev_endpoint"}
+
+
+T0 = datetime(2026, 11, 10, 8, 0, tzinfo=UTC)
+
+
+def use(kind, **fields):
+    return {
+        "kind": kind,
+        "account": ACCOUNT,
+        "region": REGION,
+        "name": fields.pop("name", "x"),
+        "usage_id": "u",
+        "started_on": T0.isoformat(),
+        "ended_on": None,
+        "state": None,
+        "duration_s": None,
+        "dpu_hours": None,
+        "dpus": None,
+        **fields,
+    }
+
+
+def test_each_resource_is_priced_with_its_own_billing_rules():
+    # a 3-minute crawl that used 0.1 DPU-hour is billed as 10 minutes at the same DPUs
+    short = price_use(use("crawler", duration_s=180.0, dpu_hours=0.1), NOW)
+    assert short.dpu_hours == pytest.approx(0.1 * 600 / 180)
+    assert short.usd == pytest.approx(short.dpu_hours * RATE["crawler"])
+    long = price_use(use("crawler", duration_s=1800.0, dpu_hours=1.5), NOW)
+    assert long.dpu_hours == 1.5
+    # a 20-second session of 5 DPUs bills its 1-minute minimum
+    brief = price_use(use("interactive_session", duration_s=20.0, dpus=5.0), NOW)
+    assert brief.dpu_hours == pytest.approx(5 * 60 / 3600)
+    # a session left idle until its 2,880-minute timeout bills all of it
+    idle = price_use(use("interactive_session", duration_s=2880 * 60.0, dpus=5.0), NOW)
+    assert idle.usd == pytest.approx(5 * 48 * RATE["interactive_session"])
+    # an endpoint still provisioned is priced up to now
+    now = T0 + timedelta(days=2)
+    endpoint = price_use(use("dev_endpoint", state="READY", dpus=5.0), now)
+    assert endpoint.dpu_hours == pytest.approx(5 * 48)
+    # a region without a rate is unpriced, never $0.00
+    away = price_use(
+        {**use("crawler", duration_s=900.0, dpu_hours=1.0), "region": "xx-none-1"}, NOW
+    )
+    assert away.usd is None
+
+
+def test_a_period_counts_the_part_of_a_use_that_falls_in_it():
+    now = T0 + timedelta(days=40)
+    endpoint = use("dev_endpoint", name="legacy-dev", state="READY", dpus=5.0)
+    [row] = costs_by_resource([endpoint], "2026-11-11", "2026-11-13", now)
+    assert row["dpu_hours"] == pytest.approx(5 * 48)  # two whole days of the forty
+    assert row["computed_usd"] == pytest.approx(5 * 48 * RATE["dev_endpoint"])
+    assert costs_by_resource([endpoint], "2026-10-01", "2026-11-01", now) == []
+
+
+def write_cli_output(folder, crawl_start):
+    role = f"arn:aws:iam::{ACCOUNT}:role/glue"
+    (folder / "jobs.json").write_text(json.dumps({"Jobs": []}))
+    (folder / "crawlers.json").write_text(
+        json.dumps(
+            {
+                "Crawlers": [
+                    {
+                        "Name": "raw_events",
+                        "Role": role,
+                        "Schedule": {"ScheduleExpression": "cron(0 * * * ? *)"},
+                        "RecrawlPolicy": {"RecrawlBehavior": "CRAWL_EVERYTHING"},
+                    },
+                    {"Role": role},  # no Name: reported, the rest kept
+                ]
+            }
+        )
+    )
+    (folder / "crawls").mkdir()
+    (folder / "crawls" / "raw_events.json").write_text(
+        json.dumps(
+            {
+                "Crawls": [
+                    {
+                        "CrawlId": f"c{i}",
+                        "State": "COMPLETED",
+                        "StartTime": (crawl_start + timedelta(hours=i)).isoformat(),
+                        "EndTime": (crawl_start + timedelta(hours=i, minutes=4)).isoformat(),
+                        "DPUHour": 0.2,
+                    }
+                    for i in range(3)
+                ]
+            }
+        )
+    )
+    (folder / "sessions.json").write_text(
+        json.dumps(
+            {
+                "Sessions": [
+                    {
+                        "Id": "nb-1",
+                        "Role": role,
+                        "Status": "STOPPED",
+                        "CreatedOn": crawl_start.isoformat(),
+                        "CompletedOn": (crawl_start + timedelta(hours=2)).isoformat(),
+                        "ExecutionTime": 7200.0,
+                        "NumberOfWorkers": 5,
+                        "WorkerType": "G.1X",
+                        "IdleTimeout": 2880,
+                        "DefaultArguments": {"--db-password": SECRET},
+                    }
+                ]
+            }
+        )
+    )
+    (folder / "dev-endpoints.json").write_text(json.dumps({"DevEndpoints": []}))
+
+
+def test_import_and_reconcile_put_computed_beside_billed(tmp_path):
+    import csv
+
+    folder = tmp_path / "fleet"
+    folder.mkdir()
+    write_cli_output(folder, T0)
+    crawler_arn = f"arn:aws:glue:{REGION}:{ACCOUNT}:crawler/raw_events"
+    computed_crawls = 3 * 0.2 * 600 / 240 * RATE["crawler"]  # three 4-minute crawls
+    (folder / "billing").mkdir()
+    with (folder / "billing" / "cur.csv").open("w", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(COLUMNS)
+        hour = T0.replace(minute=0)
+        for i, (usage_type, resource, cost) in enumerate(
+            [
+                ("USE1-Crawler-DPU-Hour", crawler_arn, computed_crawls + 0.50),
+                ("USE1-Crawler-DPU-Hour", f"arn:aws:glue:{REGION}:{ACCOUNT}:crawler/gone", 1.0),
+            ]
+        ):
+            writer.writerow(
+                [
+                    f"id{i}",
+                    "",
+                    ACCOUNT,
+                    "Usage",
+                    hour.isoformat(),
+                    (hour + timedelta(hours=1)).isoformat(),
+                    "AWSGlue",
+                    usage_type,
+                    "CrawlerRun",
+                    resource,
+                    "1",
+                    "0.44",
+                    f"{cost:.6f}",
+                    REGION,
+                ]
+            )
+    db = str(tmp_path / "a.db")
+    runner = CliRunner()
+    imported = runner.invoke(main, ["import", str(folder), "--db", db])
+    assert imported.exit_code == 4, imported.output  # the crawler without a Name
+    assert (
+        "crawlers.json#Crawlers[1]" in imported.output
+        or "Crawlers[1]" in runner.invoke(main, ["errors", "--db", db]).output
+    )
+    result = runner.invoke(
+        main, ["reconcile", "--db", db, "--month", "2026-11", "--format", "json"]
+    )
+    assert result.exit_code == 0, result.output
+    other = {(o["category"], o["resource_id"]): o for o in json.loads(result.stdout)["other"]}
+    crawler = other[("crawler", crawler_arn)]
+    assert crawler["computed_usd"] == pytest.approx(computed_crawls)
+    assert crawler["difference_usd"] == pytest.approx(0.50, abs=1e-5)
+    gone = other[("crawler", f"arn:aws:glue:{REGION}:{ACCOUNT}:crawler/gone")]
+    assert gone["computed_usd"] is None  # billed, unknown to the store
+    session_arn = f"arn:aws:glue:{REGION}:{ACCOUNT}:session/nb-1"
+    assert other[("interactive_session", session_arn)]["billed_usd"] == 0  # computed only
+    assert other[("interactive_session", session_arn)]["computed_usd"] == pytest.approx(
+        5 * 2 * RATE["interactive_session"]
+    )
+    text = runner.invoke(main, ["reconcile", "--db", db, "--month", "2026-11"]).output
+    assert "not collected" in text and "raw_events" in text
