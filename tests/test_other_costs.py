@@ -327,3 +327,45 @@ def test_import_and_reconcile_put_computed_beside_billed(tmp_path):
     )
     text = runner.invoke(main, ["reconcile", "--db", db, "--month", "2026-11"]).output
     assert "not collected" in text and "raw_events" in text
+
+
+def test_collect_billing_reads_an_export_from_s3(fleet, store):
+    import csv
+    import gzip
+    import io
+
+    s3 = session().client("s3", endpoint_url=fleet.endpoint)
+    s3.create_bucket(Bucket="billing-exports")
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow(COLUMNS)
+    for i in range(3):
+        start = T0 + timedelta(hours=i)
+        writer.writerow(
+            [f"l{i}", "", ACCOUNT, "Usage", start.isoformat(),
+             (start + timedelta(hours=1)).isoformat(), "AWSGlue", "USE1-ETL-DPU-Hour",
+             "Jobrun", f"arn:aws:glue:{REGION}:{ACCOUNT}:job/orders", "2", "0.44", "0.88",
+             REGION]
+        )  # fmt: skip
+    prefix = "cur/glue/data/BILLING_PERIOD=2026-11/"
+    s3.put_object(
+        Bucket="billing-exports",
+        Key=prefix + "glue-00001.csv.gz",
+        Body=gzip.compress(buffer.getvalue().encode()),
+    )
+    s3.put_object(Bucket="billing-exports", Key="cur/glue/metadata/Manifest.json", Body=b"{}")
+    s3.put_object(Bucket="billing-exports", Key=prefix + "notes.csv", Body=b"a,b\n1,2\n")
+    options = CollectOptions(
+        regions=[REGION],
+        endpoint_url=fleet.endpoint,
+        session_factory=session,
+        billing="s3://billing-exports/cur/glue/",
+    )
+    report = collect(store, options, now=NOW)
+    assert (report.billing_files, report.billing_lines) == (1, 3)
+    # the CSV that is not an export is one error; the manifest is passed over
+    assert [e["item"] for e in report.errors] == [f"s3://billing-exports/{prefix}notes.csv"]
+    assert "not an AWS billing export" in report.errors[0]["reason"] + report.errors[0]["detail"]
+    rows = store.billing_lines_between("2026-11-01", "2026-12-01")
+    assert sum(r["cost"] for r in rows) == pytest.approx(2.64)
+    assert {r["job_name"] for r in rows} == {f"{ACCOUNT}/{REGION}/orders"}
