@@ -369,3 +369,31 @@ def test_collect_billing_reads_an_export_from_s3(fleet, store):
     rows = store.billing_lines_between("2026-11-01", "2026-12-01")
     assert sum(r["cost"] for r in rows) == pytest.approx(2.64)
     assert {r["job_name"] for r in rows} == {f"{ACCOUNT}/{REGION}/orders"}
+
+
+def test_the_sample_bill_reconciles_to_its_planted_differences(analysed_sample_db):
+    """sample_metrics/generate_billing.py bills the sample's own runs and resources, then
+    plants: a run the store lacks, a deleted job, a crawl older than the history kept, a
+    credit and a line of another service. Reconcile finds each and nothing else."""
+    result = CliRunner().invoke(
+        main, ["reconcile", "--db", analysed_sample_db, "--month", "2026-11", "--format", "json"]
+    )
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.stdout)
+    differing = {j["job"].rsplit("/", 1)[-1]: j for j in report["jobs"] if j["days_differing"]}
+    assert list(differing) == ["marketing_attribution"]
+    [day] = differing["marketing_attribution"]["days_differing"]
+    assert day["day"] == "2026-11-12" and day["difference_usd"] == pytest.approx(4 * 0.44)
+    assert [u["resource_id"].rsplit("/", 1)[-1] for u in report["unknown_jobs"]] == [
+        "legacy_orders_export"
+    ]
+    other = {o["resource_id"].rsplit("/", 1)[-1]: o for o in report["other"] if o["resource_id"]}
+    assert other["raw_events_crawler"]["difference_usd"] == pytest.approx(0.55, abs=0.01)
+    for name in ("orders_crawler", "legacy-dev-endpoint", "notebook-alice-3f2a"):
+        assert abs(other[name]["difference_usd"]) <= 0.01, name
+    assert report["adjustments"] == [{"line_type": "Credit", "usd": -25.0}]
+    # the session left at its default idle timeout is the costly one
+    assert (
+        other["notebook-alice-3f2a"]["computed_usd"]
+        > 100 * other["notebook-bob-91c0"]["computed_usd"]
+    )

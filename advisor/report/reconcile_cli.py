@@ -97,7 +97,7 @@ def reconcile_cmd(db, month, since, until, account, region, fmt):
         start,
         end,
         (account, region),
-        costs_by_resource(store.resource_usage(), start, end, _period_now(end)),
+        costs_by_resource(store.resource_usage(), start, end, _priced_up_to(end, last)),
     )
     result["billing_data"] = {"first_day": first, "last_day": last}
     if fmt == "json":
@@ -173,7 +173,7 @@ def _print(out: Any, result: dict[str, Any]) -> None:
             computed = line.get("computed_usd")
             other.add_row(
                 line["category"],
-                escape(line["resource_id"] or "(no resource)"),
+                escape(_resource_label(line["resource_id"])),
                 "not collected" if computed is None else money(computed),
                 money(line["billed_usd"]),
                 "" if computed is None else _signed(line["billed_usd"] - computed),
@@ -194,13 +194,24 @@ def _print(out: Any, result: dict[str, Any]) -> None:
         out.print(EXPLAIN)
 
 
-def _period_now(until: str) -> Any:
-    """Where a crawler, session or endpoint still running is priced up to: the end of the
-    period, or now if that is earlier."""
+def _priced_up_to(until: str, last_billed_day: str) -> Any:
+    """Where a session or endpoint still running is priced up to: the end of the period, of
+    the billing data, or now, whichever comes first (the bill says nothing past its end)."""
     from advisor.timeutil import parse_ts, utcnow
 
-    return min(parse_ts(until), utcnow())
+    billed_until = parse_ts(last_billed_day) + timedelta(days=1)
+    return min(parse_ts(until), billed_until, utcnow())
+
+
+def _resource_label(resource_id: str | None) -> str:
+    """An ARN's resource part (crawler/NAME, session/ID): the account and region are the
+    report's; JSON and CSV keep the whole ARN."""
+    if not resource_id:
+        return "(no resource)"
+    return resource_id.split(":", 5)[-1] if resource_id.startswith("arn:") else resource_id
 
 
 def _signed(value: float) -> str:
+    if abs(value) < 0.005:  # what rounds to nothing has no sign
+        return money(0.0)
     return ("-" if value < 0 else "+") + money(abs(value))
