@@ -724,6 +724,16 @@ def _register_reconcile() -> None:
 _register_reconcile()
 
 
+def _register_changes() -> None:
+    from advisor.report.changes_cli import changes_cmd, explain_cmd
+
+    main.add_command(changes_cmd)
+    main.add_command(explain_cmd)
+
+
+_register_changes()
+
+
 @main.command("facts")
 @format_option("text", "json")
 def facts_cmd(fmt):

@@ -37,6 +37,8 @@ CLASSIC_RUN_METRICS: tuple[tuple[str, str], ...] = (
 # requested: with `--metric-series advisor` (the default) the collector asks for these only.
 ADVISOR_STATISTIC: dict[str, str] = {
     "glue.driver.aggregate.bytesRead": "Sum",
+    # S3 bytes read by every executor: the input volume a change's effect is normalised by
+    "glue.ALL.s3.filesystem.read_bytes": "Sum",
     "glue.driver.ExecutorAllocationManager.executors.numberAllExecutors": "Average",
     "glue.driver.ExecutorAllocationManager.executors.numberMaxNeededExecutors": "Maximum",
     "glue.driver.jvm.heap.usage": "Maximum",
