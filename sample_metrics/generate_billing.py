@@ -240,8 +240,8 @@ def bill(store: Store) -> list[list[str]]:
                      other["dpu_hours"], usd)
             )  # fmt: skip
     rows.append(
-        line("catalog-2026-11", "2026-11-01", "USE1-Catalog-Storage", "CatalogStorage",
-             "", 120000.0, 0.0)
+        line("catalog-2026-11", "2026-11-01", "USE1-Catalog-Request", "CatalogRequest",
+             "", 1500000.0, 1.50)
     )  # fmt: skip
     rows.append(
         line("credit-2026-11", "2026-11-01", "USE1-ETL-DPU-Hour", "Jobrun", "", 0.0, -25.0,

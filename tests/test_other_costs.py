@@ -397,3 +397,32 @@ def test_the_sample_bill_reconciles_to_its_planted_differences(analysed_sample_d
         other["notebook-alice-3f2a"]["computed_usd"]
         > 100 * other["notebook-bob-91c0"]["computed_usd"]
     )
+
+
+def test_the_weekly_report_puts_the_bill_beside_the_computed_cost(analysed_sample_db):
+    from datetime import date
+
+    from advisor.report.weekly import weekly_report
+    from advisor.report.weekly_bill import NO_BILL
+    from advisor.report.weekly_html import render
+    from advisor.store import Store
+
+    store = Store(analysed_sample_db)
+    report = weekly_report(store, date(2026, 11, 9))  # 2026-W46
+    billed = report["bill"]["billed"]
+    assert [j["job"].rsplit("/", 1)[-1] for j in billed["jobs_differing"]] == [
+        "marketing_attribution"
+    ]
+    assert billed["totals"]["unexplained_usd"] == pytest.approx(4 * 0.44, abs=0.01)
+    other = {c["category"]: c for c in report["bill"]["other"]}
+    # the endpoint bills all week: 7 days x 24 h x 5 DPUs
+    assert other["dev_endpoint"]["computed_usd"] == pytest.approx(7 * 24 * 5 * RATE["dev_endpoint"])
+    assert other["dev_endpoint"]["billed_usd"] == pytest.approx(
+        other["dev_endpoint"]["computed_usd"]
+    )
+    html = render(report)
+    assert "<h2>Billed vs computed</h2>" in html and 'id="other-costs"' in html
+    # a week no export covers says so, and still shows the other costs computed
+    earlier = weekly_report(store, date(2026, 10, 19))
+    assert earlier["bill"]["billed"] is None
+    assert NO_BILL.split(":")[0] in render(earlier)

@@ -28,6 +28,7 @@ from advisor.report.labels import (
     place_text,
     priced_usd,
 )
+from advisor.report.weekly_bill import bill_section
 from advisor.store import Store
 from advisor.timeutil import parse_ts
 
@@ -261,6 +262,7 @@ def weekly_report(
             if here(a["job_name"])
         ],
         "coverage": _coverage(store, this),
+        "bill": bill_section(store, monday, account, region),
     }
 
 

@@ -12,6 +12,7 @@ from plotly.offline import get_plotlyjs
 
 from advisor.report.labels import money, place_text
 from advisor.report.weekly import findings_headline, several_places
+from advisor.report.weekly_bill import render_bill
 
 STYLE = """
 body{font-family:system-ui,-apple-system,Segoe UI,Roboto,sans-serif;margin:2rem auto;
@@ -305,6 +306,7 @@ glue-advisor store. Costs are DPU-hours x the configured rates.</p>
 <h2>New and resolved findings</h2>
 <p class="muted">{escape(findings_headline(report))}</p>{changes}
 <h2>Anomalous runs</h2>{anomalies}
+{render_bill(report["bill"], t["unpriced_runs"]) if report.get("bill") else ""}
 <h2>Coverage</h2>{coverage}
 </body></html>
 """
