@@ -11,6 +11,9 @@ run this after generate_fleet.py), with planted differences the demo explains:
   - a run of marketing_attribution AWS billed that the store lacks (2026-11-12),
   - a deleted job, legacy_orders_export, still billed in early November,
   - a crawler billed a little more than its crawls cost (a crawl older than the history kept),
+  - (for the resource rules) a crawler re-crawling everything every four hours, one crawling
+    every three hours for data that lands once a day, a session left to its default 2,880-minute
+    idle timeout and a development endpoint nobody deleted,
   - a credit, and a line of another service (S3), which is passed over.
 
 Deterministic: `python sample_metrics/generate_billing.py` twice writes the same bytes.
@@ -66,7 +69,15 @@ def stamp(at: datetime) -> str:
     return at.strftime("%Y-%m-%dT%H:%M:%S+00:00")
 
 
-def crawls(first: datetime, every: timedelta, minutes: float, dpu_hours: float) -> list[dict]:
+def summary(partitions: int) -> str:
+    """ListCrawls' Summary: what a crawl changed in the catalog, as JSON text."""
+    return json.dumps({"PARTITION": {"ADD": {"Count": partitions}}, "TABLE": {}})
+
+
+def crawls(
+    first: datetime, every: timedelta, minutes: float, dpu_hours: float, changed_every: int = 1
+) -> list[dict]:
+    """Crawls from `first` to the fleet's end; one in `changed_every` finds new partitions."""
     out, at, index = [], first, 0
     while at < END:
         out.append(
@@ -76,6 +87,7 @@ def crawls(first: datetime, every: timedelta, minutes: float, dpu_hours: float) 
                 "StartTime": stamp(at),
                 "EndTime": stamp(at + timedelta(minutes=minutes)),
                 "DPUHour": dpu_hours,
+                "Summary": summary(4 if index % changed_every == 0 else 0),
             }
         )
         at, index = at + every, index + 1
@@ -104,6 +116,16 @@ def write_resources() -> None:
             "RecrawlPolicy": {"RecrawlBehavior": "CRAWL_NEW_FOLDERS_ONLY"},
             "State": "READY",
         },
+        {
+            # every three hours, for reference data that lands once a day
+            "Name": "reference_data_crawler",
+            "Role": ROLE,
+            "DatabaseName": "reference",
+            "Targets": {"S3Targets": [{"Path": "s3://example-lake/reference/"}]},
+            "Schedule": {"ScheduleExpression": "cron(0 */3 * * ? *)", "State": "SCHEDULED"},
+            "RecrawlPolicy": {"RecrawlBehavior": "CRAWL_NEW_FOLDERS_ONLY"},
+            "State": "READY",
+        },
     ]
     (HERE / "crawlers.json").write_text(json.dumps({"Crawlers": crawlers}, indent=1) + "\n")
     folder = HERE / "crawls"
@@ -116,6 +138,8 @@ def write_resources() -> None:
             "orders_crawler",
             crawls(start + timedelta(hours=2, minutes=30), timedelta(days=1), 3, 0.05),
         ),
+        # a 4-minute crawl of 0.1 DPU-hour, billed as ten minutes; one in eight finds data
+        ("reference_data_crawler", crawls(start, timedelta(hours=3), 4, 0.1, changed_every=8)),
     ):
         (folder / f"{name}.json").write_text(json.dumps({"Crawls": made}) + "\n")
     sessions = [

@@ -426,3 +426,40 @@ def test_the_weekly_report_puts_the_bill_beside_the_computed_cost(analysed_sampl
     earlier = weekly_report(store, date(2026, 10, 19))
     assert earlier["bill"]["billed"] is None
     assert NO_BILL.split(":")[0] in render(earlier)
+
+
+def test_the_resource_rules_find_what_the_sample_plants(analysed_sample_db):
+    """rules/resources/: a session left to its default idle timeout, a crawler re-crawling
+    everything every four hours, one crawling every three hours for data that lands daily, a
+    development endpoint nobody deleted; the two well-kept crawlers and sessions pass."""
+    from advisor.report.resources_cli import resources_cmd
+    from advisor.store import Store
+
+    store = Store(analysed_sample_db)
+    found = {(f["rule_id"], f["name"]): f for f in store.resource_findings()}
+    assert set(found) == {
+        ("session_idle_timeout", "notebook-alice-3f2a"),
+        ("crawler_recrawl", "raw_events_crawler"),
+        ("crawler_schedule", "reference_data_crawler"),
+        ("dev_endpoint_running", "legacy-dev-endpoint"),
+    }
+    # 10 G.1X DPUs idle for (2,880 - 30) minutes before the timeout ended the session
+    idle = found[("session_idle_timeout", "notebook-alice-3f2a")]
+    assert idle["savings_usd_month"] == pytest.approx(
+        (2880 - 30) / 60 * 10 * RATE["interactive_session"]
+    )
+    endpoint = found[("dev_endpoint_running", "legacy-dev-endpoint")]
+    assert endpoint["savings_usd_month"] == pytest.approx(5 * 730 * RATE["dev_endpoint"])
+    schedule = found[("crawler_schedule", "reference_data_crawler")]
+    assert "88% of the 208 crawls" in schedule["message"]
+    # the crawls that changed nothing, each billed its 10-minute minimum (4 minutes ran)
+    assert schedule["savings_usd_month"] == pytest.approx(182 * 0.1 * 600 / 240 * RATE["crawler"])
+
+    runner = CliRunner()
+    result = runner.invoke(resources_cmd, ["--db", analysed_sample_db, "--format", "json"])
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.stdout)
+    assert {r["name"] for r in report["resources"]} >= {"orders_crawler", "notebook-bob-91c0"}
+    assert report["findings"][0]["rule_id"] == "dev_endpoint_running"  # the costliest first
+    text = runner.invoke(resources_cmd, ["--db", analysed_sample_db]).output
+    assert "delete-dev-endpoint" in text and "%idle_timeout 30" in text

@@ -10,13 +10,20 @@ import yaml
 
 from advisor.analysis.costs import compute_run_costs
 from advisor.analysis.features import job_features
-from advisor.analysis.rules import SEVERITIES, RuleError, check_examples, load_rule, load_rules
+from advisor.analysis.rules import (
+    SEVERITIES,
+    RuleError,
+    check_examples,
+    default_rules_dir,
+    load_rule,
+    load_rules,
+)
 from advisor.collect.importer import import_directory
 from advisor.identity import job_key
 from advisor.store import Store
 from tests.conftest import SAMPLE
 
-RULES = load_rules()
+RULES = load_rules() + load_rules(default_rules_dir() / "resources")
 MANIFEST = yaml.safe_load((SAMPLE / "MANIFEST.yaml").read_text())
 
 

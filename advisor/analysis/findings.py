@@ -65,6 +65,7 @@ class AnalysisReport:
     histories_read: int = 0  # of those, the jobs analysed from their whole history again
     jobs_recomputed: int = 0  # jobs whose features and rules were evaluated again
     whatifs_reused: int = 0  # of their what-ifs, those whose inputs had not changed
+    resource_findings: int = 0  # on crawlers, interactive sessions, development endpoints
 
 
 def sources_available(features: dict[str, Any]) -> set[str]:
@@ -126,8 +127,13 @@ def analyze(
     """Analyse what changed since the last analysis (advisor/analysis/incremental.py), with the
     result a full one gives; `full`: recompute everything. `on_phase(what)` hears each phase
     as it starts (a progress display)."""
+    from advisor.analysis.resource_findings import judge_resources
+
     with collector_paused():
-        return _analyze(store, config or {}, rates, as_of, rules, full, on_phase)
+        report = _analyze(store, config or {}, rates, as_of, rules, full, on_phase)
+        # crawlers, sessions and endpoints: few, judged again every time (resource_findings.py)
+        report.resource_findings = len(judge_resources(store))
+        return report
 
 
 def job_savings(

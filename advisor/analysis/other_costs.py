@@ -87,7 +87,7 @@ def price_use(use: dict[str, Any], now: datetime) -> PricedUse | None:
             "provisioned" if kind == DEV_ENDPOINT else "active (idle time included)"
         )
         if kind == SESSION and use.get("dpu_hours") is not None:
-            # DPUSeconds: what the session used (Auto Scaling may have held fewer DPUs)
+            # DPUSeconds: "ExecutionTime * MaxCapacity" (API reference), the minute minimum aside
             dpu_hours = max(float(use["dpu_hours"]), float(use["dpus"]) * floor / 3600)
             basis = "DPU-seconds reported"
     rate = rate_usd(kind, use.get("region"))

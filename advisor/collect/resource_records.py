@@ -8,6 +8,7 @@ builders read API answers and their AWS CLI JSON, so collect and import store th
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from advisor import facts
@@ -110,9 +111,29 @@ def crawl_row(crawler: str, crawl: Any, account: str | None, region: str | None)
             "duration_s": _seconds_between(crawl.get("StartTime"), crawl.get("EndTime")),
             "dpu_hours": _float(crawl.get("DPUHour")),
             "dpus": None,
+            "changes": crawl_changes(crawl.get("Summary")),
         }
 
     return _checked("crawl", crawl, build)
+
+
+def crawl_changes(summary: Any) -> int | None:
+    """Tables and partitions a crawl added, updated or deleted, from ListCrawls' Summary (JSON
+    text like {"TABLE": {"ADD": {"Count": 0}, ...}, "PARTITION": {...}}); None when absent or
+    unreadable (then nothing is concluded from it)."""
+    if not isinstance(summary, str) or not summary.strip():
+        return None
+    try:
+        document = json.loads(summary)
+    except ValueError:
+        return None
+    total, seen = 0, False
+    for entity in (document or {}).values() if isinstance(document, dict) else []:
+        for action in (entity or {}).values() if isinstance(entity, dict) else []:
+            count = action.get("Count") if isinstance(action, dict) else None
+            if isinstance(count, int) and not isinstance(count, bool) and count >= 0:
+                total, seen = total + count, True
+    return total if seen else None
 
 
 def _capacity(record: dict[str, Any], default: float | None) -> float | None:
@@ -183,6 +204,7 @@ def session_rows(
                 "duration_s": seconds,
                 "dpu_hours": used / 3600 if used is not None else None,
                 "dpus": dpus,
+                "changes": None,
             },
         }
 
@@ -236,6 +258,7 @@ def dev_endpoint_rows(
                 "dpu_hours": None,
                 # NumberOfNodes: "the number of Glue DPUs allocated to this endpoint"
                 "dpus": _float(endpoint.get("NumberOfNodes")) or _capacity(endpoint, default),
+                "changes": None,
             },
         }
 

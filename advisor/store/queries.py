@@ -700,6 +700,20 @@ class Queries:
         )
         return [{**row, "definition": orjson.loads(row["definition"] or "{}")} for row in rows]
 
+    def resource_findings(self) -> list[dict[str, Any]]:
+        """Findings on crawlers, sessions and endpoints, the costliest first."""
+        rows = self.db.query(
+            "select * from resource_findings order by coalesce(savings_usd_month, 0) desc, "
+            "score desc, kind, name"
+        )
+        return [
+            {
+                **r,
+                **{k: orjson.loads(r[k] or "null") for k in ("advice", "remediation", "evidence")},
+            }
+            for r in rows
+        ]
+
     def newest_finished_usage(self, kind: str, account: str, region: str, name: str) -> str | None:
         """When the newest finished use of a resource started (a crawl): what a collect has."""
         row = self.db.execute(

@@ -742,9 +742,30 @@ def m017_glue_resources(db: Database) -> None:
             "duration_s": float,
             "dpu_hours": float,  # what AWS reported used (crawls, sessions), else null
             "dpus": float,  # the capacity it held (sessions, endpoints), else null
+            "changes": int,  # tables and partitions a crawl added, updated or deleted
             "observed_at": str,
         },
         pk=("kind", "account", "region", "name", "usage_id"),
         if_not_exists=True,
     )
     db["resource_usage"].create_index(["started_on"], if_not_exists=True)
+    db["resource_findings"].create(
+        {
+            "kind": str,
+            "account": str,
+            "region": str,
+            "name": str,
+            "rule_id": str,
+            "severity": str,
+            "score": float,
+            "title": str,
+            "message": str,
+            "advice": str,  # JSON list
+            "remediation": str,  # JSON object
+            "evidence": str,  # JSON object
+            "savings_usd_month": float,
+            "as_of": str,
+        },
+        pk=("kind", "account", "region", "name", "rule_id"),
+        if_not_exists=True,
+    )

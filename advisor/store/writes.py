@@ -174,6 +174,15 @@ class Writes:
         used = [{**u, "state": redact_text(u["state"]), "observed_at": observed_at} for u in usage]
         self._bulk_upsert("resource_usage", used, ("kind", "account", "region", "name", "usage_id"))
 
+    @writes
+    def replace_resource_findings(self, rows: list[dict[str, Any]]) -> None:
+        """The findings of the last analysis on crawlers, sessions and endpoints: each analysis
+        judges every resource again (they are few), so its rows replace the last ones."""
+        self.db.execute("delete from resource_findings")
+        self._bulk_upsert(
+            "resource_findings", rows, ("kind", "account", "region", "name", "rule_id")
+        )
+
     def upsert_cost_values(self, columns: list[str], values: list[tuple]) -> None:
         self._bulk_upsert_values("run_costs", columns, values, ("run_id",))
 

@@ -1,0 +1,124 @@
+"""Features of crawlers, interactive sessions and development endpoints, over the 30 days up to
+the store's newest observation of them: what the resource rules (rules/resources/) compare.
+
+Pure: resource rows and usage rows in (Store.glue_resources, Store.resource_usage), one feature
+dict per resource out. Money comes from advisor/analysis/other_costs.py, so a finding's dollars
+are the dollars `advisor reconcile` computes.
+"""
+
+from __future__ import annotations
+
+import statistics
+from collections import defaultdict
+from datetime import datetime, timedelta
+from typing import Any
+
+from advisor import facts
+from advisor.analysis.other_costs import price_use, rate_usd
+from advisor.collect.resource_records import CRAWLER, DEV_ENDPOINT, ENDPOINT_RUNNING, SESSION
+from advisor.timeutil import parse_ts
+
+WINDOW = timedelta(days=30)
+HOURS_A_MONTH = 730
+
+
+def resource_features(
+    resources: list[dict[str, Any]],
+    usage: list[dict[str, Any]],
+    now: datetime,
+    suggested_idle_min: float = 30,
+) -> dict[tuple[str, str, str, str], dict[str, Any]]:
+    """(kind, account, region, name) -> features."""
+    uses: dict[tuple[str, str, str, str], list[dict[str, Any]]] = defaultdict(list)
+    for use in usage:
+        uses[(use["kind"], use["account"], use["region"], use["name"])].append(use)
+    out = {}
+    for resource in resources:
+        key = (resource["kind"], resource["account"], resource["region"], resource["name"])
+        base = {
+            "kind": resource["kind"],
+            "name": resource["name"],
+            "account": resource["account"],
+            "region": resource["region"],
+            "state": resource["state"],
+        }
+        build = {CRAWLER: _crawler, SESSION: _session, DEV_ENDPOINT: _endpoint}[resource["kind"]]
+        out[key] = {**base, **build(resource, uses.get(key, []), now, suggested_idle_min)}
+    return out
+
+
+def _in_window(use: dict[str, Any], now: datetime) -> bool:
+    start = parse_ts(use.get("started_on"))
+    return start is not None and now - WINDOW <= start <= now
+
+
+def _crawler(
+    resource: dict[str, Any], uses: list[dict[str, Any]], now: datetime, _idle: float
+) -> dict[str, Any]:
+    definition = resource["definition"]
+    schedule = (definition.get("Schedule") or {}).get("ScheduleExpression")
+    recent = [u for u in uses if _in_window(u, now)]
+    priced = [(u, price_use(u, now)) for u in recent]
+    usd = [p.usd or 0.0 for _, p in priced if p is not None]
+    minutes = [u["duration_s"] / 60 for u in recent if u.get("duration_s") is not None]
+    summarised = [(u, p) for u, p in priced if u.get("changes") is not None]
+    unchanged = [(u, p) for u, p in summarised if u["changes"] == 0]
+    features: dict[str, Any] = {
+        "recrawl_behavior": (definition.get("RecrawlPolicy") or {}).get("RecrawlBehavior")
+        or "CRAWL_EVERYTHING",  # AWS's default
+        "scheduled": bool(schedule),
+        "schedule": schedule or "on demand",
+        "s3_targets": bool((definition.get("Targets") or {}).get("S3Targets")),
+        "crawls_month": len(recent),
+        "crawl_minutes_median": statistics.median(minutes) if minutes else None,
+        "cost_usd_month": sum(usd),
+        "unchanged_share": len(unchanged) / len(summarised) if summarised else None,
+        "unchanged_usd_month": sum(p.usd or 0.0 for _, p in unchanged if p is not None),
+        "changes_per_day": (len(summarised) - len(unchanged)) / WINDOW.days if summarised else None,
+    }
+    return features
+
+
+def _session(
+    resource: dict[str, Any], uses: list[dict[str, Any]], now: datetime, suggested_idle: float
+) -> dict[str, Any]:
+    definition = resource["definition"]
+    use = uses[0] if uses else {}
+    priced = price_use(use, now) if use else None
+    idle_timeout = definition.get("IdleTimeout")
+    if idle_timeout is None:
+        idle_timeout = facts.registry()["interactive_sessions"]["default_idle_timeout_min"]
+    seconds = (priced.billed_s if priced else None) or use.get("duration_s") or 0.0
+    dpus = use.get("dpus") or 0.0
+    rate = rate_usd(SESSION, resource["region"]) or 0.0
+    hit = seconds >= idle_timeout * 60 * 0.98  # it lasted its idle timeout: the timeout ended it
+    idle_hours = max(idle_timeout - suggested_idle, 0) / 60 if hit else 0.0
+    features: dict[str, Any] = {
+        "idle_timeout_min": float(idle_timeout),
+        "suggested_idle_min": suggested_idle,
+        "active_hours": seconds / 3600,
+        "dpus": dpus,
+        "hit_idle_timeout": hit,
+        "idle_usd": idle_hours * dpus * rate,
+        "cost_usd_month": (priced.usd or 0.0) if priced and _in_window(use, now) else 0.0,
+        "number_of_workers": definition.get("NumberOfWorkers"),
+    }
+    return features
+
+
+def _endpoint(
+    resource: dict[str, Any], uses: list[dict[str, Any]], now: datetime, _idle: float
+) -> dict[str, Any]:
+    definition = resource["definition"]
+    use = uses[0] if uses else {}
+    start = parse_ts(use.get("started_on"))
+    running = (resource["state"] or "").upper() in ENDPOINT_RUNNING
+    dpus = use.get("dpus") or 0.0
+    rate = rate_usd(DEV_ENDPOINT, resource["region"])
+    return {
+        "running": running,
+        "provisioned_days": (now - start).total_seconds() / 86400 if start else None,
+        "dpus": dpus,
+        "glue_version": definition.get("GlueVersion") or "unknown",
+        "running_usd_month": dpus * HOURS_A_MONTH * rate if running and rate else None,
+    }
