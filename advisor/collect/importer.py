@@ -11,6 +11,7 @@ Layout (documented in the README):
   DIR/crawls/<CrawlerName>.json         aws glue list-crawls --crawler-name <CrawlerName>
   DIR/sessions.json                     aws glue list-sessions
   DIR/dev-endpoints.json                aws glue get-dev-endpoints
+  DIR/facts/*.jsonl                     reduced event-log facts (python -m advisor.spark_reduce)
 A malformed file is reported and recorded in `ingest_errors`; everything else still imports.
 """
 
@@ -41,6 +42,7 @@ from advisor.collect.cur import (
 )
 from advisor.collect.eventlog_link import relink
 from advisor.collect.eventlog_store import reduce_into_store
+from advisor.collect.facts_import import import_facts_file
 from advisor.collect.metrics import advisor_stats, dims_key, stats_for
 from advisor.collect.records import RecordError, job_account, job_definition, job_row, run_row
 from advisor.collect.redact import redact_text
@@ -253,9 +255,33 @@ class Importer:
             for path in self._usable(self._json_files(run_dir)):
                 self._guarded(path, lambda p, r=run: self._import_metric(p, *r))
         self._import_eventlogs()
+        self._import_facts()
         self._import_billing()
         self._import_resources()
         return self.report
+
+    def _import_facts(self) -> None:
+        """DIR/facts/*.jsonl: applications already reduced (on Spark, advisor/spark_reduce.py),
+        linked to their runs without reading a log."""
+        folder = self.root / "facts"
+        if not folder.is_dir():
+            return
+        paths = [p for p in sorted(folder.glob("*.jsonl")) if not p.is_dir()]
+        for path in self._usable(paths):
+            self.on_progress(self._rel(path))
+            try:
+                _stored, linked = import_facts_file(
+                    self.store,
+                    path,
+                    at=self.observed_at,
+                    place=(self.default_account or UNKNOWN_ACCOUNT, self.region or UNKNOWN_REGION),
+                    on_error=lambda item, why: self._error(f"facts/{item}", why),
+                )
+            except OSError as exc:
+                self._error(self._rel(path), f"cannot read: {exc.strerror or exc}")
+                continue
+            self.report.eventlog_apps += linked
+        self.report.eventlog_apps += relink(self.store)
 
     def _import_resources(self) -> None:
         """Crawlers and their crawls, interactive sessions, development endpoints: the Glue
