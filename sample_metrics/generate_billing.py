@@ -38,6 +38,7 @@ sys.path.insert(0, str(HERE.parent))
 from advisor.analysis.findings import analyze  # noqa: E402
 from advisor.analysis.other_costs import costs_by_resource  # noqa: E402
 from advisor.analysis.reconcile import spread_over_days  # noqa: E402
+from advisor.collect.cur import EXPORT_COLUMNS  # noqa: E402
 from advisor.collect.importer import import_directory  # noqa: E402
 from advisor.identity import split_key  # noqa: E402
 from advisor.store import Store  # noqa: E402
@@ -47,22 +48,7 @@ ACCOUNT, REGION = "123456789012", "us-east-1"
 ROLE = f"arn:aws:iam::{ACCOUNT}:role/GlueServiceRole"
 MONTH, NEXT_MONTH = "2026-11-01", "2026-12-01"
 END = datetime(2026, 11, 27, tzinfo=UTC)  # generate_fleet.FLEET_END
-COLUMNS = (
-    "identity_line_item_id",
-    "identity_time_interval",
-    "line_item_usage_account_id",
-    "line_item_line_item_type",
-    "line_item_usage_start_date",
-    "line_item_usage_end_date",
-    "line_item_product_code",
-    "line_item_usage_type",
-    "line_item_operation",
-    "line_item_resource_id",
-    "line_item_usage_amount",
-    "line_item_unblended_rate",
-    "line_item_unblended_cost",
-    "product_region_code",
-)
+COLUMNS = EXPORT_COLUMNS
 
 
 def stamp(at: datetime) -> str:

@@ -20,6 +20,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from advisor.analysis.findings import analyze
+from advisor.collect.cur import EXPORT_COLUMNS
 from advisor.collect.importer import import_directory
 from advisor.identity import split_key
 from advisor.store import Store
@@ -27,22 +28,7 @@ from advisor.timeutil import parse_ts
 from tests.conftest import SAMPLE
 
 ACCOUNT, REGION = "123456789012", "us-east-1"
-COLUMNS = (
-    "identity_line_item_id",
-    "identity_time_interval",
-    "line_item_usage_account_id",
-    "line_item_line_item_type",
-    "line_item_usage_start_date",
-    "line_item_usage_end_date",
-    "line_item_product_code",
-    "line_item_usage_type",
-    "line_item_operation",
-    "line_item_resource_id",
-    "line_item_usage_amount",
-    "line_item_unblended_rate",
-    "line_item_unblended_cost",
-    "product_region_code",
-)
+COLUMNS = EXPORT_COLUMNS
 LEGACY = {c: c.replace("line_item_", "lineItem/").replace("product_", "product/") for c in COLUMNS}
 
 

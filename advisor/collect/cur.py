@@ -46,6 +46,24 @@ OPTIONAL = (
     "identity_line_item_id",
     "identity_time_interval",
 )
+# the columns read, in the order a CUR 2.0 export writes them (what the sample's and the tests'
+# exports are made of)
+EXPORT_COLUMNS = (
+    "identity_line_item_id",
+    "identity_time_interval",
+    "line_item_usage_account_id",
+    "line_item_line_item_type",
+    "line_item_usage_start_date",
+    "line_item_usage_end_date",
+    "line_item_product_code",
+    "line_item_usage_type",
+    "line_item_operation",
+    "line_item_resource_id",
+    "line_item_usage_amount",
+    "line_item_unblended_rate",
+    "line_item_unblended_cost",
+    "product_region_code",
+)
 SUFFIXES = (".csv", ".csv.gz", ".parquet")
 BATCH = 5000  # lines stored per transaction
 # what a usage type names, checked in this order (the region prefix aside)
