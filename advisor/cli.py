@@ -28,13 +28,15 @@ from rich.progress import (
 
 from advisor import __version__
 from advisor.cli_options import (
-    DB_HELP,
+    ROOT_DB_HELP,
+    STORELESS_VERBS,
     account_option,
     db_option,
     format_option,
     place_options,
 )
 from advisor.config import load_config
+from advisor.error_sources import ERROR_SOURCES
 from advisor.identity import label
 from advisor.store import Store
 from advisor.timeutil import parse_since
@@ -45,12 +47,13 @@ out = Console(width=None if sys.stdout.isatty() else 120)
 
 
 def _since(_ctx: Any, _param: Any, value: str | None) -> timedelta | None:
+    """--since AGE as a timedelta; 'all' (None) is the whole history, wherever --since is."""
     if value in (None, "", "all"):
         return None
     try:
         return parse_since(value)
     except ValueError as exc:
-        raise click.BadParameter(str(exc)) from exc
+        raise click.BadParameter(f"{exc}, or all") from exc
 
 
 def open_store(db: str | None, *, create: bool = False, **identity: str | None) -> Store:
@@ -110,12 +113,22 @@ class AdvisorGroup(click.Group):
         rest = [a for a in args[:end] if a not in VERBOSITY_FLAGS] + args[end:]
         return super().parse_args(ctx, hoisted + rest)
 
+    def invoke(self, ctx: click.Context) -> Any:
+        """`advisor facts --db X`: say why --db is refused there (the verb reads no store)."""
+        try:
+            return super().invoke(ctx)
+        except click.NoSuchOption as exc:
+            verb = exc.ctx.command_path.split()[1:2] if exc.ctx else []
+            if exc.option_name == "--db" and verb and verb[0] in STORELESS_VERBS:
+                exc.message = f"{exc.message} `advisor {verb[0]}` reads no store."
+            raise
+
 
 @click.group(cls=AdvisorGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="advisor")
 @click.option("-v", "--verbose", count=True, help="More logging (-vv for debug).")
 @click.option("-q", "--quiet", is_flag=True, help="Only errors.")
-@click.option("--db", "db", metavar="PATH", help=DB_HELP)
+@click.option("--db", "db", metavar="PATH", help=ROOT_DB_HELP)
 def main(verbose: int, quiet: bool, db: str | None) -> None:
     """glue-advisor: find the AWS Glue jobs that waste money, and say exactly what to change.
 
@@ -144,7 +157,7 @@ def main(verbose: int, quiet: bool, db: str | None) -> None:
     "--since",
     callback=_since,
     metavar="AGE",
-    help="On a first collect, ignore runs older than this (30d, 12h, 2w).",
+    help="On a first collect, ignore runs older than this (30d, 12h, 2w; 'all' keeps every run).",
 )
 @click.option("--no-metrics", is_flag=True, help="Skip CloudWatch metrics.")
 @click.option(
@@ -320,6 +333,8 @@ def collect_cmd(
         sys.exit(EXIT_PARTIAL if report.errors else 0)
     from rich.table import Table
 
+    from advisor.report.text import numbers_kept_whole
+
     def counts(r: Any) -> str:
         return (
             f"{r.jobs} jobs, {r.runs_upserted} runs stored, {r.runs_refreshed} unfinished runs "
@@ -379,7 +394,7 @@ def collect_cmd(
             usd(op["cost_usd"], op["confirmed"]),
         )
     table.add_row("total", f"{bill['calls']:,}", "", usd(bill["total_usd"], bill["confirmed"]))
-    out.print(table)
+    out.print(numbers_kept_whole(table))
     _print_errors(report.errors)
     sys.exit(EXIT_PARTIAL if report.errors else 0)
 
@@ -493,12 +508,13 @@ def analyze_cmd(db, as_of, full, fmt):
 
 
 def _print_findings(rows: list[dict], limit: int = 15) -> None:
-    from advisor.report.text import findings_table
+    """The most severe open findings, then the costliest, saying so in the title."""
+    from advisor.report.text import by_severity, findings_table
 
     if rows:
-        out.print(
-            findings_table(rows[:limit], f"Top findings ({min(limit, len(rows))} of {len(rows)})")
-        )
+        shown = by_severity(rows)[:limit]
+        title = f"Top findings by severity, then saving ({len(shown)} of {len(rows)})"
+        out.print(findings_table(shown, title))
 
 
 @main.command("costs")
@@ -597,10 +613,8 @@ def _print_costs(rows: list[dict], title: str, fmt: str) -> None:
 @db_option
 @click.option(
     "--source",
-    # every source that records what it skipped: the Glue and CloudWatch collectors, event
-    # logs fetched from S3, event logs reduced (and not yet linked), the offline import, and
-    # the accounts a collect could not enter (sts) or list (organizations)
-    type=click.Choice(["glue", "cloudwatch", "s3", "eventlog", "import", "sts", "organizations"]),
+    # every source that records what it skipped (advisor/error_sources.py, shared with MCP)
+    type=click.Choice(list(ERROR_SOURCES)),
     help="Only this source.",
 )
 @format_option("text", "json")
@@ -626,7 +640,7 @@ def _print_errors(rows: list[dict], to: Console = console) -> None:
 
 @main.group("eventlog")
 def eventlog_group():
-    """Spark event logs: summarise any log, linked to a Glue run or not."""
+    """Spark event logs: summarize any log, linked to a Glue run or not."""
 
 
 @eventlog_group.command("summarize")
@@ -734,6 +748,58 @@ def _register_changes() -> None:
 _register_changes()
 
 
+def _register_resources() -> None:
+    from advisor.report.resources_cli import resources_cmd
+
+    main.add_command(resources_cmd)
+
+
+_register_resources()
+
+
+@main.command("import-facts")
+@db_option
+@click.argument("paths", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False))
+@click.option("--account", help="The account of their runs (default: the store's only one).")
+@click.option("--region", help="The region of their runs (default: the store's only one).")
+def import_facts_cmd(db, paths, account, region):
+    """Load reduced event-log facts (JSON lines from `python -m advisor.spark_reduce`) and link
+    them to their runs, without reading a log. Exits 4 when lines were skipped."""
+    from advisor.collect.eventlog_link import relink
+    from advisor.collect.facts_import import import_facts_file
+    from advisor.identity import UNKNOWN_ACCOUNT, UNKNOWN_REGION
+    from advisor.timeutil import iso, utcnow
+
+    store = open_store(db, create=True)
+    places = store.places()
+    if account is None and len({p["account"] for p in places}) == 1:
+        account = places[0]["account"]
+    if region is None and len({p["region"] for p in places}) == 1:
+        region = places[0]["region"]
+    skipped: list[str] = []
+    stored = linked = 0
+    at = iso(utcnow())
+
+    def skip(item: str, why: str) -> None:
+        row = store.record_error("import", item, why, at=at)  # redacted, as stored
+        skipped.append(f"{row['item']}: {row['reason']}")
+
+    for path in paths:
+        one, two = import_facts_file(
+            store,
+            Path(path),
+            at=at,
+            place=(account or UNKNOWN_ACCOUNT, region or UNKNOWN_REGION),
+            on_error=skip,
+        )
+        stored, linked = stored + one, linked + two
+    linked += relink(store)
+    out.print(f"{stored:,} applications loaded, {linked:,} linked to their runs.")
+    for line in skipped:
+        console.print(f"skipped {escape(line)}")
+    sys.exit(EXIT_PARTIAL if skipped else 0)
+
+
 @main.command("facts")
 @format_option("text", "json")
 def facts_cmd(fmt):
@@ -750,7 +816,8 @@ def facts_cmd(fmt):
 
 @main.group("rules")
 def rules_group():
-    """The rules in rules/*.yaml: list them, show one, run their examples."""
+    """The rules in rules/*.yaml: list them, show one, test them (validate each file and run
+    its examples)."""
 
 
 @rules_group.command("list")
@@ -765,14 +832,16 @@ def rules_list_cmd(fmt):
         return
     from rich.table import Table
 
+    from advisor.report.text import numbers_kept_whole
+
     table = Table(title=f"{len(rows)} rules", title_justify="left")
     for name in ("id", "problem", "category", "scope", "requires", "title"):
-        table.add_column(name)
+        table.add_column(name, no_wrap=name == "id")  # a rule id is never cut
     for r in rows:
         table.add_row(
             r["id"], r["problem"], r["category"], r["scope"], ", ".join(r["requires"]), r["title"]
         )
-    out.print(table)
+    out.print(numbers_kept_whole(table))
 
 
 @rules_group.command("show")
@@ -831,7 +900,9 @@ def job_key_or_exit(
     default="30d",
     show_default=True,
     callback=_since,
-    help="Window before the newest run in the store (30d, 12w, ...).",
+    metavar="AGE",
+    help="Window before the newest run in the store (30d, 12w, ...; 'all' for the job's whole "
+    "history).",
 )
 @click.option(
     "--run-id",
@@ -862,7 +933,7 @@ def recommend_cmd(db, job, since, run_id, fail_on, account, region, fmt):
     store = open_store(db)
     job = job_key_or_exit(store, job, account, region)
     try:
-        rec = recommendation(store, job, since=since or timedelta(days=30), run_id=run_id)
+        rec = recommendation(store, job, since=since, run_id=run_id)
     except LookupError as exc:
         raise click.BadParameter(str(exc.args[0]), param_hint="--run-id") from exc
     if fmt == "json":
@@ -951,7 +1022,13 @@ def report_cmd(db, week, out_path, account, region, fmt):
     show_default=True,
     help="Interface to bind; the default serves this machine only.",
 )
-@click.option("--port", default=8050, show_default=True, type=click.IntRange(1, 65535))
+@click.option(
+    "--port",
+    default=8050,
+    show_default=True,
+    type=click.IntRange(1, 65535),
+    help="TCP port to serve the dashboard on.",
+)
 @click.option("--debug", is_flag=True, help="Dash's debug mode (reloads, error pages).")
 def dashboard_cmd(db, host, port, debug):
     """Serve the Dash web app on the store: overview, jobs, one job, findings.
@@ -1105,9 +1182,15 @@ def sample_dir() -> Path:
     "--dashboard/--no-dashboard",
     default=True,
     show_default=True,
-    help="Then serve the dashboard on http://127.0.0.1:8050/.",
+    help="Then serve the dashboard on http://127.0.0.1:PORT/.",
 )
-@click.option("--port", default=8050, show_default=True, type=click.IntRange(1, 65535))
+@click.option(
+    "--port",
+    default=8050,
+    show_default=True,
+    type=click.IntRange(1, 65535),
+    help="TCP port of the dashboard (with --dashboard).",
+)
 def demo_cmd(db, sample, dashboard, port):
     """One command: import the sample fleet, analyse it, show where the money goes, then open
     the dashboard on it."""
@@ -1134,7 +1217,9 @@ def demo_cmd(db, sample, dashboard, port):
     out.print(
         "Next: `advisor recommend marketing_attribution`, `advisor report`, "
         "`advisor whatif fraud_features_build` (a trusted what-if: its event log ran its own "
-        "configuration), `advisor costs --since all`."
+        "configuration), `advisor changes --since all` (what each configuration change did), "
+        "`advisor reconcile` (the sample's November bill), `advisor resources` (crawlers, "
+        "sessions, a development endpoint), `advisor costs --since all`."
     )
     if dashboard:
         serve_dashboard(config.db_path, "127.0.0.1", port)

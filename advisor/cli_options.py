@@ -9,6 +9,12 @@ from typing import Any
 import click
 
 DB_HELP = "SQLite store (default ./advisor.db; env ADVISOR_DB); before or after the verb."
+# the verbs that never read a store (they read rules, facts or the logs given): no --db
+STORELESS_VERBS = ("eventlog", "facts", "rules")
+ROOT_DB_HELP = (
+    "SQLite store (default ./advisor.db; env ADVISOR_DB); before or after the verb, for every "
+    f"verb but {', '.join(STORELESS_VERBS)}, which read no store."
+)
 
 
 def db_from_anywhere(ctx: click.Context, _param: Any, value: str | None) -> str | None:

@@ -36,6 +36,7 @@ import orjson
 from advisor import __version__
 from advisor.cli_options import db_from_anywhere
 from advisor.config import load_config
+from advisor.error_sources import ERROR_SOURCES
 from advisor.identity import UNKNOWN_REGION, label, place_of, split_key
 from advisor.store import BUSY_TIMEOUT_MS, Store, migrations
 from advisor.timeutil import parse_since
@@ -264,9 +265,27 @@ def open_findings_list(
         )
     return {
         "count": len(findings),
-        "savings_usd_month_sum": round(sum(f["savings_usd_month"] or 0 for f in findings), 2),
+        # never the findings' sum: two fixes of one job can save the same dollars
+        "combined_savings_usd_month": combined_savings_usd_month(store, rows),
         "findings": findings,
     }
+
+
+def combined_savings_usd_month(store: Store, rows: list[dict[str, Any]]) -> float:
+    """What the findings `rows` save together: per job the best compatible set of them, as
+    `advisor analyze` stores it (Store.job_savings) and the dashboard and report add it up;
+    overlapping findings (fewer workers and a smaller worker type, say) are not added twice."""
+    from advisor.analysis.savings import best_compatible_set
+
+    by_job: dict[str, list[dict[str, Any]]] = {}
+    for row in rows:
+        by_job.setdefault(row["job_name"], []).append(row)
+    total = 0.0
+    for job, found in by_job.items():
+        features = store.stored_job_features(job) or {}
+        monthly = features.get("cost_usd_month"), features.get("dpu_hours_month")
+        total += best_compatible_set(job, found, *monthly).usd_month
+    return round(total, 2)
 
 
 def rule_list() -> list[dict[str, Any]]:
@@ -274,6 +293,76 @@ def rule_list() -> list[dict[str, Any]]:
     from advisor.analysis.rules import rule_rows
 
     return rule_rows()
+
+
+NO_BILLING = (
+    "no billing data in the store: put AWS billing exports (CUR 2.0 CSV, CSV.gz or Parquet) "
+    "in DIR/billing/ and run `advisor import DIR`"
+)
+
+
+def reconcile_answer(
+    store: Store,
+    month: str | None = None,
+    since: str | None = None,
+    until: str | None = None,
+    account: str | None = None,
+    region: str | None = None,
+) -> dict[str, Any]:
+    """`advisor reconcile --format json`, from the functions reconcile_cmd calls (its period,
+    the priced runs and billing lines of it, the other Glue costs priced up to the bill's
+    end). LookupError without billing data; click.BadParameter for a bad month or day."""
+    from advisor.analysis.other_costs import costs_by_resource
+    from advisor.analysis.reconcile import reconcile
+    from advisor.report.reconcile_cli import _priced_up_to, period
+
+    first, last = store.billing_days()
+    if last is None:
+        raise LookupError(NO_BILLING)
+    start, end = period(month, since, until, last)
+    result = reconcile(
+        store.priced_runs_between(start, end),
+        store.billing_lines_between(start, end),
+        {job["name"] for job in store.jobs()},
+        start,
+        end,
+        (account, region),
+        costs_by_resource(store.resource_usage(), start, end, _priced_up_to(end, last)),
+    )
+    result["billing_data"] = {"first_day": first, "last_day": last}
+    return result
+
+
+def changes_answer(
+    store: Store, jobs: list[str] | None, since: timedelta | None
+) -> list[dict[str, Any]]:
+    """`advisor changes --format json`: the configuration changes of `jobs` (keys; None:
+    every job) made in the window `since` long before the newest run (None: all history)."""
+    from advisor.analysis.changes import changes_in_store
+    from advisor.report.window import window
+
+    start, _end = window(store, since)
+    return [change.as_dict() for change in changes_in_store(store, jobs, start)]
+
+
+def explain_answer(
+    store: Store, week: str | None, job: str | None, scope: list[str] | None
+) -> dict[str, Any]:
+    """`advisor explain [JOB] --format json`: why the job's (key `job`) or the fleet's (of the
+    keys `scope`, None: every job) cost moved from the week before to `week` (default: the
+    last full one). ValueError for a bad week, LookupError for a store without runs."""
+    from advisor.analysis.attribution import explain_in_store
+    from advisor.report.weekly import last_full_week, parse_week, week_label
+
+    monday = parse_week(week) if week else last_full_week(store)
+    if monday is None:
+        raise LookupError("no runs in the store: import or collect some first")
+    if job is not None:
+        result = explain_in_store(store, monday, [job])
+    else:
+        result = explain_in_store(store, monday, scope, fleet=True)
+    result["previous_week"] = week_label(monday - timedelta(days=7))
+    return result
 
 
 def build_server(
@@ -541,12 +630,13 @@ def build_server(
     @server.tool(annotations=reads_store, structured_output=False)
     def errors(
         source: Annotated[
-            Literal["glue", "cloudwatch", "import"] | None,
+            Literal[ERROR_SOURCES] | None,  # the sources `advisor errors --source` takes
             Field(description="Only what this source skipped."),
         ] = None,
     ) -> str:
-        """What collection and import skipped, and why: the JSON of `advisor errors --format
-        json`."""
+        """What collection and import skipped, and why (Glue and CloudWatch collection, event
+        logs from S3 and unlinked ones, the offline import, accounts not entered or listed,
+        billing exports): the JSON of `advisor errors [--source S] --format json`."""
         with store() as opened:
             return as_json(opened.errors(source))
 
@@ -566,7 +656,9 @@ def build_server(
         """The open findings across the fleet (muted ones left out), most important first: the
         job (with its account and region), rule, severity, message, advice, the change that
         fixes it, the monthly saving and the `advisor fix` command. Only one job's, or one
-        account's or region's, when given."""
+        account's or region's, when given. `combined_savings_usd_month` is what the listed
+        findings save together (per job the best set of fixes that combine, the figure the
+        dashboard and weekly report show), never the sum of their overlapping savings."""
         with store() as opened:
             require_place(opened, account, region)
             key = job_key(opened, job, account, region) if job is not None else None
@@ -588,31 +680,134 @@ def build_server(
         needs: the JSON of `advisor rules list --format json`."""
         return as_json(rule_list())
 
+    Week = Annotated[
+        str | None,
+        Field(
+            description="ISO week like 2026-W47 (default: the last full week before the "
+            "newest run in the store)."
+        ),
+    ]
+
     @server.tool(annotations=reads_store, structured_output=False)
-    def weekly_report(
-        week: Annotated[
-            str | None,
-            Field(
-                description="ISO week like 2026-W47 (default: the last full week before the "
-                "newest run in the store)."
-            ),
-        ] = None,
-    ) -> str:
+    def weekly_report(week: Week = None, account: Account = None, region: Region = None) -> str:
         """The weekly cost report: totals and trend, cost by job, type, worker type and
         execution class, money burned by failures, savings with their fixes, new and resolved
-        findings, anomalous runs and coverage: the JSON of `advisor report --format json`."""
-        from advisor.report.weekly import parse_week
+        findings, anomalous runs and coverage: the JSON of `advisor report [--week W]
+        [--account A] [--region R] --format json`. A week without runs is an error (as the
+        CLI refuses it), never a $0.00 report."""
+        from advisor.report.weekly import empty_week_refusal, parse_week
         from advisor.report.weekly import weekly_report as build
 
         with store() as opened:
+            require_place(opened, account, region)
             try:
                 monday = parse_week(week) if week else None
-                report = build(opened, monday)
+                report = build(opened, monday, account=account, region=region)
             except ValueError as exc:
                 raise ToolError(f"week: {exc}") from None
             except LookupError as exc:
                 raise ToolError(str(exc)) from None
+            refusal = empty_week_refusal(opened, report)
+            if refusal:
+                raise ToolError(refusal)
             return as_json(report)
+
+    Day = Annotated[str | None, Field(pattern=r"^\d{4}-\d{2}-\d{2}$")]
+
+    @server.tool(annotations=reads_store, structured_output=False)
+    def reconcile(
+        month: Annotated[
+            str | None,
+            Field(
+                pattern=r"^\d{4}-\d{2}$",
+                description="One calendar month, YYYY-MM (UTC). Default: the month of the "
+                "newest billing line, unless since or until is given.",
+            ),
+        ] = None,
+        since: Annotated[Day, Field(description="First day, YYYY-MM-DD (UTC).")] = None,
+        until: Annotated[
+            Day, Field(description="The day after the last, YYYY-MM-DD (UTC).")
+        ] = None,
+        account: Account = None,
+        region: Region = None,
+    ) -> str:
+        """What AWS billed against what the advisor computed, per job and day, from the
+        billing exports in the store: each job's computed and billed dollars and DPU-hours and
+        the days they differ, jobs billed but unknown to the store, the other Glue costs
+        (crawlers, sessions, catalog) and credits, refunds and tax apart: the JSON of
+        `advisor reconcile [--month M | --since D --until D] [--account A] [--region R]
+        --format json`."""
+        with store() as opened:
+            require_place(opened, account, region)
+            try:
+                result = reconcile_answer(opened, month, since, until, account, region)
+            except LookupError as exc:
+                raise ToolError(str(exc)) from None
+            except click.ClickException as exc:
+                raise ToolError(exc.format_message()) from None
+            return as_json(result)
+
+    @server.tool(annotations=reads_store, structured_output=False)
+    def changes(
+        job: Annotated[
+            str | None,
+            Field(description="Only this job's changes (a name, or account/region/name)."),
+        ] = None,
+        since: Annotated[
+            str,
+            Field(
+                description="Changes made in this window before the newest run in the store "
+                "(90d, 12w, ...), or 'all'."
+            ),
+        ] = "90d",
+        account: Account = None,
+        region: Region = None,
+    ) -> str:
+        """What each configuration change of a job (worker type and count, capacity, execution
+        class, Glue version, timeout, Auto Scaling, --conf) did, against what was predicted:
+        runs before and after (per GB read when the volume is known), the realised saving a
+        month with a 90% interval, and the finding or what-if that predicted it: the JSON of
+        `advisor changes [--job JOB] [--since SINCE] [--account A] [--region R] --format
+        json`."""
+        from advisor.analysis.changes_data import job_keys
+
+        delta = since_delta(since)
+        with store() as opened:
+            require_place(opened, account, region)
+            jobs = [job_key(opened, job, account, region)] if job else None
+            if jobs is None and (account or region):
+                jobs = job_keys(opened, account, region)
+            return as_json(changes_answer(opened, jobs, delta))
+
+    @server.tool(annotations=reads_store, structured_output=False)
+    def explain(
+        job: Annotated[
+            str | None,
+            Field(description="This job (a name, or account/region/name); default the fleet."),
+        ] = None,
+        week: Week = None,
+        account: Account = None,
+        region: Region = None,
+    ) -> str:
+        """Why a job's cost (or the fleet's) moved from the week before to this one, split
+        into the number of runs, input volume, configuration changes, runtime at the same
+        volume, the rate per DPU-hour and failed runs (the parts add up to the change to the
+        cent): the JSON of `advisor explain [JOB] [--week W] [--account A] [--region R]
+        --format json`."""
+        from advisor.analysis.changes_data import job_keys
+
+        with store() as opened:
+            require_place(opened, account, region)
+            key = job_key(opened, job, account, region) if job else None
+            fleet_of_place = key is None and (account or region)
+            scope = job_keys(opened, account, region) if fleet_of_place else None
+            try:
+                result = explain_answer(opened, week, key, scope)
+            except ValueError as exc:
+                raise ToolError(f"week: {exc}") from None
+            except LookupError as exc:
+                raise ToolError(str(exc)) from None
+            return as_json(result)
 
     return server
 
@@ -665,11 +860,12 @@ def mcp_cmd(db, profile, region, role_arn, endpoint_url):
     """Serve the store to AI assistants over the Model Context Protocol (stdio).
 
     Tools: list_jobs, costs, recommend, whatif, fix_payload, errors, findings, facts, rules,
-    weekly_report; each answers with the JSON of the matching `--format json` verb. A job is
-    named by its Glue name, or account/region/name when several accounts or regions have a job
-    of that name. Read-only: the store is opened with SQLite's mode=ro, and fix_payload only
-    prints the JobUpdate (its GetJob, in the job's own region and account, is the one AWS
-    read). Register it in an MCP client as `advisor mcp --db PATH`; see docs/mcp.md.
+    weekly_report, reconcile, changes, explain; each answers with the JSON of the matching
+    `--format json` verb. A job is named by its Glue name, or account/region/name when several
+    accounts or regions have a job of that name. Read-only: the store is opened with SQLite's
+    mode=ro, and fix_payload only prints the JobUpdate (its GetJob, in the job's own region and
+    account, is the one AWS read). Register it in an MCP client as `advisor mcp --db PATH`; see
+    docs/mcp.md.
     """
     from advisor.collect.accounts import is_role_arn
 

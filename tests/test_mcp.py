@@ -29,6 +29,7 @@ from mcp import ClientSession, StdioServerParameters
 from mcp.client.stdio import stdio_client
 
 from advisor.cli import main
+from advisor.error_sources import ERROR_SOURCES
 from advisor.fix.secrets import mask_update
 from advisor.identity import job_key
 from advisor.mcp_server import (
@@ -39,6 +40,7 @@ from advisor.mcp_server import (
     mcp_cmd,
 )
 from advisor.store import Store, migrations
+from tests.conftest import SAMPLE as SAMPLE_FLEET
 
 TOOLS = {
     "list_jobs",
@@ -51,8 +53,13 @@ TOOLS = {
     "facts",
     "rules",
     "weekly_report",
+    "reconcile",
+    "changes",
+    "explain",
 }
 REGION = "us-east-1"
+EMPTY_WEEK = "2026-W30"  # before the sample fleet's first run
+CHANGED_JOB = "product_catalog_sync"  # its workers changed on 2026-11-03
 OTHER_REGION = "eu-west-1"
 ACCOUNT = "123456789012"  # the sample fleet's (its role ARNs'), and moto's default
 FIX_JOB = "orders_daily_etl"
@@ -64,6 +71,9 @@ NO_CREDENTIALS = {
     "AWS_EC2_METADATA_DISABLED": "true",
 }
 CREDENTIALS = NO_CREDENTIALS | {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "x"}
+
+# the sample fleet's job count, read from it: the fleet grows
+SAMPLE_JOBS = len(json.loads((SAMPLE_FLEET / "jobs.json").read_text())["Jobs"])
 
 
 def server_args(db: Path) -> list[str]:
@@ -208,6 +218,19 @@ def session(served_db, newest_run, live_definition, moto_endpoint, tmp_path_fact
         "unknown_findings": ("findings", {"job": "orders_daly"}),
         "bad_since": ("costs", {"since": "forever"}),
         "bad_week": ("weekly_report", {"week": "2026-47"}),
+        "report_empty": ("weekly_report", {"week": EMPTY_WEEK}),
+        "errors_s3": ("errors", {"source": "s3"}),
+        "errors_eventlog": ("errors", {"source": "eventlog"}),
+        "reconcile": ("reconcile", {}),
+        "reconcile_month": ("reconcile", {"month": "2026-11"}),
+        "reconcile_days": ("reconcile", {"since": "2026-11-02", "until": "2026-11-09"}),
+        "reconcile_bad": ("reconcile", {"month": "2026-13"}),
+        "changes": ("changes", {}),
+        "changes_all": ("changes", {"since": "all"}),
+        "changes_job": ("changes", {"job": CHANGED_JOB, "since": "all"}),
+        "explain": ("explain", {}),
+        "explain_job": ("explain", {"job": CHANGED_JOB, "week": "2026-W45"}),
+        "explain_bad_week": ("explain", {"week": "2026-45"}),
         "bad_run": ("recommend", {"job": FIX_JOB, "run_id": "jr_nope"}),
         "no_job": ("recommend", {}),
     }
@@ -236,8 +259,20 @@ def test_every_tool_is_listed_with_an_input_schema_and_a_description(session):
     }
     for name in ("list_jobs", "costs", "recommend", "whatif", "fix_payload", "findings"):
         assert {"account", "region"} <= set(tools[name].input_schema["properties"]), name
+    # every source the collectors record, as `advisor errors --source` takes them
     errors_source = tools["errors"].input_schema["properties"]["source"]
-    assert {"enum": ["glue", "cloudwatch", "import"], "type": "string"} in errors_source["anyOf"]
+    assert {"enum": list(ERROR_SOURCES), "type": "string"} in errors_source["anyOf"]
+    assert {"s3", "eventlog", "sts", "organizations", "billing"} <= set(ERROR_SOURCES)
+    for name, arguments in (
+        ("reconcile", {"month", "since", "until", "account", "region"}),
+        ("changes", {"job", "since", "account", "region"}),
+        ("explain", {"job", "week", "account", "region"}),
+        ("weekly_report", {"week", "account", "region"}),
+    ):
+        assert set(tools[name].input_schema["properties"]) == arguments, name
+        assert not tools[name].input_schema.get("required"), name
+    month = tools["reconcile"].input_schema["properties"]["month"]
+    assert any(option.get("pattern") == r"^\d{4}-\d{2}$" for option in month["anyOf"])
     assert "NEVER APPLIED" in tools["fix_payload"].description
 
 
@@ -255,6 +290,16 @@ def test_every_tool_is_listed_with_an_input_schema_and_a_description(session):
         ("rules", ["rules", "list"]),
         ("report", ["report"]),
         ("report_week", ["report", "--week", "2026-W45"]),
+        ("errors_s3", ["errors", "--source", "s3"]),
+        ("errors_eventlog", ["errors", "--source", "eventlog"]),
+        ("reconcile", ["reconcile"]),
+        ("reconcile_month", ["reconcile", "--month", "2026-11"]),
+        ("reconcile_days", ["reconcile", "--since", "2026-11-02", "--until", "2026-11-09"]),
+        ("changes", ["changes"]),
+        ("changes_all", ["changes", "--since", "all"]),
+        ("changes_job", ["changes", "--job", CHANGED_JOB, "--since", "all"]),
+        ("explain", ["explain"]),
+        ("explain_job", ["explain", CHANGED_JOB, "--week", "2026-W45"]),
     ],
 )
 def test_each_tool_answers_what_the_cli_prints(session, analysed_sample_db, key, args):
@@ -273,7 +318,7 @@ def test_list_jobs_agrees_with_costs_and_findings(session):
     results = session["results"]
     jobs = answer(results["list_jobs"])["jobs"]
     costs = {row["job_name"]: row for row in answer(results["costs_all"])["jobs"]}
-    assert len(jobs) == 31
+    assert len(jobs) == SAMPLE_JOBS
     for job in jobs:  # a job with no run in the store has no row in costs
         cost = costs.get(job["name"], {"cost_usd": None, "runs": 0})
         assert (job["cost_usd"], job["runs"]) == (cost["cost_usd"], cost["runs"])
@@ -333,6 +378,100 @@ def test_bad_arguments_are_tool_errors_not_crashes(session):
     assert results["no_job"].is_error
 
 
+def test_reconcile_changes_and_explain_answer_with_the_stores_data(session):
+    """Not only equal to the CLI (above): about something, so an empty answer cannot pass."""
+    results = session["results"]
+    reconciled = answer(results["reconcile_month"])
+    assert reconciled["period"] == {"since": "2026-11-01", "until": "2026-12-01"}
+    assert reconciled["jobs"] and reconciled["billing_data"]["last_day"] >= "2026-11"
+    changed = answer(results["changes_job"])
+    assert changed and {c["job"] for c in changed} == {CHANGED_JOB}
+    explained = answer(results["explain_job"])
+    assert (explained["week"], explained["previous_week"]) == ("2026-W45", "2026-W44")
+    assert explained["causes"]
+    fleet = answer(results["explain"])
+    assert fleet["jobs"]
+    assert results["reconcile_bad"].is_error
+    assert "'2026-13-01' is not a day" in text(results["reconcile_bad"])
+    assert results["explain_bad_week"].is_error
+    assert "2026-W47" in text(results["explain_bad_week"])
+
+
+def test_a_week_without_runs_is_the_clis_refusal_not_a_free_report(session, analysed_sample_db):
+    result = session["results"]["report_empty"]
+    assert result.is_error
+    cli = CliRunner().invoke(main, ["report", "--db", analysed_sample_db, "--week", EMPTY_WEEK])
+    assert cli.exit_code == 1
+    refusal = " ".join(cli.stderr.split())  # the console wraps it
+    assert refusal.startswith(f"no runs in {EMPTY_WEEK}: the store holds runs from ")
+    assert " ".join(text(result).split()).endswith(refusal)
+
+
+def test_findings_savings_are_the_best_compatible_sets_not_their_sum(session, analysed_sample_db):
+    """What the findings save together is what the dashboard and report show: per job the
+    best set of fixes that combine, never the sum of overlapping findings."""
+    listed = answer(session["results"]["findings"])
+    assert "savings_usd_month_sum" not in listed
+    store = Store(analysed_sample_db)
+    fleet = round(store.fleet_saving_usd_month(), 2)
+    store.close()
+    overlapping = round(sum(f["savings_usd_month"] or 0 for f in listed["findings"]), 2)
+    assert listed["combined_savings_usd_month"] == fleet < overlapping
+    report = cli_json("--db", analysed_sample_db, "report")
+    assert report["savings_total_usd_month"] == listed["combined_savings_usd_month"]
+    high = answer(session["results"]["findings_high"])
+    assert 0 <= high["combined_savings_usd_month"] <= fleet
+
+
+def _recorded_sources() -> set[str]:
+    """Every source advisor/ records an error under: the first argument of record() and
+    record_error() (a literal, or a module constant), and the literals handed to a call along
+    with a recorder (collect/runner.py's _guarded)."""
+    import ast
+
+    found: set[str] = set()
+    for path in (Path(__file__).parent.parent / "advisor").rglob("*.py"):
+        tree = ast.parse(path.read_text())
+        constants = {
+            target.id: node.value.value
+            for node in tree.body
+            if isinstance(node, ast.Assign) and isinstance(node.value, ast.Constant)
+            for target in node.targets
+            if isinstance(target, ast.Name)
+        }
+        for node in ast.walk(tree):
+            if not isinstance(node, ast.Call):
+                continue
+            called = getattr(node.func, "attr", None) or getattr(node.func, "id", None)
+            if called in ("record", "record_error") and node.args:
+                first = node.args[0]
+                if isinstance(first, ast.Constant):
+                    found.add(first.value)
+                elif isinstance(first, ast.Name) and first.id in constants:
+                    found.add(constants[first.id])
+            elif any(getattr(a, "attr", getattr(a, "id", None)) == "record" for a in node.args):
+                found |= {a.value for a in node.args if isinstance(a, ast.Constant)}
+    return found
+
+
+def test_the_error_sources_are_every_source_the_collectors_record():
+    assert set(ERROR_SOURCES) == _recorded_sources()
+    assert len(set(ERROR_SOURCES)) == len(ERROR_SOURCES)
+
+
+def _cli_error_sources() -> tuple[str, ...]:
+    (option,) = [p for p in main.commands["errors"].params if p.name == "source"]
+    return tuple(option.type.choices)
+
+
+def test_the_errors_tool_takes_every_source_the_cli_takes():
+    assert set(_cli_error_sources()) <= set(ERROR_SOURCES)
+
+
+def test_the_cli_takes_the_shared_error_sources():
+    assert _cli_error_sources() == ERROR_SOURCES
+
+
 def test_fix_payload_without_aws_credentials_is_a_clear_tool_error(served_db, monkeypatch):
     """In process (the transport is the session's): the tool as the server registers it."""
     from mcp.server.mcpserver.exceptions import ToolError
@@ -382,7 +521,7 @@ def test_the_server_refuses_a_store_that_does_not_exist(tmp_path):
 def test_the_read_only_store_refuses_every_write(served_db):
     store = ReadOnlyStore(served_db)
     try:
-        assert len(store.jobs()) == 31
+        assert len(store.jobs()) == SAMPLE_JOBS
         with pytest.raises(ReadOnlyStoreError):
             store.set_state("glue", "k", "v", "2026-11-30T00:00:00+00:00")
         with pytest.raises(sqlite3.OperationalError, match=r"readonly|read-only"):
@@ -478,10 +617,10 @@ def refused(server: Any, tool: str, **arguments: Any) -> str:
 def test_list_jobs_costs_and_findings_answer_per_place(two_place_db):
     server = build_server(two_place_db)
     every = call(server, "list_jobs", since="all")["jobs"]
-    assert len(every) == 62
+    assert len(every) == 2 * SAMPLE_JOBS
     east = call(server, "list_jobs", since="all", region=REGION)["jobs"]
     west = call(server, "list_jobs", since="all", region=OTHER_REGION)["jobs"]
-    assert len(east) == len(west) == 31
+    assert len(east) == len(west) == SAMPLE_JOBS
     assert {(j["account"], j["region"]) for j in west} == {(ACCOUNT, OTHER_REGION)}
     assert {j["glue_name"] for j in west} == {j["glue_name"] for j in east}
     # every name is in both regions, so each job is named by its key
@@ -489,12 +628,12 @@ def test_list_jobs_costs_and_findings_answer_per_place(two_place_db):
     nowhere = refused(server, "list_jobs", since="all", account="210987654321")
     assert "no jobs in account 210987654321: the store holds jobs in " in nowhere
     assert f"{ACCOUNT}/{OTHER_REGION}, {ACCOUNT}/{REGION}" in nowhere
-    assert len(call(server, "list_jobs", since="all", account=ACCOUNT)["jobs"]) == 62
+    assert len(call(server, "list_jobs", since="all", account=ACCOUNT)["jobs"]) == 2 * SAMPLE_JOBS
     assert "pattern" in refused(server, "list_jobs", account="12345")
 
     total = call(server, "costs", since="all")
     parts = [call(server, "costs", since="all", region=r) for r in (REGION, OTHER_REGION)]
-    assert len(total["jobs"]) == sum(len(p["jobs"]) for p in parts) > 31
+    assert len(total["jobs"]) == sum(len(p["jobs"]) for p in parts) > SAMPLE_JOBS
     assert total["cost_usd"] == pytest.approx(sum(p["cost_usd"] for p in parts))
     assert total == cli_json("--db", str(two_place_db), "costs", "--since", "all")
     assert {(p["account"], p["region"]) for p in total["by_place"]} == {
@@ -539,6 +678,32 @@ def test_recommend_and_whatif_answer_for_the_place_asked(two_place_db):
         assert rec == cli_json("--db", db, "recommend", FIX_JOB, "--region", region)
         whatif = call(server, "whatif", job=key)
         assert whatif == cli_json("--db", db, "whatif", key)
+
+
+def test_reconcile_changes_explain_and_the_report_answer_for_the_place_asked(two_place_db):
+    server = build_server(two_place_db)
+    db = str(two_place_db)
+    for tool in ("changes", "explain"):
+        ambiguous = refused(server, tool, job=CHANGED_JOB)
+        assert job_key(ACCOUNT, REGION, CHANGED_JOB) in ambiguous
+        assert job_key(ACCOUNT, OTHER_REGION, CHANGED_JOB) in ambiguous
+        assert "no jobs in account 210987654321" in refused(server, tool, account="210987654321")
+    west = call(server, "changes", job=CHANGED_JOB, region=OTHER_REGION, since="all")
+    assert west and {c["job"] for c in west} == {job_key(ACCOUNT, OTHER_REGION, CHANGED_JOB)}
+    cli = ["changes", "--job", CHANGED_JOB, "--region", OTHER_REGION, "--since", "all"]
+    assert west == cli_json("--db", db, *cli)
+    assert call(server, "changes", region=OTHER_REGION) == cli_json(
+        "--db", db, "changes", "--region", OTHER_REGION
+    )
+    assert call(server, "explain", region=OTHER_REGION, week="2026-W45") == cli_json(
+        "--db", db, "explain", "--region", OTHER_REGION, "--week", "2026-W45"
+    )
+    assert call(server, "reconcile", region=OTHER_REGION) == cli_json(
+        "--db", db, "reconcile", "--region", OTHER_REGION
+    )
+    report = call(server, "weekly_report", region=OTHER_REGION)
+    assert report == cli_json("--db", db, "report", "--region", OTHER_REGION)
+    assert {j["region"] for j in report["jobs"]} == {OTHER_REGION}
 
 
 def _create_live(endpoint: str, region: str, definition: dict[str, Any], **clients: Any) -> None:

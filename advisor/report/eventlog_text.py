@@ -9,6 +9,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from advisor.report.labels import size
+from advisor.report.text import numbers_kept_whole
 
 
 def _ms(value: float | None) -> str:
@@ -17,8 +18,8 @@ def _ms(value: float | None) -> str:
 
 def summary_renderable(s: dict[str, Any], top_stages: int = 8) -> Group:
     head = Table.grid(padding=(0, 2))
-    head.add_column(style="bold")
-    head.add_column()
+    head.add_column(style="bold", no_wrap=True)
+    head.add_column(overflow="fold")  # a long run id folds, never cut
     util = s["executor_utilization"]
     rows = [
         (
@@ -83,7 +84,7 @@ def summary_renderable(s: dict[str, Any], top_stages: int = 8) -> Group:
         "input",
         "shuffle in",
     ):
-        stages.add_column(name, justify="left" if name == "stage" else "right", no_wrap=True)
+        stages.add_column(name, justify="left" if name == "stage" else "right")
     ranked = sorted(s["stage_list"], key=lambda r: r["executor_run_time_ms"] or 0, reverse=True)
     for r in ranked[:top_stages]:
         stages.add_row(
@@ -98,11 +99,11 @@ def summary_renderable(s: dict[str, Any], top_stages: int = 8) -> Group:
             size(r["input_bytes"]),
             size(r["shuffle_read_bytes"]),
         )
-    parts: list[Any] = [head, stages]
+    parts: list[Any] = [head, numbers_kept_whole(stages)]
     if s.get("problem_examples"):
         damaged = Table(title="What could not be read", title_justify="left")
         for name in ("file", "line", "kind", "detail"):
-            damaged.add_column(name, overflow="fold")
+            damaged.add_column(name, justify="right" if name == "line" else "left")
         for p in s["problem_examples"]:
             damaged.add_row(
                 escape(str(p["file"])),
@@ -110,7 +111,7 @@ def summary_renderable(s: dict[str, Any], top_stages: int = 8) -> Group:
                 escape(p["kind"]),
                 escape(str(p["detail"])),
             )
-        parts.append(damaged)
+        parts.append(numbers_kept_whole(damaged))
     return Group(*parts)
 
 

@@ -8,6 +8,7 @@ from rich.console import Console
 from rich.table import Table
 
 from advisor import facts
+from advisor.report.text import numbers_kept_whole
 
 
 def _resolve(node: Any) -> Any:
@@ -39,11 +40,23 @@ def _cell(value: Any) -> str:
     return str(value)
 
 
-def _table(title: str, *columns: str) -> Table:
+def _table(title: str, *columns: str, numbers: tuple[str, ...] = ()) -> Table:
+    """A facts table: `numbers` right-justified, every other column short values kept on
+    one line (versions, dates, worker types) except the prose ones (PROSE)."""
     table = Table(title=title, title_justify="left")
     for name in columns:
-        table.add_column(name)
+        table.add_column(
+            name, justify="right" if name in numbers else "left", no_wrap=name not in PROSE
+        )
     return table
+
+
+# columns of sentences and lists: they wrap (numbers and the rest are never cut)
+PROSE = ("executor cores/heap GB", "job types", "facts")
+
+
+def _print(console: Console, table: Table) -> None:
+    console.print(numbers_kept_whole(table))
 
 
 def print_facts(console: Console) -> None:
@@ -64,6 +77,7 @@ def print_facts(console: Console) -> None:
         "min billed s",
         "default timeout min",
         "source",
+        numbers=("min billed s", "default timeout min"),
     )
     for name, v in registry["versions"].items():
         versions.add_row(
@@ -77,7 +91,7 @@ def print_facts(console: Console) -> None:
             _cell(v.get("default_timeout_min")),
             cite(v["source"]),
         )
-    console.print(versions)
+    _print(console, versions)
     console.print(
         f"default for new jobs: {registry['default_version']['value']}; "
         f"auto resolves to {registry['auto_version']['resolves_to']}"
@@ -93,6 +107,7 @@ def print_facts(console: Console) -> None:
         "job types",
         "versions",
         "source",
+        numbers=("DPU", "vCPU", "memory GB", "disk GB"),
     )
     for name, w in registry["worker_types"].items():
         shapes = "; ".join(f"{s['from']}+: {s['cores']}/{s['heap_gb']}" for s in w["executor"])
@@ -108,7 +123,7 @@ def print_facts(console: Console) -> None:
             allowed,
             cite(w["source"]),
         )
-    console.print(workers)
+    _print(console, workers)
     features = _table("Execution classes and features", "feature", "facts", "source")
     for name, entry in registry["features"].items():
         detail = "; ".join(f"{k}: {_cell(v)}" for k, v in entry.items() if k != "source")
@@ -119,9 +134,11 @@ def print_facts(console: Console) -> None:
         "; ".join(f"{k}: {_cell(v)}" for k, v in limits.items() if k != "source"),
         cite(limits["source"]),
     )
-    console.print(features)
+    _print(console, features)
     kinds = sorted({k for region in registry["rates"].values() for k in region})
-    rates = _table("Rates (USD per DPU-hour; * = not confirmed)", "region", *kinds)
+    headers = [kind.replace("_", " ") for kind in kinds]  # a header may wrap at its spaces
+    title = "Rates (USD per DPU-hour; * = not confirmed)"
+    rates = _table(title, "region", *headers, numbers=tuple(headers))
     for region, entries in registry["rates"].items():
         row = [region]
         for kind in kinds:
@@ -132,7 +149,7 @@ def print_facts(console: Console) -> None:
                 else f"{e['usd']:g}{'' if e.get('confirmed') else '*'}"
             )
         rates.add_row(*row)
-    console.print(rates)
+    _print(console, rates)
     console.print("Sources:")
     for index, page in enumerate(sources.values(), 1):
         console.print(

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import html
+import re
 from typing import Any
 
-from advisor.identity import label, split_key
+from advisor.identity import label, run_label, split_key
 
 JOB_TYPES = {
     "glueetl": "Spark",
@@ -111,3 +112,169 @@ def place_text(account: str | None = None, region: str | None = None) -> str:
     """'account 123456789012, region eu-west-1' for a filter (empty when there is none)."""
     parts = ([f"account {account}"] if account else []) + ([f"region {region}"] if region else [])
     return ", ".join(parts)
+
+
+def duration(seconds: float | None) -> str:
+    """Seconds as outputs print a runtime or timeout: '79 s' under two minutes, else minutes."""
+    if seconds is None:
+        return "—"
+    if abs(seconds) < 120:
+        return f"{seconds:,.0f} s"
+    return f"{seconds / 60:,.1f}".removesuffix(".0") + " min"
+
+
+def percent(fraction: float | None) -> str:
+    return "—" if fraction is None else f"{fraction:.1%}"
+
+
+# ---- evidence: the feature values a finding cites, as people read them -----------------------
+
+# how a value of each kind is shown (a missing value is left out before this)
+_EVIDENCE_KINDS: dict[str, Any] = {
+    "usd": money,
+    "rate": lambda v: f"${v:g} per DPU-hour",
+    "percent": percent,
+    "times": lambda v: f"{v:,.1f}x",
+    "gb": lambda v: size(v * 1e9),
+    "mb": lambda v: size(v * 1e6),
+    "seconds": duration,
+    "minutes": lambda v: duration(v * 60),
+    "hours": lambda v: f"{v:,.1f} h",
+    "days": lambda v: f"{v:,.1f} days",
+    "dpu_hours": lambda v: f"{v:,.1f} DPU-hours",
+    "count": lambda v: f"{v:,.0f}" if float(v).is_integer() else f"{v:,.1f}",
+    "flag": lambda v: "yes" if v else "no",
+    "words": lambda v: str(v).replace("_", " "),
+    "time": lambda v: str(v).replace("T", " "),
+    "text": str,
+}
+
+_TEXT_KINDS = ("words", "time", "text")
+
+# field -> (label, kind); a field not here is shown by its name in words, its value as is
+EVIDENCE: dict[str, tuple[str, str]] = {
+    "active_hours": ("active", "hours"),
+    "anomalous_runs_month": ("anomalous runs a month", "count"),
+    "anomaly_extra_usd_month": ("extra cost of anomalous runs a month", "usd"),
+    "aqe_enabled": ("adaptive query execution on", "flag"),
+    "avg_written_file_mb": ("average file written", "mb"),
+    "bytes_read_per_run_gb": ("read per run", "gb"),
+    "changes_per_day": ("crawls finding changes a day", "count"),
+    "cost_change_at": ("cost changed at", "time"),
+    "cost_change_config": ("configuration change", "text"),
+    "cost_per_run_before_usd": ("cost a run before", "usd"),
+    "cost_per_run_ratio": ("cost a run, lately to before", "times"),
+    "cost_per_run_recent_usd": ("cost a run lately", "usd"),
+    "cost_usd_month": ("cost a month", "usd"),
+    "crawl_minutes_median": ("median crawl", "minutes"),
+    "crawls_month": ("crawls a month", "count"),
+    "disk_used_fraction": ("disk used", "percent"),
+    "disk_used_gb_max": ("most disk used", "gb"),
+    "disk_used_per_worker_gb": ("disk used per worker", "gb"),
+    "dpus": ("DPUs", "count"),
+    "eventlog_memory_failures": ("out-of-memory failures in event logs", "count"),
+    "executors_allocated": ("executors allocated", "count"),
+    "executors_needed_max": ("most executors needed", "count"),
+    "failed_runs_month": ("failed runs a month", "count"),
+    "failed_usd_month": ("cost of failed runs a month", "usd"),
+    "failure_rate": ("failure rate", "percent"),
+    "files_read": ("files read", "count"),
+    "files_read_source": ("files read, according to", "text"),
+    "files_written_per_run": ("files written per run", "count"),
+    "flex_rate_usd": ("Flex rate", "rate"),
+    "flex_saving_usd_month": ("saving with Flex a month", "usd"),
+    "gc_ratio": ("time in garbage collection", "percent"),
+    "glue_version": ("Glue version", "text"),
+    "heap_driver_max": ("driver heap peak", "percent"),
+    "heap_executor_max": ("executor heap peak", "percent"),
+    "heap_peak": ("heap peak", "percent"),
+    "idle_timeout_min": ("idle timeout", "minutes"),
+    "idle_usd": ("cost while idle", "usd"),
+    "input_format": ("input format", "text"),
+    "job_rate_usd": ("the job's rate", "rate"),
+    "max_capacity": ("MaxCapacity (DPUs)", "count"),
+    "max_mb_per_task": ("most read by a task", "mb"),
+    "mean_file_mb": ("mean file read", "mb"),
+    "memory_failures_driver": ("driver out-of-memory failures", "count"),
+    "memory_failures_executor": ("executor out-of-memory failures", "count"),
+    "memory_per_task_gb": ("memory per task", "gb"),
+    "memory_scope": ("runs out of memory in the", "words"),
+    "metrics_enabled": ("CloudWatch job metrics on", "flag"),
+    "number_of_workers": ("workers", "count"),
+    "parquet_filter_pushdown": ("Parquet filter pushdown on", "flag"),
+    "parquet_merge_schema": ("Parquet schema merging on", "flag"),
+    "provisioned_days": ("provisioned for", "days"),
+    "recrawl_behavior": ("recrawl behaviour", "text"),
+    "retry_dpu_hours_month": ("retries a month", "dpu_hours"),
+    "retry_usd_month": ("cost of retries a month", "usd"),
+    "runaway_run_dpu_hours": ("a run that hangs until the timeout", "dpu_hours"),
+    "runaway_run_usd": ("cost of a run that hangs until the timeout", "usd"),
+    "running_usd_month": ("cost a month while running", "usd"),
+    "runs_month": ("runs a month", "count"),
+    "runtime_p50_s": ("median runtime", "seconds"),
+    "runtime_p95_min": ("95th-percentile runtime", "minutes"),
+    "runtime_p99_s": ("99th-percentile runtime", "seconds"),
+    "schedule": ("schedule", "text"),
+    "shuffle_partitions": ("spark.sql.shuffle.partitions", "count"),
+    "sizing_basis": ("sizing basis", "text"),
+    "sizing_confidence": ("sizing confidence", "text"),
+    "skewed_stage": ("most skewed stage", "text"),
+    "skewness_max": ("Glue skewness metric, peak", "count"),
+    "spark_ui_enabled": ("Spark UI (event logs) on", "flag"),
+    "spill_disk_gb": ("spilled to disk", "gb"),
+    "spill_memory_gb": ("spilled in memory", "gb"),
+    "spill_ratio": ("disk spill to input read", "times"),
+    "state": ("state", "text"),
+    "suggested_shuffle_partitions": ("suggested shuffle partitions", "count"),
+    "task_skew_ratio": ("slowest task to the median task", "times"),
+    "timeout_min": ("timeout", "minutes"),
+    "timeout_runs_month": ("timed-out runs a month", "count"),
+    "timeout_to_p99_ratio": ("timeout to 99th-percentile runtime", "times"),
+    "timeout_usd_month": ("cost of timed-out runs a month", "usd"),
+    "tiny_task_count": ("tiny tasks", "count"),
+    "tiny_task_stages": ("stages of tiny tasks", "count"),
+    "top_failure_cause": ("main failure cause", "words"),
+    "unchanged_share": ("crawls that found nothing new", "percent"),
+    "unchanged_usd_month": ("cost of crawls that found nothing new, a month", "usd"),
+    "upgrade_version": ("upgrade to Glue", "text"),
+    "version_end_of_life": ("end of life", "text"),
+    "version_end_of_support": ("end of support", "text"),
+    "version_status": ("version status", "words"),
+    "whatif_best_config": ("what-if: cheapest configuration", "text"),
+    "whatif_best_runtime_min": ("what-if: its runtime", "minutes"),
+    "whatif_current_runtime_min": ("what-if: today's runtime", "minutes"),
+    "whatif_faster_config": ("what-if: a faster configuration", "text"),
+    "whatif_faster_runtime_min": ("what-if: the faster one's runtime", "minutes"),
+    "whatif_model_error": ("what-if model error", "percent"),
+    "whatif_same_type_config": ("what-if: best on the same worker type", "text"),
+    "whatif_same_type_runtime_min": ("what-if: its runtime on the same worker type", "minutes"),
+    "worker_free_disk_gb": ("free disk per worker", "gb"),
+    "worker_type": ("worker type", "text"),
+    "worker_utilization": ("worker utilisation", "percent"),
+    "worst_anomaly_ratio": ("worst run to the median runtime", "times"),
+    "worst_anomaly_reason": ("why it is anomalous", "text"),
+}
+
+
+def evidence_label(field: str) -> str:
+    return EVIDENCE.get(field, (field.replace("_", " "), ""))[0]
+
+
+def evidence_value(field: str, value: Any) -> str:
+    """A finding's evidence value in the units every output uses ($, %, sizes, durations); a
+    number of a field without a known kind is rounded, text is shown as it is."""
+    kind = EVIDENCE.get(field, ("", ""))[1]
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, int | float):
+        return _EVIDENCE_KINDS["count" if kind in _TEXT_KINDS or not kind else kind](value)
+    return _EVIDENCE_KINDS[kind if kind in _TEXT_KINDS else "text"](value)
+
+
+_RUN_KEY = re.compile(r"\b(?:\d{12}|unknown)/[a-z0-9-]+/(jr_\w+)")
+
+
+def short_run_keys(text: str) -> str:
+    """Rule-written text with every run key (account/region/jr_...) shortened to its Glue run
+    id, as outputs name a run beside its job."""
+    return _RUN_KEY.sub(lambda match: run_label(match.group(0)), text)

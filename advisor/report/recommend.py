@@ -7,7 +7,7 @@ documented in docs/recommend.md.
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 import orjson
@@ -97,21 +97,45 @@ def _saving(row: dict[str, Any] | None, job: str) -> dict[str, Any]:
     }
 
 
+def first_run_start(store: Store, key: str) -> datetime | None:
+    """When the store's history of the job begins (its first run's start); None: no runs."""
+    row = store.db.execute("select min(started_on) from job_runs where job_name = ?", [key])
+    first = row.fetchone()[0]
+    return parse_ts(first) if first else None
+
+
+def _span(end: datetime | None, first: datetime | None, since: timedelta | None) -> timedelta:
+    """The window's length: `since`, or (None) the job's whole history."""
+    if since is not None:
+        return since
+    return end - first if end and first else timedelta(0)
+
+
 def recommendation(
-    store: Store, job_name: str, *, since: timedelta = timedelta(days=30), run_id: str | None = None
+    store: Store,
+    job_name: str,
+    *,
+    since: timedelta | None = timedelta(days=30),
+    run_id: str | None = None,
 ) -> dict[str, Any]:
-    """What to change on the job whose key is `job_name`. `run_id`: also detail this run of it
-    (its Glue run id, looked up in the job's account and region, or its run key)."""
+    """What to change on the job whose key is `job_name`, over the `since` before the newest
+    run (None: the job's whole history). `run_id`: also detail this run of it (its Glue run
+    id, looked up in the job's account and region, or its run key)."""
     key = job_name
     job = store.job(key)
     if job is None:
         raise KeyError(key)
     account, region, glue_name = split_key(key)
     end_dt = window_end(store)
+    first = first_run_start(store, key)
+    span = _span(end_dt, first, since)
     end = iso(end_dt) if end_dt else ""
-    start = iso(end_dt - since) if end_dt else ""
+    start = iso(end_dt - span) if end_dt else ""
     runs = store.job_runs_between(key, start, end) if end else []
-    previous = store.job_runs_between(key, iso(end_dt - 2 * since), start) if end else []
+    # the window before is compared only when the job's history covers all of it: a window
+    # holding two days of runs would make any change look like +3000%
+    covered = bool(since and end_dt and first and first <= end_dt - 2 * since)
+    previous = store.job_runs_between(key, iso(end_dt - 2 * span), start) if covered else []
     totals, before = _window_totals(runs), _window_totals(previous)
     arguments = orjson.loads(job.get("default_arguments") or "{}")
     counts = store.source_counts(key, start, end) if end else {}
@@ -140,10 +164,16 @@ def recommendation(
             "autoscaling": flag(arguments, "--enable-auto-scaling"),
             "timeout_min": job.get("timeout_min"),
         },
-        "window": {"start": start, "end": end, "days": since.days},
+        "window": {
+            "start": start,
+            "end": end,
+            "days": span.days,
+            "whole_history": since is None,
+            "previous_covered": covered,
+        },
         "summary": {
             **totals,
-            "usd_previous_window": before["usd"],
+            "usd_previous_window": before["usd"] if covered else None,
             "usd_change": (totals["usd"] / before["usd"] - 1) if before["usd"] else None,
             "weekly_usd": _weekly(runs, start, end) if end else [],
             "failed_usd_by_cause": dict(sorted(causes.items(), key=lambda kv: -kv[1])),

@@ -4,7 +4,17 @@ from __future__ import annotations
 
 from typing import Any
 
-from advisor.report.labels import job_type, md_prose, md_text, sparkline
+from advisor import facts
+from advisor.report.labels import (
+    evidence_label,
+    evidence_value,
+    job_type,
+    md_prose,
+    md_text,
+    short_run_keys,
+    sparkline,
+)
+from advisor.timeutil import parse_ts
 
 
 def _money(value: float | None) -> str:
@@ -19,6 +29,77 @@ def _cell(value: Any) -> str:
     else:
         return md_text(value)
     return text
+
+
+def _timeout(job: dict[str, Any]) -> str:
+    """The job's timeout; a job whose definition has none gets its Glue version's default."""
+    if job["timeout_min"]:
+        return f"timeout {job['timeout_min']:,} min"
+    default = facts.default_timeout_min(job["glue_version"])
+    if default is None or job["type"] == "gluestreaming":
+        return "no timeout in its definition"
+    return f"no timeout in its definition (Glue {job['glue_version']} defaults to {default:,} min)"
+
+
+def _window(window: dict[str, Any]) -> str:
+    """'Last 30 days (to 2026-11-26)', 'Last 12 hours (...)' or 'All 61 days of history (...)'."""
+    start, end = parse_ts(window["start"]), parse_ts(window["end"])
+    to = f"to {window['end'][:10] or '?'}"
+    if window.get("whole_history"):
+        first = window["start"][:10] or "?"
+        return f"All {window['days']} days of history ({first} {to})"
+    if window["days"] or start is None or end is None:
+        return f"Last {window['days']} days ({to})"
+    return f"Last {round((end - start).total_seconds() / 3600)} hours ({to})"
+
+
+def _trend(window: dict[str, Any], summary: dict[str, Any]) -> str:
+    """The change on the window before, only when the job's history covers all of it."""
+    if window.get("whole_history"):
+        return "no earlier data to compare"
+    if not window.get("previous_covered", True):
+        return "not enough history to compare with the window before"
+    change = summary["usd_change"]
+    if change is None:
+        return "nothing spent in the window before to compare"
+    return f"{change:+.0%} on the window before"
+
+
+def _saving_lines(saving: dict[str, Any]) -> list[str]:
+    """The job's saving, saying why it is less than its findings' sum only when it is."""
+    combined = len(saving["finding_ids"])
+    overlap = (saving.get("sum_of_findings_usd_month") or 0) - saving["usd_month"] > 0.005
+    apart = len(saving.get("not_combinable_ids") or [])
+    if combined == 1:
+        others = f" ({apart} other finding{'s' if apart != 1 else ''} cannot be combined with it)"
+        why = "from one finding's fix" + (others if apart else "")
+    elif overlap:
+        why = (
+            f"from the best set of fixes that combine ({combined} findings; their own savings "
+            f"add up to {_money(saving['sum_of_findings_usd_month'])} because they overlap)"
+        )
+    else:
+        why = f"from the fixes of {combined} findings, which combine"
+    return [
+        f"**Saving: {_money(saving['usd_month'])} a month** {why}. Apply every open fix at "
+        "once with:",
+        "",
+        "```sh",
+        saving["fix_command"],
+        "```",
+        "",
+    ]
+
+
+def _evidence_lines(evidence: dict[str, Any]) -> list[str]:
+    shown = [(k, v) for k, v in evidence.items() if v is not None]
+    if not shown:
+        return []
+    rows = [
+        f"| {md_text(evidence_label(k))} | {md_text(short_run_keys(evidence_value(k, v)))} |"
+        for k, v in shown
+    ]
+    return ["| evidence | value |", "| --- | --- |", *rows, ""]
 
 
 def _workers(job: dict[str, Any]) -> str:
@@ -50,10 +131,7 @@ def _sources(sources: dict[str, Any]) -> str:
 
 def render(rec: dict[str, Any]) -> str:
     job, summary, window = rec["job"], rec["summary"], rec["window"]
-    change = summary["usd_change"]
-    trend = (
-        "no earlier window to compare" if change is None else f"{change:+.0%} on the window before"
-    )
+    trend = _trend(window, summary)
     lines = [
         f"# {md_text(job['name'])}",
         "",
@@ -66,9 +144,9 @@ def render(rec: dict[str, Any]) -> str:
         "",
         f"{job_type(job['type'])} job on Glue "
         f"{job['glue_version'] or '?'}, {_workers(job)}, {job['execution_class']}, Auto Scaling "
-        f"{'on' if job['autoscaling'] else 'off'}, timeout {job['timeout_min'] or '?'} min.",
+        f"{'on' if job['autoscaling'] else 'off'}, {_timeout(job)}.",
         "",
-        f"Last {window['days']} days (to {window['end'][:10] or '?'}): **{summary['runs']} runs**, "
+        f"{_window(window)}: **{summary['runs']} runs**, "
         f"**{summary['dpu_hours']:,.1f} DPU-hours**, **{_money(summary['usd'])}** "
         f"({trend}; weekly {sparkline([w['usd'] for w in summary['weekly_usd']])}); "
         f"failure rate {(summary['failure_rate'] or 0):.0%}"
@@ -98,18 +176,7 @@ def render(rec: dict[str, Any]) -> str:
     findings = rec["findings"]
     saving = rec.get("saving") or {}
     if saving.get("usd_month"):
-        combined = len(saving["finding_ids"])
-        lines += [
-            f"**Saving: {_money(saving['usd_month'])} a month** from the best set of fixes that "
-            f"combine ({combined} finding{'s' if combined != 1 else ''}; the findings' own "
-            f"savings add up to {_money(saving['sum_of_findings_usd_month'])} because they "
-            "overlap). Apply every open fix at once with:",
-            "",
-            "```sh",
-            saving["fix_command"],
-            "```",
-            "",
-        ]
+        lines += _saving_lines(saving)
     if not findings and rec["analysed_as_of"]:
         lines += ["No open findings.", ""]
     for number, finding in enumerate(findings, 1):
@@ -117,7 +184,8 @@ def render(rec: dict[str, Any]) -> str:
         lines += [
             f"## {number}. [{finding['severity']}] {finding['title']}",
             "",
-            f"`{finding['rule_id']}` ({finding['problem']})"
+            f"`{finding['rule_id']}`"
+            + (f" ({finding['problem']})" if finding["problem"] != finding["rule_id"] else "")
             + (f", saves about **{_money(saving)} a month**" if saving else "")
             + (
                 f" ({finding['savings']['dpu_hours_month']:,.1f} DPU-hours)"
@@ -125,10 +193,10 @@ def render(rec: dict[str, Any]) -> str:
                 else ""
             ),
             "",
-            md_text(finding["message"]),
+            md_text(short_run_keys(finding["message"])),
             "",
         ]
-        lines += [f"- {md_prose(text)}" for text in finding["advice"]] + [""]
+        lines += [f"- {md_prose(short_run_keys(text))}" for text in finding["advice"]] + [""]
         remediation = finding["remediation"]
         if remediation.get("fix_command"):
             lines += ["Fix (reads the job live, prints the complete update-job):", ""]
@@ -137,11 +205,7 @@ def render(rec: dict[str, Any]) -> str:
             lines += ["Terraform:", "", "```hcl", remediation["terraform"], "```", ""]
         for note in remediation.get("notes", []):  # one quote each, or markdown runs them together
             lines += [f"> {md_prose(note)}", ""]
-        evidence = [(k, v) for k, v in finding["evidence"].items() if v is not None]
-        if evidence:
-            lines += ["| evidence | value |", "| --- | --- |"]
-            lines += [f"| {k} | {_cell(v)} |" for k, v in evidence]
-            lines.append("")
+        lines += _evidence_lines(finding["evidence"])
     lines += _whatif_lines(rec["whatif"])
     return "\n".join(lines).rstrip() + "\n"
 

@@ -29,11 +29,22 @@ from advisor.report.labels import (
     priced_usd,
 )
 from advisor.report.weekly_bill import bill_section
+from advisor.report.window import window_end
 from advisor.store import Store
 from advisor.timeutil import parse_ts
 
 HISTORY_WEEKS = 8  # weeks shown in the trend and sparklines, this one included
+AVERAGE_WEEKS = 4  # the baseline: the weeks before this one, those the store has data of
 SPARK = ("glueetl", "gluestreaming")
+CAUSE_LABELS = {  # runstats.failure_cause's names, as a reader says them
+    "timeout": "Timed out",
+    "out_of_memory": "Out of memory",
+    "container_killed_memory": "Container killed for memory",
+    "disk_full": "Local disk full",
+    "throttling": "Throttled (S3 or API rate limits)",
+    "other": "Other errors",
+}
+NO_WORKER_TYPE = "none"  # runs_with_costs_between's worker type of a job sized in DPU
 _WEEK = re.compile(r"^(\d{4})-W(\d{2})$")
 
 
@@ -51,6 +62,27 @@ def parse_week(text: str) -> date:
 def week_label(monday: date) -> str:
     year, week, _ = monday.isocalendar()
     return f"{year}-W{week:02d}"
+
+
+def plural(count: int, noun: str) -> str:
+    """'1 run', '4 runs'."""
+    return f"{count:,} {noun}{'' if count == 1 else 's'}"
+
+
+def cause_label(cause: str) -> str:
+    return CAUSE_LABELS.get(cause, cause.replace("_", " ").capitalize())
+
+
+def worker_label(worker_type: str | None) -> str:
+    """A worker type as the tables show it; Python shell (and MaxCapacity) jobs have none."""
+    if not worker_type or worker_type == NO_WORKER_TYPE:
+        return "no worker type (sized in DPU)"
+    return worker_type
+
+
+def last_day(report: dict[str, Any]) -> str:
+    """The week's last day (its `end` is the Monday after, which is not in it)."""
+    return (date.fromisoformat(report["end"][:10]) - timedelta(days=1)).isoformat()
 
 
 def last_full_week(store: Store) -> date | None:
@@ -72,6 +104,67 @@ def _sum(rows: list[dict[str, Any]], key: str) -> float:
 
 def _ratio(now: float | None, before: float | None) -> float | None:
     return now / before - 1 if now is not None and before else None
+
+
+def _midnight(text: str) -> datetime:
+    day = parse_ts(text).date()
+    return datetime(day.year, day.month, day.day, tzinfo=UTC)
+
+
+def _span(store: Store, monday: date) -> dict[str, Any]:
+    """Which part of the week the store has data for: the store's history starts on the day
+    of its first run and ends just after its newest (window.window_end, the rule every
+    window follows). `length` is how much of each week to compare: all of it, or, for a week
+    the data stops in, the same part of the weeks before."""
+    first, _last = store.run_time_span()
+    start = datetime(monday.year, monday.month, monday.day, tzinfo=UTC)
+    week = timedelta(weeks=1)
+    history = _midnight(first) if first else start
+    end = window_end(store) or start + week
+    return {
+        "history": history,
+        "length": max(timedelta(0), min(week, end - start)),
+        "data_from": history.date() if start < history < start + week else None,
+        "data_through": (end - timedelta(seconds=1)).date() if end < start + week else None,
+    }
+
+
+def _baseline(
+    weeks: list[list[dict[str, Any]]], first: date, span: dict[str, Any]
+) -> list[tuple[bool, float | None]]:
+    """Each earlier week: whether the store has data of it (a week before its history is not
+    a $0.00 week), and its dollars over the part of it this week is compared on."""
+    out: list[tuple[bool, float | None]] = []
+    for index, rows in enumerate(weeks[:-1]):
+        monday = first + timedelta(weeks=index)
+        start = datetime(monday.year, monday.month, monday.day, tzinfo=UTC)
+        cut = start + span["length"]
+        part = [r for r in rows if parse_ts(r["started_on"]) < cut]
+        out.append((start >= span["history"], priced_usd(part)))
+    return out
+
+
+def _comparison(
+    usd: float | None, baseline: list[tuple[bool, float | None]], span: dict[str, Any]
+) -> dict[str, Any]:
+    """The week against the week before and the average of up to AVERAGE_WEEKS before it,
+    over the same part of each week, and only of the weeks the store has data of."""
+    recent = baseline[-AVERAGE_WEEKS:]
+    covered, previous = recent[-1]
+    known = [u for has_data, u in recent if has_data and u is not None]
+    average = round(sum(known) / len(known), 2) if known else None
+    previous = previous if covered else None
+    return {
+        "previous_week_usd": previous,
+        "change_vs_previous": _ratio(usd, previous),
+        "four_week_average_usd": average,
+        "change_vs_average": _ratio(usd, average),
+        # how many of the weeks before the average is of (0: no history to compare with)
+        "history_weeks": sum(1 for has_data, _usd in recent if has_data),
+        "partial_week": bool(span["data_from"] or span["data_through"]),
+        "data_from": span["data_from"] and span["data_from"].isoformat(),
+        "data_through": span["data_through"] and span["data_through"].isoformat(),
+    }
 
 
 def _savings_total(
@@ -162,11 +255,9 @@ def weekly_report(
     for row in rows:
         index = (parse_ts(row["started_on"]).date() - first).days // 7
         weeks[index].append(row)
-    this, previous, before = weeks[-1], weeks[-2], weeks[-5:-1]
+    this = weeks[-1]
     usd = priced_usd(this)
-    previous_usd = priced_usd(previous)
-    priced_weeks = [u for u in (priced_usd(w) for w in before) if u is not None]
-    average_usd = round(sum(priced_weeks) / len(priced_weeks), 2) if priced_weeks else None
+    span = _span(store, monday)
     by_job = _by_job(this, weeks, store)
     failed = [r for r in this if r["state"] in FAILED_STATES]
     by_cause: dict[str, list[dict[str, Any]]] = defaultdict(list)
@@ -174,6 +265,7 @@ def weekly_report(
         by_cause[failure_cause(row["error_message"], row["state"])].append(row)
     causes = {
         cause: {
+            "label": cause_label(cause),
             "runs": len(rows_of),
             "usd": priced_usd(rows_of),
             "unpriced_runs": _unpriced(rows_of),
@@ -190,6 +282,7 @@ def weekly_report(
         (f["first_seen"] or "") < start_iso for f in store.all_findings() if here(f["job_name"])
     )
     end_iso = _iso(monday + timedelta(weeks=1))
+    open_now = _open_findings(findings, start_iso if compared else None)
     return {
         "week": week_label(monday),
         "start": start_iso,
@@ -201,10 +294,7 @@ def weekly_report(
             "dpu_hours": _sum(this, "dpu_hours"),
             "runs": len(this),
             "failed_runs": len(failed),
-            "previous_week_usd": previous_usd,
-            "change_vs_previous": _ratio(usd, previous_usd),
-            "four_week_average_usd": average_usd,
-            "change_vs_average": _ratio(usd, average_usd),
+            **_comparison(usd, _baseline(weeks, first, span), span),
             "unpriced_runs": sum(1 for r in this if r["cost_usd"] is None),
         },
         "weekly": [
@@ -238,18 +328,16 @@ def weekly_report(
         # what the fixes save together: per job the best compatible set, never the findings' sum
         "savings_total_usd_month": _savings_total(store, findings, account, region),
         "compared_with_earlier_analysis": compared,
-        "new_findings": [_brief(f) for f in findings if (f["first_seen"] or "") >= start_iso]
+        # every open finding, by severity and job; `new` marks those first seen since the week
+        # began (only against an earlier analysis), and the resolved ones are listed apart
+        "new_findings": [f for f in open_now if f["new"]],
+        "resolved_findings": sorted(
+            (_brief(f) for f in store.resolved_findings_since(start_iso) if here(f["job_name"])),
+            key=_finding_order,
+        )
         if compared
         else [],
-        "resolved_findings": [
-            _brief(f) for f in store.resolved_findings_since(start_iso) if here(f["job_name"])
-        ]
-        if compared
-        else [],
-        "open_findings": sorted(
-            (_brief(f) for f in findings),
-            key=lambda f: (-SEVERITIES.index(f["severity"]), f["job_name"], f["title"]),
-        ),
+        "open_findings": open_now,
         "anomalies": [
             {
                 **a,
@@ -261,7 +349,7 @@ def weekly_report(
             for a in store.anomalies_between(start_iso, end_iso)
             if here(a["job_name"])
         ],
-        "coverage": _coverage(store, this),
+        "coverage": _coverage(store, this, start_iso, end_iso),
         "bill": bill_section(store, monday, account, region),
     }
 
@@ -282,17 +370,37 @@ def _by_job(this: list[dict], weeks: list[list[dict]], store: Store) -> list[dic
                 **group,
                 **job_fields(key),  # job_name: the label; account, region, job_key
                 "job_type": job_type(job.get("command_name")),
-                "workers": (
-                    f"{job['number_of_workers']} x {job['worker_type']}"
-                    if job.get("number_of_workers")
-                    else job.get("worker_type")
-                ),
+                "workers": _workers(job),
                 "execution_class": job.get("execution_class") or "STANDARD",
                 "failed_runs": sum(1 for r in members if r["state"] in FAILED_STATES),
                 "weekly_usd": [round(v, 2) for v in history[key]],
             }
         )
     return out
+
+
+def _workers(job: dict[str, Any]) -> str:
+    """'10 x G.1X', or the DPU of a job sized without workers (Python shell, MaxCapacity)."""
+    if job.get("number_of_workers"):
+        return f"{job['number_of_workers']} x {job['worker_type']}"
+    if job.get("max_capacity"):
+        return f"{job['max_capacity']:g} DPU"
+    return job.get("worker_type") or "—"
+
+
+def _finding_order(finding: dict[str, Any]) -> tuple[int, str, str]:
+    """Most severe first (critical > high > medium > low > info), then by job and title."""
+    return (-SEVERITIES.index(finding["severity"]), finding["job_name"], finding["title"])
+
+
+def _open_findings(findings: list[dict[str, Any]], since: str | None) -> list[dict[str, Any]]:
+    """Every open finding, by severity and job; `new` when first seen at or after `since`
+    (None: no earlier analysis to tell new from old, so none is)."""
+    rows = [
+        {**_brief(f), "new": since is not None and (f["first_seen"] or "") >= since}
+        for f in findings
+    ]
+    return sorted(rows, key=_finding_order)
 
 
 def _brief(finding: dict[str, Any]) -> dict[str, Any]:
@@ -315,18 +423,65 @@ def _savings(findings: list[dict[str, Any]]) -> list[dict[str, Any]]:
 
 
 def findings_headline(report: dict[str, Any]) -> str:
+    count = plural(len(report["open_findings"]), "open finding")
     if report["compared_with_earlier_analysis"]:
         return (
             f"{len(report['new_findings'])} new and {len(report['resolved_findings'])} resolved "
-            "since the week began."
+            f"since the week began; {count} in all, by severity and job."
         )
     return (
         "The first analysis came after this week began, so nothing is marked new or resolved: "
-        f"the {len(report['open_findings'])} open findings, by severity and job."
+        f"the {count}, by severity and job."
     )
 
 
-def _coverage(store: Store, this: list[dict[str, Any]]) -> list[dict[str, Any]]:
+def empty_week_refusal(store: Store, report: dict[str, Any]) -> str | None:
+    """Why a week without runs gets no report (a $0.00 report would read as a free week), in
+    the words `advisor report` uses; None when the week has runs."""
+    if report["totals"]["runs"]:
+        return None
+    where = place_text(**(report.get("filter") or {}))
+    first, last = store.run_time_span()
+    return (
+        f"no runs in {report['week']}{f' ({where})' if where else ''}: the store holds runs "
+        f"from {(first or '?')[:10]} to {(last or '?')[:10]}; no report written"
+    )
+
+
+def comparison_text(totals: dict[str, Any], change: Any) -> str:
+    """How the week compares with the weeks before, `change` formatting each ratio: over the
+    same days of each week when this one is partial, and never against weeks the store has
+    no data of (no history is not a $0.00 baseline)."""
+    weeks = totals["history_weeks"]
+    if not weeks:
+        return "no earlier week in the store to compare with"
+    partial = bool(totals["data_through"])
+    parts = [
+        f"{change(totals['change_vs_previous'])} on "
+        f"{'the same days of ' if partial else ''}the week before"
+    ]
+    if weeks > 1:  # the average of one week is the week before
+        parts.append(
+            f"{change(totals['change_vs_average'])} on the {weeks}-week average of "
+            f"{'the same days, ' if partial else ''}{money(totals['four_week_average_usd'])}"
+        )
+    return ", ".join(parts)
+
+
+def partial_text(totals: dict[str, Any]) -> str:
+    """'Partial week: the store has data through Thu 26 Nov (UTC).' (empty for a whole
+    week)."""
+    parts = []
+    if totals.get("data_from"):
+        parts.append(f"from {date.fromisoformat(totals['data_from']):%a %d %b}")
+    if totals.get("data_through"):
+        parts.append(f"through {date.fromisoformat(totals['data_through']):%a %d %b}")
+    return f"Partial week: the store has data {' and '.join(parts)} (UTC)." if parts else ""
+
+
+def _coverage(
+    store: Store, this: list[dict[str, Any]], start: str, end: str
+) -> list[dict[str, Any]]:
     """Jobs that ran this week without metrics or (Spark) event logs, and what to enable."""
     ran = {r["job_name"] for r in this}
     measured = {r["job_name"] for r in this if r["has_metrics"]}
@@ -340,12 +495,7 @@ def _coverage(store: Store, this: list[dict[str, Any]]) -> list[dict[str, Any]]:
         arguments = orjson.loads(job.get("default_arguments") or "{}")
         missing = []
         if job["name"] not in measured and job.get("command_name") != "pythonshell":
-            missing.append(
-                "CloudWatch metrics: none collected"
-                if flag(arguments, "--enable-metrics")
-                else "CloudWatch metrics: set --enable-metrics true and "
-                "--enable-observability-metrics true"
-            )
+            missing.append(_metrics_missing(store, job["name"], arguments, start, end))
         if job.get("command_name") in SPARK and job["name"] not in logged:
             missing.append(
                 "Spark event logs: none collected"
@@ -355,6 +505,29 @@ def _coverage(store: Store, this: list[dict[str, Any]]) -> list[dict[str, Any]]:
         if missing:
             out.append({**job_fields(job["name"]), "missing": missing})
     return out
+
+
+def _metrics_missing(
+    store: Store, job: str, arguments: dict[str, Any], start: str, end: str
+) -> str:
+    """What is missing of a job's CloudWatch metrics this week: this week's runs only (the
+    store has them for runs before or after it), all of them, or the setting that sends them."""
+    # store times are ISO text: "" sorts before every one, "~" after
+    before = store.source_counts(job, "", start)["metric_runs"]
+    after = store.source_counts(job, end, "~")["metric_runs"]
+    if before or after:
+        where = " and ".join(
+            text
+            for count, text in ((before, f"{before:,} earlier"), (after, f"{after:,} later"))
+            if count
+        )
+        return (
+            f"CloudWatch metrics: none for this week's runs (the store has them for {where} "
+            f"{'run' if before + after == 1 else 'runs'})"
+        )
+    if flag(arguments, "--enable-metrics"):
+        return "CloudWatch metrics: none collected"
+    return "CloudWatch metrics: set --enable-metrics true and --enable-observability-metrics true"
 
 
 # ---- flat forms ---------------------------------------------------------------------------------
@@ -410,18 +583,49 @@ def _md(text: Any) -> str:
     return md_text(text)
 
 
+MD_FINDINGS = 100  # open findings listed in markdown (chat and email); the rest are counted
+
+
+def _findings_markdown(report: dict[str, Any]) -> list[str]:
+    """The open findings under one heading per severity, by job, `new` ones marked; then the
+    resolved ones."""
+    lines: list[str] = []
+    shown = report["open_findings"][:MD_FINDINGS]
+    for severity in reversed(SEVERITIES):
+        of_severity = [f for f in shown if f["severity"] == severity]
+        if of_severity:
+            lines += ["", f"### {severity.capitalize()} ({len(of_severity)})", ""]
+            lines += [
+                f"- {'**new** ' if f.get('new') else ''}{_md(f['job_name'])}: {_md(f['title'])}"
+                for f in of_severity
+            ]
+    left = len(report["open_findings"]) - len(shown)
+    if left:
+        more = plural(left, "more finding")
+        lines += ["", f"And {more}, less severe: `advisor analyze` lists them all."]
+    if report["resolved_findings"]:
+        lines += ["", f"### Resolved ({len(report['resolved_findings'])})", ""]
+        lines += [
+            f"- [{f['severity']}] {_md(f['job_name'])}: {_md(f['title'])}"
+            for f in report["resolved_findings"]
+        ]
+    return lines
+
+
 def to_markdown(report: dict[str, Any]) -> str:
     totals, failures = report["totals"], report["failures"]
     places = several_places(report)
     where = place_text(**(report.get("filter") or {}))
+    partial = partial_text(totals)
     lines = [
         f"# Glue cost report, {report['week']}" + (f" ({_md(where)})" if where else ""),
         "",
+        f"{report['start'][:10]} to {last_day(report)} (UTC)."
+        + (f" **{partial}**" if partial else ""),
+        "",
         f"**{money(totals['usd'], totals['unpriced_runs'])}** and "
-        f"**{totals['dpu_hours']:,.1f} DPU-hours** over "
-        f"{totals['runs']:,} runs ({_change(totals['change_vs_previous'])} on the week before, "
-        f"{_change(totals['change_vs_average'])} on the 4-week average of "
-        f"{money(totals['four_week_average_usd'])}). Failed runs burned "
+        f"**{totals['dpu_hours']:,.1f} DPU-hours** over {plural(totals['runs'], 'run')} "
+        f"({comparison_text(totals, _change)}). Failed runs burned "
         f"{money(failures['usd'], failures['unpriced_runs'])}; retries "
         f"{money(failures['retry_usd'], failures['retry_unpriced_runs'])}.",
         "",
@@ -457,8 +661,9 @@ def to_markdown(report: dict[str, Any]) -> str:
         "",
         "## Savings opportunities",
         "",
-        f"Together about **{money(report['savings_total_usd_month'])}/month**: per job, the best "
-        "set of fixes that combine (overlapping findings are not added up).",
+        f"Together about **{money(report['savings_total_usd_month'])}/month**: the savings of "
+        "the best set of fixes that combine, per job (overlapping findings are not added up, "
+        "so it can be less than the list below sums to).",
         "",
     ]
     lines += [
@@ -468,22 +673,11 @@ def to_markdown(report: dict[str, Any]) -> str:
     ] or ["- none with a dollar figure"]
     lines += ["", "## Money burned by failed runs", ""]
     lines += [
-        f"- {cause}: {money(v['usd'], v['unpriced_runs'])} ({v['runs']} runs)"
+        f"- {_md(v.get('label') or cause_label(cause))}: "
+        f"{money(v['usd'], v['unpriced_runs'])} ({plural(v['runs'], 'run')})"
         for cause, v in failures["by_cause"].items()
     ] or ["- no failed runs"]
-    lines += ["", "## Findings", "", findings_headline(report)]
-    lines += [
-        f"- new [{f['severity']}] {_md(f['job_name'])}: {_md(f['title'])}"
-        for f in report["new_findings"][:20]
-    ]
-    lines += [
-        f"- resolved {_md(f['job_name'])}: {_md(f['title'])}" for f in report["resolved_findings"]
-    ]
-    if not report["compared_with_earlier_analysis"]:
-        lines += [
-            f"- [{f['severity']}] {_md(f['job_name'])}: {_md(f['title'])}"
-            for f in report["open_findings"][:30]
-        ]
+    lines += ["", "## Findings", "", findings_headline(report), *_findings_markdown(report)]
     lines += ["", "## Anomalous runs", ""]
     lines += [
         f"- {_md(a['job_name'])} {_md(a['run_id'])}: {a['ratio']:.1f}x its median "

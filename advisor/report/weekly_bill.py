@@ -111,8 +111,10 @@ def render_bill(section: dict[str, Any], unpriced_runs: int = 0) -> str:
         ]
         if rows:
             head += (
-                '<table id="bill-differences"><tr><th>job</th><th>computed</th><th>billed</th>'
-                "<th>difference</th><th>days</th></tr>" + "".join(rows) + "</table>"
+                '<div class="scroll"><table id="bill-differences"><tr><th>job</th>'
+                "<th>computed</th><th>billed</th><th>difference</th><th>days</th></tr>"
+                + "".join(rows)
+                + "</table></div>"
             )
         for adjustment in billed["adjustments"]:
             head += (
@@ -132,8 +134,8 @@ def render_bill(section: dict[str, Any], unpriced_runs: int = 0) -> str:
         for c in section["other"]
     )
     other = (
-        '<table id="other-costs"><tr><th>category</th><th>resources</th><th>computed</th>'
-        f"<th>billed</th></tr>{other_rows}</table>"
+        '<div class="scroll"><table id="other-costs"><tr><th>category</th><th>resources</th>'
+        f"<th>computed</th><th>billed</th></tr>{other_rows}</table></div>"
         if other_rows
         else '<p class="muted">No crawlers, interactive sessions or development endpoints '
         "were collected for this week.</p>"

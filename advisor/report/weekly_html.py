@@ -11,7 +11,16 @@ import plotly.graph_objects as go
 from plotly.offline import get_plotlyjs
 
 from advisor.report.labels import money, place_text
-from advisor.report.weekly import findings_headline, several_places
+from advisor.report.weekly import (
+    cause_label,
+    comparison_text,
+    findings_headline,
+    last_day,
+    partial_text,
+    plural,
+    several_places,
+    worker_label,
+)
 from advisor.report.weekly_bill import render_bill
 
 STYLE = """
@@ -27,6 +36,8 @@ td.n,th.n{text-align:right;font-variant-numeric:tabular-nums}
 .sev-critical{color:#b00020;font-weight:600}.sev-high{color:#d9480f;font-weight:600}
 .sev-medium{color:#b7791f}.sev-low{color:#2b6cb0}.sev-info{color:#5f6b7a}
 .up{color:#b00020}.down{color:#2f855a} svg.spark{vertical-align:middle}
+.scroll{overflow-x:auto;max-width:100%} td.n,th.n{white-space:nowrap}
+.warn{background:#fff8e1;border-left:4px solid #b7791f;padding:.5rem .8rem}
 """
 
 
@@ -70,7 +81,15 @@ def _table(headers: list[tuple[str, bool]], rows: list[list[str]], table_id: str
         + "</tr>"
         for row in rows
     )
-    return f'<table id="{table_id}"><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>'
+    return scroll(
+        f'<table id="{table_id}"><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>'
+    )
+
+
+def scroll(table: str) -> str:
+    """A table in a box of its own that scrolls sideways when the page is narrower than the
+    table, so the page itself never does."""
+    return f'<div class="scroll">{table}</div>'
 
 
 def _figure(fig: go.Figure, div_id: str) -> str:
@@ -82,20 +101,55 @@ def _figure(fig: go.Figure, div_id: str) -> str:
     )
 
 
+def _severity(finding: dict[str, Any]) -> str:
+    severity = escape(finding["severity"])
+    return f'<span class="sev-{severity}">{severity}</span>'
+
+
+def _findings_table(report: dict[str, Any]) -> str:
+    """Every open finding by severity and job (`new` ones marked when an earlier analysis
+    tells them apart), then the resolved ones."""
+    compared = report["compared_with_earlier_analysis"]
+    rows = [
+        [
+            "new" if f.get("new") else ("open" if compared else ""),
+            _severity(f),
+            escape(f["job_name"]),
+            escape(f["title"]),
+        ]
+        for f in report["open_findings"]
+    ]
+    rows += [
+        ["resolved", _severity(f), escape(f["job_name"]), escape(f["title"])]
+        for f in report["resolved_findings"]
+    ]
+    return _table(
+        [("", False), ("severity", False), ("job", False), ("finding", False)],
+        rows,
+        "finding-changes",
+    )
+
+
 def render(report: dict[str, Any]) -> str:
     t, failures = report["totals"], report["failures"]
     weekly = report["weekly"]
-    trend = go.Figure(
-        go.Bar(x=[w["week"] for w in weekly], y=[w["usd"] for w in weekly], name="cost")
-    )
+    names = [w["week"] for w in weekly]
+    if t.get("partial_week"):  # its bar is not a whole week's
+        names[-1] += " (partial)"
+    trend = go.Figure(go.Bar(x=names, y=[w["usd"] for w in weekly], name="cost"))
     if t["four_week_average_usd"] is not None:
+        average = f"{t['history_weeks']}-week average"
         trend.add_hline(
-            y=t["four_week_average_usd"], line_dash="dot", annotation_text="4-week average"
+            y=t["four_week_average_usd"],
+            line_dash="dot",
+            annotation_text=average + (" of the same days" if t.get("data_through") else ""),
         )
     trend.update_layout(title="Cost per week (USD)")
     kinds = report["by_worker_type"]
     workers = go.Figure(
-        go.Bar(x=[escape(str(k["worker_type"])) for k in kinds], y=[k["usd"] for k in kinds])
+        go.Bar(
+            x=[escape(worker_label(k["worker_type"])) for k in kinds], y=[k["usd"] for k in kinds]
+        )
     )
     workers.update_layout(title="Cost by worker type this week (USD)")
     cards = [
@@ -103,9 +157,8 @@ def render(report: dict[str, Any]) -> str:
             "Cost",
             f'<span id="total-usd" data-usd="{_data_usd(t["usd"])}">'
             f"{_money(t['usd'], t['unpriced_runs'])}</span>",
-            f"{_change(t['change_vs_previous'])} on the week before, "
-            f"{_change(t['change_vs_average'])} on the 4-week average "
-            f"({_money(t['four_week_average_usd'])})",
+            # static words, dollar figures and _change's spans: nothing from the store
+            comparison_text(t, _change),
         ),
         (
             "DPU-hours",
@@ -121,7 +174,9 @@ def render(report: dict[str, Any]) -> str:
         (
             "Savings found",
             _money(report["savings_total_usd_month"]),
-            f"per month, from {len(report['savings'])} findings that do not all add up",
+            "per month: the savings of the best set of fixes that combine, per job "
+            f"({plural(len(report['savings']), 'finding')} with a saving; overlapping ones are "
+            "not added up)",
         ),
     ]
     card_html = "".join(
@@ -190,11 +245,12 @@ def render(report: dict[str, Any]) -> str:
     place_section = f"<h2>Cost by account and region</h2>{by_place}" if places else ""
 
     def grouped(key: str, title: str, table_id: str) -> str:
+        shown = worker_label if key == "worker_type" else str
         return _table(
             [(title, False), ("runs", True), ("DPU-hours", True), ("cost", True)],
             [
                 [
-                    escape(str(g[key])),
+                    escape(shown(g[key])),
                     f"{g['runs']:,}",
                     f"{g['dpu_hours']:,.1f}",
                     _money(g["usd"], g["unpriced_runs"]),
@@ -208,7 +264,7 @@ def render(report: dict[str, Any]) -> str:
         [("root cause", False), ("failed runs", True), ("DPU-hours", True), ("cost", True)],
         [
             [
-                escape(c),
+                escape(v.get("label") or cause_label(c)),
                 f"{v['runs']:,}",
                 f"{v['dpu_hours']:,.1f}",
                 _money(v["usd"], v["unpriced_runs"]),
@@ -231,36 +287,7 @@ def render(report: dict[str, Any]) -> str:
         ],
         "savings",
     )
-    changes = _table(
-        [("", False), ("severity", False), ("job", False), ("finding", False)],
-        [
-            [
-                "new",
-                f'<span class="sev-{escape(f["severity"])}">{escape(f["severity"])}</span>',
-                escape(f["job_name"]),
-                escape(f["title"]),
-            ]
-            for f in report["new_findings"]
-        ]
-        + [
-            ["resolved", escape(f["severity"]), escape(f["job_name"]), escape(f["title"])]
-            for f in report["resolved_findings"]
-        ]
-        + (
-            []
-            if report["compared_with_earlier_analysis"]
-            else [
-                [
-                    "open",
-                    f'<span class="sev-{escape(f["severity"])}">{escape(f["severity"])}</span>',
-                    escape(f["job_name"]),
-                    escape(f["title"]),
-                ]
-                for f in report["open_findings"]
-            ]
-        ),
-        "finding-changes",
-    )
+    changes = _findings_table(report)
     anomalies = _table(
         [("job", False), ("run", False), ("x median", True), ("extra cost", True), ("why", False)],
         [
@@ -281,6 +308,7 @@ def render(report: dict[str, Any]) -> str:
         "coverage",
     )
     week = escape(report["week"])
+    partial = partial_text(t)
     scope = place_text(**(report.get("filter") or {}))
     heading = week + (f" ({escape(scope)})" if scope else "")
     return f"""<!DOCTYPE html>
@@ -290,8 +318,9 @@ def render(report: dict[str, Any]) -> str:
 <script>{get_plotlyjs()}</script></head>
 <body>
 <h1>Glue cost report, {heading}</h1>
-<p class="muted">{escape(report["start"][:10])} to {escape(report["end"][:10])} (UTC), from the
+<p class="muted">{escape(report["start"][:10])} to {escape(last_day(report))} (UTC), from the
 glue-advisor store. Costs are DPU-hours x the configured rates.</p>
+{f'<p class="warn" id="partial-week">{escape(partial)}</p>' if partial else ""}
 <div class="cards">{card_html}</div>
 {_figure(trend, "trend")}
 {place_section}
@@ -303,7 +332,7 @@ glue-advisor store. Costs are DPU-hours x the configured rates.</p>
 {grouped("execution_class", "execution class", "by-execution-class")}
 <h2>Money burned by failed runs and retries</h2>{causes}
 <h2>Savings opportunities, by dollars</h2>{savings}
-<h2>New and resolved findings</h2>
+<h2>Findings, by severity and job</h2>
 <p class="muted">{escape(findings_headline(report))}</p>{changes}
 <h2>Anomalous runs</h2>{anomalies}
 {render_bill(report["bill"], t["unpriced_runs"]) if report.get("bill") else ""}
