@@ -1,4 +1,4 @@
-"""The sample fleet: 31 Glue jobs modelled on real usage, and the problems planted in them.
+"""The sample fleet: 35 Glue jobs modelled on real usage, and the problems planted in them.
 
 Each JobSpec says what the job is, how often it runs, how long it takes, how it fails and what
 its CloudWatch metrics look like. `generate_fleet.py` turns these into the import layout.
@@ -73,10 +73,15 @@ class MetricProfile:
 
 @dataclass
 class ConfigChange:
+    """The job's workers changed at `at`: runs from then take `runtime_factor` times as long and
+    read `volume_factor` times as many bytes (data that grew at the same moment), so
+    `advisor changes` has something known to judge."""
+
     at: datetime
     worker_type: str
     workers: int
     runtime_factor: float
+    volume_factor: float = 1.0
 
 
 @dataclass
@@ -543,5 +548,65 @@ def fleet() -> list[JobSpec]:
             metrics=None,
             args={"--pip-install": "scikit-learn"},
             description="Weekly Ray scoring on 5 Z.2X",
+        ),
+        # ---- configuration changes, judged by `advisor changes` and `advisor explain` --------
+        # Each changed 10-20 days before the fleet's end, daily, so enough runs follow it.
+        JobSpec(
+            "shipment_tracking_etl",
+            workers=20,
+            runtime_s=1500,
+            runtime_sigma=0.08,
+            hour=1,
+            timeout_min=120,
+            args=spark_args(),
+            change=ConfigChange(datetime(2026, 11, 10, 9, 15, tzinfo=UTC), "G.1X", 8, 1.04),
+            description=(
+                "Right-sized on 2026-11-10 from 20 to 8 G.1X, runtime almost unchanged: cost "
+                "down about 60%, as a right-sizing predicts"
+            ),
+        ),
+        JobSpec(
+            "supplier_scorecard_build",
+            workers=16,
+            runtime_s=1800,
+            runtime_sigma=0.08,
+            hour=5,
+            timeout_min=180,
+            args=spark_args(),
+            change=ConfigChange(datetime(2026, 11, 11, 14, 0, tzinfo=UTC), "G.1X", 8, 1.7),
+            description=(
+                "Cut on 2026-11-11 from 16 to 8 G.1X but runs take 1.7x as long: saves about "
+                "15%, not the 50% half the workers suggests"
+            ),
+        ),
+        JobSpec(
+            "pricing_history_rebuild",
+            workers=10,
+            runtime_s=1400,
+            runtime_sigma=0.08,
+            hour=3,
+            timeout_min=120,
+            args=spark_args(),
+            change=ConfigChange(datetime(2026, 11, 13, 11, 45, tzinfo=UTC), "G.2X", 10, 0.9),
+            problems=("cost_anomaly",),
+            description="Moved on 2026-11-13 from 10 G.1X to 10 G.2X, only 10% faster: cost x1.8",
+        ),
+        JobSpec(
+            "ad_impressions_rollup",
+            workers=12,
+            runtime_s=2000,
+            runtime_sigma=0.08,
+            hour=6,
+            timeout_min=180,
+            args=spark_args(),
+            metrics=MetricProfile(bytes_read_gb=60),
+            metrics_days=40,  # bytes read on both sides of the change: compared per GB
+            change=ConfigChange(
+                datetime(2026, 11, 9, 5, 30, tzinfo=UTC), "G.2X", 8, 1.05, volume_factor=2.0
+            ),
+            description=(
+                "Input doubled on 2026-11-09 as it moved from 12 G.1X to 8 G.2X: a run costs "
+                "1.4x more, a GB read about 30% less"
+            ),
         ),
     ]

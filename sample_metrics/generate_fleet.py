@@ -95,6 +95,13 @@ def config_at(spec: JobSpec, when: datetime) -> tuple[str | None, int | None, fl
     return spec.worker_type, spec.workers, 1.0
 
 
+def volume_at(spec: JobSpec, when: datetime) -> float:
+    """How many times its first volume the job reads at `when` (data can grow at a change)."""
+    if spec.change and when >= spec.change.at:
+        return spec.change.volume_factor
+    return 1.0
+
+
 def capacity(worker_type: str | None, workers: int | None, spec: JobSpec) -> float:
     if worker_type and workers and worker_type != "Standard":
         return workers * DPU[worker_type]
@@ -256,7 +263,10 @@ def metric_files(spec: JobSpec, run: dict, rng: random.Random) -> dict[str, dict
     oom = failed and "OutOfMemoryError" in (run.get("ErrorMessage") or "")
     workers = run.get("NumberOfWorkers") or int(2 * (run.get("MaxCapacity") or 2) - 2)
     executors = max(1, workers - 1)
-    total_bytes = profile.bytes_read_gb * 1e9 * (runtime / spec.runtime_s) ** 0.2
+    # a slower run read a little more (runtime ** 0.2); the job's volume scales it as a whole
+    total_bytes = (
+        profile.bytes_read_gb * 1e9 * (runtime / spec.runtime_s) ** 0.2 * volume_at(spec, started)
+    )
     tasks = int(total_bytes / 128e6) + 200
     out: dict[str, dict] = {}
 
@@ -425,6 +435,8 @@ def write_manifest(
                 "at": s.change.at.isoformat(),
                 "to": f"{s.change.workers} x {s.change.worker_type}",
                 "from": f"{s.workers} x {s.worker_type}",
+                "runtime_factor": s.change.runtime_factor,
+                "volume_factor": s.change.volume_factor,
             }
             for s in specs
             if s.change

@@ -52,6 +52,30 @@ def test_failed_runs_are_not_anomalies_of_runtime():
     assert job_anomalies("j", runs) == []
 
 
+def test_a_change_of_workers_is_judged_against_runs_of_the_same_workers():
+    """Halving the workers makes every run twice as slow: that is the change, not an anomaly.
+    A run 4x slower than the new configuration's runs still is one."""
+    runs = synthetic(52, {48: 4.0})
+    for run in runs[40:]:
+        run["number_of_workers"] = 5
+        run["execution_time_s"] = int(run["execution_time_s"] * 2)
+    assert {a.run_id for a in job_anomalies("j", runs)} == {"r48"}
+    # judged against the old workers' runs (one configuration for all), the new ones would be
+    for run in runs:
+        run["number_of_workers"] = 10
+    assert len(job_anomalies("j", runs)) >= 5
+
+
+def test_a_slight_deviation_of_a_steady_job_is_not_an_anomaly():
+    """A job whose runs hardly vary has a tiny spread: 10 % slower is many z-scores off, and
+    still not worth reporting; 40 % slower is."""
+    runs = synthetic(40, {30: 1.1, 35: 1.4}, seed=3)
+    for i, run in enumerate(runs):
+        run["execution_time_s"] = 600 + i % 3 if i not in (30, 35) else run["execution_time_s"]
+    runs[30]["execution_time_s"], runs[35]["execution_time_s"] = 660, 840
+    assert {a.run_id for a in job_anomalies("j", runs)} == {"r35"}
+
+
 def test_robust_z_ignores_the_outlier_it_measures():
     z = robust_z([1.0, 1.1, 0.9, 1.0, 1.05, 0.95, 10.0])
     assert z[-1] > 50 and max(abs(v) for v in z[:-1]) < 2

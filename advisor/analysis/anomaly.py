@@ -10,8 +10,12 @@ until then an analysis judges the new runs alone, against the reference it kept
 
 IsolationForest (fixed seed, fitted on the reference's runs) proposes outliers once there are
 FOREST_MIN_RUNS of them; a run is reported only if a robust z-score (median and MAD of the
-reference's runs) explains it, so every anomaly says which feature made it one. Shorter
-references use the z-score alone.
+reference's runs) explains it, by at least a quarter off the median, so every anomaly says
+which feature made it one. Shorter references use the z-score alone.
+
+Each configuration of a job (its workers, or its DPUs) has a reference of its own, fitted on its
+first runs: after a change of workers, runs are judged against runs of the same workers, never
+against the old ones (a job that halved its workers is slower by design).
 """
 
 from __future__ import annotations
@@ -34,6 +38,9 @@ MIN_RUNS = 8  # fewer judged runs: nothing is judged
 GROWTH = 1.25  # the reference is fitted again when the judged runs have grown by this much
 FOREST_MIN_RUNS = 30  # a reference of fewer runs: robust z-scores alone
 Z_THRESHOLD = 3.5
+# and a run must differ from its reference's median by at least a quarter: a job whose runs
+# hardly vary has a tiny spread, and a 10 % slower run is not worth anyone's attention
+MIN_EFFECT = math.log(1.25)
 MAD_SCALE = 1.4826  # makes the MAD estimate a standard deviation for normal data
 SEED = 20261128
 # 16 trees made the same decisions as 100 on benchmarks/anomaly_bench.py (300 x 90 and
@@ -192,20 +199,53 @@ def prepare(
         [_z(v, centre, spread) for v in column]
         for column, centre, spread in zip(values, reference.centre, reference.spread, strict=True)
     ]
-    explained = [i for i in range(len(runs)) if any(abs(c[i]) >= Z_THRESHOLD for c in z)]
+    explained = [
+        i
+        for i in range(len(runs))
+        if any(
+            abs(c[i]) >= Z_THRESHOLD and abs(v[i] - centre) >= MIN_EFFECT
+            for c, v, centre in zip(z, values, reference.centre, strict=True)
+        )
+    ]
     if not explained:
         return None
     return _Prepared(job, reference, runs, z, explained, training)
 
 
-def prepare_history(job: str, runs: list[dict[str, Any]]) -> tuple[_Prepared | None, int, Any]:
-    """A job's whole history (oldest first) prepared for judging: (prepared, judged runs,
-    reference)."""
+def config_of(run: dict[str, Any]) -> list[Any]:
+    """What a run's runtime depends on besides its data: its workers (or its DPUs, for a job
+    sized in DPUs). Runs of another configuration are judged against their own reference: a
+    job that halved its workers runs slower by design, not by accident."""
+    worker_type = run.get("worker_type")
+    return [
+        worker_type,
+        run.get("number_of_workers"),
+        None if worker_type else run.get("capacity_dpu"),
+    ]
+
+
+def prepare_history(
+    job: str, runs: list[dict[str, Any]]
+) -> tuple[list[_Prepared], int, Any, list[Any] | None]:
+    """A job's whole history (oldest first) prepared for judging, each configuration's runs
+    against their own reference: (prepared, judged runs of the newest run's configuration,
+    its reference, that configuration)."""
     judged = judged_runs(runs)
-    reference = fit_reference(judged)
-    if reference is None:
-        return None, len(judged), None
-    return prepare(job, reference, judged, judged[: reference.trained]), len(judged), reference
+    if not judged:
+        return [], 0, None, None
+    groups: dict[tuple[Any, ...], list[dict[str, Any]]] = {}
+    for run in judged:
+        groups.setdefault(tuple(config_of(run)), []).append(run)
+    newest = tuple(config_of(judged[-1]))
+    prepared, newest_reference = [], None
+    for config, members in groups.items():
+        reference = fit_reference(members)
+        if config == newest:
+            newest_reference = reference
+        if reference is not None:
+            p = prepare(job, reference, members, members[: reference.trained])
+            prepared += [p] if p is not None else []
+    return prepared, len(groups[newest]), newest_reference, list(newest)
 
 
 def _forest(training: np.ndarray, candidates: np.ndarray) -> np.ndarray:
@@ -221,6 +261,15 @@ def _forest(training: np.ndarray, candidates: np.ndarray) -> np.ndarray:
     return np.where(scores - forest.offset_ < 0, -scores, np.nan)
 
 
+def _reason(column: str, ratio: float, z: float) -> str:
+    """Why a run is an anomaly, said once: its runtime ratio is shown beside the reason
+    everywhere (`took 4.8x the median runtime (...)`), so the runtime column gives only its
+    z-score; runtime per GB read gives its own ratio too."""
+    if column == RUNTIME:
+        return f"robust z-score {z:.1f} on runtime"
+    return f"{column} {ratio:.1f}x the median, robust z-score {z:.1f}"
+
+
 def _explain(p: _Prepared) -> list[RunAnomaly]:
     ref = p.reference
     out = []
@@ -233,10 +282,9 @@ def _explain(p: _Prepared) -> list[RunAnomaly]:
             score = max(abs(column[i]) for column in p.z)
         run = p.runs[i]
         reasons = [
-            f"{name} {math.exp(_value(run, name) - centre):.1f}x the median "
-            f"(robust z {column[i]:.1f})"
+            _reason(name, math.exp(_value(run, name) - centre), column[i])
             for name, centre, column in zip(ref.columns, ref.centre, p.z, strict=True)
-            if abs(column[i]) >= Z_THRESHOLD
+            if abs(column[i]) >= Z_THRESHOLD and abs(_value(run, name) - centre) >= MIN_EFFECT
         ]
         out.append(
             RunAnomaly(
@@ -280,11 +328,13 @@ class Forests:
                 self._fitted[id(waiting)] = self._executor.submit(_forest, *waiting.forest_inputs())
             self._waiting.clear()
 
-    def add_history(self, job: str, runs: list[dict[str, Any]]) -> tuple[int, Any]:
-        """Judge a job's whole history; returns (judged runs, reference)."""
-        p, judged, reference = prepare_history(job, runs)
-        self.add(p)
-        return judged, reference
+    def add_history(self, job: str, runs: list[dict[str, Any]]) -> tuple[int, Any, Any]:
+        """Judge a job's whole history; returns (judged runs of its newest configuration, their
+        reference, that configuration)."""
+        prepared, judged, reference, config = prepare_history(job, runs)
+        for p in prepared:
+            self.add(p)
+        return judged, reference, config
 
     def anomalies(self) -> list[RunAnomaly]:
         """Every prepared job's anomalies, in the order the jobs were added."""
@@ -299,7 +349,9 @@ class Forests:
             if fitted is not None:
                 p.scores = dict(enumerate(fitted.tolist()))
             out += _explain(p)
-        return out
+        # a job's configurations are judged apart: its anomalies go back in the order of its runs
+        order = {job: i for i, job in enumerate(dict.fromkeys(p.job for p in self.prepared))}
+        return sorted(out, key=lambda a: (order[a.job_name], a.started_on or "", a.run_id))
 
 
 def fleet_anomalies(

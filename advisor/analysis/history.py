@@ -25,6 +25,7 @@ from advisor.analysis.anomaly import (
     Reference,
     RunAnomaly,
     anomaly_row,
+    config_of,
     judged_runs,
     prepare,
     takes,
@@ -46,11 +47,15 @@ class JobHistory:
     kept: dict[str, Any]
 
 
-def _kept(judged: int, latest: str, reference: Reference | None) -> dict[str, Any]:
+def _kept(
+    judged: int, latest: str, reference: Reference | None, config: list[Any] | None
+) -> dict[str, Any]:
     return {
-        "judged": judged,  # runs the anomaly model judges (succeeded, with a runtime)
+        # runs of the newest configuration the anomaly model judges (succeeded, with a runtime)
+        "judged": judged,
         "latest": latest,  # the newest start of any of its runs
         "reference": reference.as_dict() if reference else None,
+        "config": config,  # that configuration (anomaly.config_of)
     }
 
 
@@ -60,8 +65,8 @@ def _latest(runs: list[dict[str, Any]], since: str = "") -> str:
 
 def whole_history(forests: Forests, job: str, runs: list[dict[str, Any]]) -> JobHistory:
     """A job's history from all its runs (oldest first); its anomalies come from `forests`."""
-    judged, reference = forests.add_history(job, runs)
-    return JobHistory(len(runs), [], _kept(judged, _latest(runs), reference))
+    judged, reference, config = forests.add_history(job, runs)
+    return JobHistory(len(runs), [], _kept(judged, _latest(runs), reference, config))
 
 
 def job_histories(
@@ -178,7 +183,9 @@ def extended_histories(
     # the reference's own runs, for the jobs whose new runs a forest must judge (few)
     for job, runs in store.run_histories(need_training) if need_training else ():
         prepared = need_training[job]
-        prepared.training = judged_runs(runs)[: prepared.reference.trained]
+        config = config_of(prepared.runs[0])  # the kept configuration, every new run's
+        same = [r for r in judged_runs(runs) if config_of(r) == config]
+        prepared.training = same[: prepared.reference.trained]
         forests.add(prepared)
     found = forests.anomalies()
     if histories:
@@ -203,6 +210,8 @@ def _extend(
     if any((r["started_on"] or "") < kept["latest"] for r in new):
         return None  # a run older than one it had: its place in the history is not the end
     new_judged = judged_runs(new)
+    if any(config_of(r) != kept.get("config") for r in new_judged):
+        return None  # another configuration: its runs are judged against a reference of their own
     judged = kept["judged"] + len(new_judged)
     reference = Reference.from_dict(kept["reference"]) if kept["reference"] else None
     if training_size(judged) != (reference.trained if reference else 0):
@@ -210,7 +219,9 @@ def _extend(
     if reference is not None and not all(takes(reference, r) for r in new_judged):
         return None
     history = JobHistory(
-        runs_before + len(new), [], _kept(judged, _latest(new, kept["latest"]), reference)
+        runs_before + len(new),
+        [],
+        _kept(judged, _latest(new, kept["latest"]), reference, kept.get("config")),
     )
     return history, prepare(job, reference, new_judged)
 

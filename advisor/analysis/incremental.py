@@ -61,7 +61,7 @@ import advisor
 from advisor.analysis.rules import Rule, default_rules_dir
 from advisor.store import Store, stable_hash
 
-STATE_VERSION = "3"  # the meaning of analysis_state and analysis_jobs
+STATE_VERSION = "4"  # the meaning of analysis_state and analysis_jobs
 
 
 # the code and data analysis runs (the modules advisor.analysis.findings imports, and the
