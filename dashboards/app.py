@@ -10,27 +10,32 @@ by account and region when the store holds more than one.
 
 Tables are AG Grid (dash-ag-grid, served from its Dash bundle): cells hold numbers and show
 them through d3-format valueFormatters, text is rendered as text (no HTML renderer), and a
-click on a job cell opens its page by the row's id."""
+click on a job cell opens its page by the row's id. Every grid has a filter under each header
+and an Export CSV button whose file the server builds from the store, filtered and sorted as
+the grid shows it (EXPORTS, dashboards/gridrows.py). An unknown URL draws "Page not found" and
+comes with HTTP 404."""
 
 from __future__ import annotations
 
-import io
 import json
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 from urllib.parse import quote, unquote
 
 import dash_ag_grid as dag
 import dash_bootstrap_components as dbc
 import pandas as pd
 from dash import Dash, Input, Output, State, dcc, html, no_update
+from flask import Response, request
 
 from advisor.identity import job_key, label, split_key
 from advisor.jobref import AmbiguousJob, JobNotFound, resolve_job
-from advisor.report.labels import csv_safe, job_type, money
+from advisor.report.labels import job_type, money
 from advisor.report.recommend import recommendation
 from advisor.store import Store
 from dashboards import data, figures
+from dashboards.gridrows import rows_csv, shown_rows
 
 SEVERITY_COLOURS = {
     "critical": "danger",
@@ -69,7 +74,7 @@ MINUTES = _formatter(",.1f")
 COUNT = _formatter(",.0f")
 HOURS = MINUTES  # DPU-hours: one decimal, grouped
 # a severity column sorts by rank (assets/dashAgGridFunctions.js), least severe first when
-# ascending as sort_findings does; never alphabetically
+# ascending as gridrows.sort_rows does; never alphabetically
 SEVERITY_COMPARATOR = {"function": f"rankComparator({json.dumps(list(data.SEVERITY_RANK))})"}
 LINK_STYLE = {"cursor": "pointer", "color": "#0d6efd"}  # a job cell: a click opens its page
 GRID_THEME = {"function": "themeQuartz.withParams({fontSize: 13, headerFontSize: 13})"}
@@ -97,7 +102,8 @@ def _card(title: str, value: str, note: str, card_id: str) -> dbc.Col:
                 ]
             )
         ),
-        md=3,
+        md=6,
+        lg=3,  # two a row below 992 px: a dollar figure never breaks mid-number
     )
 
 
@@ -296,10 +302,22 @@ JOB_COLUMNS = [
     ("failure_rate", "failure rate", "numeric", PERCENT),
     ("p50_min", "p50 (min)", "numeric", MINUTES),
     ("p95_min", "p95 (min)", "numeric", MINUTES),
-    ("worst_finding", "worst open finding", "text", None),
+    ("worst_finding", "worst open finding", "severity", None),  # "high: ...": by rank
     ("saving_month", "saving / month", "numeric", MONEY),
 ]
 PLACE_OF_ROW = [("account", "account", "text", None), ("region", "region", "text", None)]
+# sentences get more of a table's width than figures do (flex: a share of the width, and at
+# least WIDE_MIN_PX a share)
+WIDE = {"finding": 2, "title": 2, "worst_finding": 2, "fix": 3}
+WIDE_MIN_PX = 80
+# names that must not break mid-word (a rule id, an account id, a region): as wide as the
+# longest needs, as a job is
+NAMES = {"problem", "account", "region"}
+NUMBER_MIN_PX = 84  # a dollar figure or a count needs less than text does
+# a cell that must stay on one line, and the width (px) that holds it: a job name sets its own
+# (name_width), the 8-week sparkline's eight bars (about 10 px each) need this much
+ONE_LINE = {"cellStyle": {"whiteSpace": "nowrap"}, "wrapText": False, "autoHeight": False}
+SPARKLINE = {"trend": {**ONE_LINE, "minWidth": 124}}
 
 
 def _column(column_id: str, name: str, kind: str, fmt: Formatter | None) -> dict[str, Any]:
@@ -313,11 +331,52 @@ def _column(column_id: str, name: str, kind: str, fmt: Formatter | None) -> dict
     }
     if fmt is not None:
         column["valueFormatter"] = fmt
+    if kind == "numeric":
+        column["minWidth"] = NUMBER_MIN_PX
     if kind == "link":
-        column |= {"cellStyle": LINK_STYLE, "minWidth": 180}  # a job name, unbroken if it can
+        column["cellStyle"] = LINK_STYLE
     if kind == "severity":
         column["comparator"] = SEVERITY_COMPARATOR
-    return column
+    if column_id in WIDE:
+        column |= {"flex": WIDE[column_id], "minWidth": WIDE[column_id] * WIDE_MIN_PX}
+    return column | SPARKLINE.get(column_id, {})
+
+
+# a name in the grids' 13 px sans-serif is about this wide: px a character by its kind
+# (capitals and m, w wide; digits wider than most letters; i, l, punctuation narrow), plus the
+# cell's padding (15 px a side); a name longer than the cap wraps
+CHAR_PX = {"wide": 10.5, "digit": 8.5, "narrow": 4.0, "other": 7.3}
+CELL_PAD_PX, NAME_MIN_PX, NAME_MAX_PX = 36, 100, 420
+
+
+def text_px(text: str) -> float:
+    """About how wide `text` is in a grid cell's font, generously (a guess too narrow would
+    break a name mid-word)."""
+
+    def width(char: str) -> float:
+        if char.isupper() or char in "mwMW@%":
+            return CHAR_PX["wide"]
+        if char.isdigit():
+            return CHAR_PX["digit"]
+        return CHAR_PX["narrow"] if char in "ijlrtf.,:;!|'/- " else CHAR_PX["other"]
+
+    return sum(width(char) for char in text)
+
+
+def name_width(rows: list[dict[str, Any]], field: str) -> int:
+    """The width of a column holding its longest name on one line (up to NAME_MAX_PX): a
+    name breaks mid-word only when it is longer than that."""
+    widest = max((text_px(str(r.get(field) or "")) for r in rows), default=0.0)
+    return int(min(NAME_MAX_PX, max(NAME_MIN_PX, widest + CELL_PAD_PX)))
+
+
+def _sized(columns: list[dict[str, Any]], rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The columns, each of names (a job, a rule id, ...) as wide as its longest needs."""
+
+    def of_names(column: dict[str, Any]) -> bool:
+        return column.get("cellStyle") == LINK_STYLE or column["field"] in NAMES
+
+    return [c | {"minWidth": name_width(rows, c["field"])} if of_names(c) else c for c in columns]
 
 
 def grid(
@@ -326,14 +385,16 @@ def grid(
     columns: list[dict[str, Any]],
     *,
     page_size: int | None = None,
-    filters: bool = False,
     row_id: str | None = None,
-) -> dag.AgGrid:
-    """A table. Every cell is text (no HTML renderer: names from AWS may hold markup); every
-    row of a page and every column are in the page (autoHeight, no column virtualisation, rows
-    in display order), so what a reader or a test sees is what is there. `filters`: a filter
-    box under each header; `row_id`: the field naming a row, which a click reports. Columns
-    share the width (flex), none narrower than its minWidth."""
+    sizing_rows: list[dict[str, Any]] | None = None,
+) -> html.Div:
+    """A table with its CSV export (an Export CSV button over it, `grid_id`-export, whose file
+    the server builds: see EXPORTS) and a filter box under each header. Every cell is text (no
+    HTML renderer: names from AWS may hold markup); every row of a page and every column are
+    in the page (autoHeight, no column virtualisation, rows in display order), so what a reader
+    or a test sees is what is there. `row_id`: the field naming a row, which a click reports.
+    Columns share the width (flex), none narrower than its minWidth; a column of names (a job,
+    a rule id) is as wide as the longest of `sizing_rows` (default: `rows`) needs."""
     options: dict[str, Any] = {
         "domLayout": "autoHeight",
         "suppressColumnVirtualisation": True,
@@ -349,16 +410,16 @@ def grid(
             "paginationPageSizeSelector": False,
         }
     extra: dict[str, Any] = {"getRowId": f"params.data.{row_id} + ''"} if row_id else {}
-    return dag.AgGrid(
+    table = dag.AgGrid(
         id=grid_id,
         rowData=rows or [],
-        columnDefs=columns,
+        columnDefs=_sized(columns, sizing_rows if sizing_rows is not None else rows or []),
         defaultColDef={
             "sortable": True,
             "flex": 1,
             "minWidth": 100,
-            "filter": filters,
-            "floatingFilter": filters,
+            "filter": True,
+            "floatingFilter": True,
             "wrapText": True,
             "autoHeight": True,
             "wrapHeaderText": True,
@@ -366,6 +427,24 @@ def grid(
         },
         dashGridOptions=options,
         **extra,
+    )
+    return html.Div(
+        [
+            html.Div(
+                dbc.Button(
+                    "Export CSV",
+                    id=f"{grid_id}-export",
+                    color="secondary",
+                    outline=True,
+                    size="sm",
+                    title="The table as CSV: its filters and sort, every row",
+                ),
+                className="d-flex justify-content-end mb-1",
+            ),
+            dcc.Download(id=f"{grid_id}-download"),
+            table,
+        ],
+        className="grid-with-export",
     )
 
 
@@ -396,7 +475,6 @@ def jobs_page(store: Store) -> html.Div:
                 data.jobs_table(store),
                 _with_place_columns(store, JOB_COLUMNS, "job"),
                 page_size=25,
-                filters=True,
                 row_id="job_key",
             ),
         ]
@@ -673,18 +751,15 @@ def findings_page(store: Store) -> html.Div:
                 className="g-2 mb-2",
             ),
             html.Div(id="findings-count", className="text-muted mb-2"),
-            dbc.Button(
-                "Export CSV", id="findings-export", color="secondary", size="sm", className="mb-2"
-            ),
-            dcc.Download(id="findings-download"),
             # rows come most severe first; a clicked header sorts in the browser, severity by
-            # rank (never alphabetically); the export follows the grid's sort (columnState)
+            # rank (never alphabetically); the export follows the grid's filters and sort
             grid(
                 "findings-table",
                 [],
                 _with_place_columns(store, FINDING_COLUMNS, "job_name"),
                 page_size=25,
                 row_id="id",
+                sizing_rows=_records(frame),  # the grid's rows come by callback
             ),
         ]
     )
@@ -695,36 +770,6 @@ def filter_findings(frame: pd.DataFrame, selected: dict[str, list[str] | None]) 
         if values and not frame.empty:
             frame = frame[frame[column].isin(values)]
     return frame
-
-
-def sort_findings(frame: pd.DataFrame, sort_by: list[dict[str, str]] | None) -> pd.DataFrame:
-    """Most severe first by default; a clicked column sorts as its values mean (severity by
-    rank, dollars as numbers), the default order breaking ties. Missing values come first
-    ascending and last descending, as the grid sorts them, so an export is the grid's order."""
-    frame = data.by_severity(frame)
-    if frame.empty:
-        return frame
-    for rule in reversed(sort_by or []):
-        column = rule["column_id"]
-        if column not in frame.columns:
-            continue
-        ascending = rule.get("direction") != "desc"
-        frame = frame.sort_values(
-            column,
-            ascending=ascending,
-            kind="stable",
-            na_position="first" if ascending else "last",
-            key=(lambda c: c.map(data.SEVERITY_RANK)) if column == "severity" else None,
-        )
-    return frame
-
-
-def sort_rules(column_state: list[dict[str, Any]] | None) -> list[dict[str, str]]:
-    """The grid's sort (its columnState: a column's sort and sortIndex) as sort_findings reads
-    it, first sort first."""
-    sorted_columns = [c for c in column_state or [] if c.get("sort") in ("asc", "desc")]
-    sorted_columns.sort(key=lambda c: c.get("sortIndex") or 0)
-    return [{"column_id": c["colId"], "direction": c["sort"]} for c in sorted_columns]
 
 
 def clicked_job(
@@ -743,9 +788,12 @@ def clicked_job(
 def findings_csv(frame: pd.DataFrame) -> str:
     """The findings as CSV: the job's label (job_name), key, account and region with every
     other field; a cell a spreadsheet would run as a formula is quoted as text."""
-    buffer = io.StringIO()
-    frame.map(csv_safe).to_csv(buffer, index=False)
-    return buffer.getvalue()
+    return rows_csv(_records(frame))
+
+
+def findings_rows(store: Store, selected: dict[str, list[str] | None]) -> list[dict[str, Any]]:
+    """The findings grid's rows: those the page's dropdowns choose, most severe first."""
+    return _records(data.by_severity(filter_findings(data.findings(store), selected)))
 
 
 def _records(frame: pd.DataFrame) -> list[dict[str, Any]]:
@@ -753,6 +801,108 @@ def _records(frame: pd.DataFrame) -> list[dict[str, Any]]:
     if frame.empty:
         return []
     return frame.astype(object).where(frame.notna(), None).to_dict("records")
+
+
+class Export(NamedTuple):
+    """A grid's CSV export: its file name, the ids of the page's dropdowns its rows depend on
+    (their values), and its rows from the store and those values, as the page builds them."""
+
+    filename: str
+    dropdowns: tuple[str, ...]
+    rows: Callable[..., list[dict[str, Any]]]
+
+
+def _savings_rows(store: Store, accounts: list[str] | None, regions: list[str] | None) -> list:
+    places = data.selected_places(store, accounts, regions)
+    return _top_savings(data.findings(store, include_resolved=False, places=places))
+
+
+def _place_rows(store: Store, accounts: list[str] | None, regions: list[str] | None) -> list:
+    if not several_places(store):
+        return []
+    return data.place_breakdown(store, data.selected_places(store, accounts, regions))
+
+
+def _job_rows(store: Store, accounts: list[str] | None, regions: list[str] | None) -> list:
+    return data.jobs_table(store, data.selected_places(store, accounts, regions))
+
+
+def _finding_rows(store: Store, *values: list[str] | None) -> list:
+    return findings_rows(store, dict(zip(FINDING_FILTERS, values, strict=True)))
+
+
+OVERVIEW_PLACES = ("overview-account", "overview-region")
+JOBS_PLACES = ("jobs-account", "jobs-region")
+# every grid of every page: grid() gives each an Export CSV button, and create_app answers it
+EXPORTS = {
+    "overview-places": Export("glue-advisor-cost-by-place.csv", OVERVIEW_PLACES, _place_rows),
+    "overview-savings": Export("glue-advisor-top-savings.csv", OVERVIEW_PLACES, _savings_rows),
+    "jobs-places": Export("glue-advisor-cost-by-place.csv", JOBS_PLACES, _place_rows),
+    "jobs-table": Export("glue-advisor-jobs.csv", JOBS_PLACES, _job_rows),
+    "findings-table": Export(
+        "glue-advisor-findings.csv", tuple(f"filter-{c}" for c in FINDING_FILTERS), _finding_rows
+    ),
+}
+# columns sorted by severity rank (their cells a severity, or "severity: title")
+RANKED = frozenset(
+    c[0] for c in (*SAVING_COLUMNS, *JOB_COLUMNS, *FINDING_COLUMNS) if c[2] == "severity"
+)
+
+
+def export_csv(
+    rows: list[dict[str, Any]],
+    filter_model: dict[str, Any] | None,
+    column_state: list[dict[str, Any]] | None,
+) -> str:
+    """A grid's CSV: its rows through its filters (filterModel) in its order (columnState),
+    its columns first as it shows them, then the row's other fields (a job's key, ...)."""
+    shown = shown_rows(rows, filter_model, column_state, RANKED)
+    return rows_csv(shown, [c["colId"] for c in column_state or [] if not c.get("hide")])
+
+
+def _export_callback(app: Dash, store: Callable[[], Store], grid_id: str, export: Export) -> None:
+    """Answer `grid_id`'s Export CSV button: the file is built here, from the store."""
+
+    @app.callback(
+        Output(f"{grid_id}-download", "data"),
+        Input(f"{grid_id}-export", "n_clicks"),
+        State(grid_id, "filterModel"),
+        State(grid_id, "columnState"),
+        *[State(dropdown, "value") for dropdown in export.dropdowns],
+        prevent_initial_call=True,
+    )
+    def download(_clicks: int, model: dict | None, state: list | None, *values: Any) -> Any:
+        with_store = store()
+        try:
+            rows = export.rows(with_store, *values)
+        finally:
+            with_store.close()
+        return {"content": export_csv(rows, model, state), "filename": export.filename}
+
+
+# the pages Dash draws; any other GET of a page is answered with the not-found page, as 404
+PAGE_PATHS = ("/", "/jobs", "/findings")
+
+
+def serve_not_found_as_404(app: Dash) -> None:
+    """An unknown URL's page (the app's HTML, which draws "Page not found") comes with HTTP
+    404, so a link checker or crawler sees it is not a page."""
+
+    prefix = app.config.routes_pathname_prefix.rstrip("/")
+
+    @app.server.after_request
+    def not_found_status(response: Response) -> Response:
+        path = request.path.removeprefix(prefix) or "/"
+        page = path in PAGE_PATHS or path.startswith("/job/")
+        internal = path.startswith(("/_", "/assets/"))
+        if (
+            request.method == "GET"
+            and response.status_code == 200
+            and response.mimetype == "text/html"
+            and not (page or internal)
+        ):
+            response.status_code = 404
+        return response
 
 
 def create_app(db_path: str | Path) -> Dash:
@@ -873,36 +1023,21 @@ def create_app(db_path: str | Path) -> Dash:
         ) -> Any:
             return clicked_job(cell, rows, column, row_id) or no_update
 
-    filters = [Input(f"filter-{c}", "value") for c in FINDING_FILTERS]
-
-    def filtered(values: tuple[list[str] | None, ...], sort_by: list | None) -> pd.DataFrame:
-        with_store = store()
-        try:
-            selected = dict(zip(FINDING_FILTERS, values, strict=True))
-            return sort_findings(filter_findings(data.findings(with_store), selected), sort_by)
-        finally:
-            with_store.close()
-
     @app.callback(
         Output("findings-table", "rowData"),
         Output("findings-count", "children"),
-        *filters,
+        *[Input(f"filter-{c}", "value") for c in FINDING_FILTERS],
     )
     def show_findings(*values: list[str] | None) -> Any:
-        rows = _records(filtered(values, None))  # most severe first; the grid sorts on a click
+        with_store = store()
+        try:  # most severe first; the grid sorts on a click
+            rows = findings_rows(with_store, dict(zip(FINDING_FILTERS, values, strict=True)))
+        finally:
+            with_store.close()
         return rows, f"{len(rows)} findings"
 
-    @app.callback(
-        Output("findings-download", "data"),
-        Input("findings-export", "n_clicks"),
-        State("findings-table", "columnState"),
-        *[State(f"filter-{c}", "value") for c in FINDING_FILTERS],
-        prevent_initial_call=True,
-    )
-    def export(_clicks: int, column_state: list | None, *values: list[str] | None) -> Any:
-        return {
-            "content": findings_csv(filtered(values, sort_rules(column_state))),
-            "filename": "glue-advisor-findings.csv",
-        }
+    for grid_id, export in EXPORTS.items():
+        _export_callback(app, store, grid_id, export)
 
+    serve_not_found_as_404(app)
     return app

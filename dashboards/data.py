@@ -305,10 +305,11 @@ def jobs_table(store: Store, places: frozenset[str] | None = None) -> list[dict[
         if not in_places(name, places):
             continue
         f = features.get(name, {})
+        # as `advisor costs` prints it: a Python shell job (MaxCapacity only) has no workers
         workers = (
             f"{job['number_of_workers']} x {job['worker_type']}"
             if job.get("number_of_workers")
-            else (f"{job['max_capacity']:g} DPU" if job.get("max_capacity") else "")
+            else (job.get("worker_type") or "—")
         )
         out.append(
             {
@@ -331,7 +332,8 @@ def jobs_table(store: Store, places: frozenset[str] | None = None) -> list[dict[
                 "p50_min": _minutes(f.get("runtime_p50_s")),
                 "p95_min": _minutes(f.get("runtime_p95_s")),
                 "worst_finding": worst.get(name, (-1, ""))[1],
-                "saving_month": round(saving.get(name, 0.0), 2),
+                # no saving claimed is "—", as on the findings page, not $0.00
+                "saving_month": round(saving[name], 2) if saving.get(name) else None,
             }
         )
     return sorted(out, key=lambda r: -(r["cost_last_7d"] or 0))

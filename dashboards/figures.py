@@ -30,9 +30,10 @@ GRAPH_CONFIG = {
     "displaylogo": False,
     "modeBarButtonsToRemove": ["select2d", "lasso2d"],
 }
+# a legend names a series as a reader would; the CloudWatch metric is in its hover
 METRIC_LABELS = {
     "glue.driver.jvm.heap.usage": "driver heap",
-    "glue.ALL.jvm.heap.usage": "executors heap (glue.ALL)",
+    "glue.ALL.jvm.heap.usage": "executors heap",
     "glue.driver.workerUtilization": "worker utilisation",
     "glue.driver.ExecutorAllocationManager.executors.numberMaxNeededExecutors": (
         "executors needed"
@@ -204,10 +205,14 @@ def cloudwatch_panel(
                 y=values,
                 mode="lines+markers",
                 name=plain(METRIC_LABELS.get(name, name)),
+                hovertemplate=f"%{{x|%b %-d %H:%M}}<br>%{{y:,.1f}}{'%' if percent else ''}"
+                f"<br>{plain(name)}<extra>%{{fullData.name}}</extra>",
             )
         )
     if percent:
         fig.update_yaxes(title="%", range=[0, 105])
+    # a third of the page wide: a few unrotated dates, not one a day turned on their side
+    fig.update_xaxes(nticks=4, tickformat="%b %-d", tickangle=0)
     return _layout(fig, title, 300)
 
 
@@ -269,6 +274,8 @@ def stage_panel(
         )
     # every stage on the x axis in stage order, whichever trace drew it
     fig.update_xaxes(type="category", categoryorder="array", categoryarray=labels, row=1, col=1)
+    if points:  # autorange ignores a point's label: room for it inside the plot, under the title
+        fig.update_yaxes(range=duration_range(timed), row=1, col=1)
     spilled = [s["disk_bytes_spilled"] or 0 for s in timed]
     if any(spilled):
         fig.add_trace(
@@ -297,6 +304,20 @@ def stage_panel(
             name="no-spill",
         )
     return _layout(fig, "Stages of the latest event log (stage.attempt)", 340, subtitles=True)
+
+
+def duration_range(stages: list[dict[str, Any]], headroom: float = 0.3) -> list[float]:
+    """The task-duration axis (seconds) of the stages: from their shortest task (never below
+    zero) to their longest, with `headroom` of the span above it for a point's label."""
+    seconds = [
+        s[f"task_ms_{q}"] / 1000
+        for s in stages
+        for q in ("min", "median", "max")
+        if s.get(f"task_ms_{q}") is not None
+    ]
+    low, high = min(seconds), max(seconds)
+    span = (high - low) or high or 1.0
+    return [max(0.0, low - 0.1 * span), high + headroom * span]
 
 
 def findings_by_severity(counts: dict[str, int]) -> go.Figure:

@@ -95,3 +95,44 @@ def grid_headers(driver: Any, grid: str) -> list[str]:
         " e => (e.innerText ?? e.textContent).trim())",
         grid,
     )
+
+
+def text_lines(driver: Any, css: str) -> list[tuple[str, int]]:
+    """For each element `css` selects: its text and on how many lines the browser laid it out
+    (the distinct tops of its text's line boxes), read at once."""
+    return [
+        (text, lines)
+        for text, lines in driver.execute_script(
+            "return Array.from(document.querySelectorAll(arguments[0]), e => {"
+            "  const walk = document.createTreeWalker(e, NodeFilter.SHOW_TEXT), tops = [];"
+            "  for (let n = walk.nextNode(); n; n = walk.nextNode()) {"
+            "    const r = document.createRange(); r.selectNodeContents(n);"
+            "    for (const box of r.getClientRects()) if (box.width) tops.push(box.top);"
+            "  }"
+            "  tops.sort((a, b) => a - b);"
+            "  const lines = tops.filter((t, i) => i === 0 || t - tops[i - 1] > 3).length;"
+            "  return [(e.innerText ?? e.textContent).trim(), lines];"
+            "})",
+            css,
+        )
+    ]
+
+
+def boxes(driver: Any, css: str) -> list[dict[str, float]]:
+    """The bounding box (left, top, right, bottom, width, height, text) of each element `css`
+    selects, read at once."""
+    return driver.execute_script(
+        "return Array.from(document.querySelectorAll(arguments[0]), e => ({"
+        "...e.getBoundingClientRect().toJSON(), text: (e.textContent || '').trim()}))",
+        css,
+    )
+
+
+def overlap(a: dict[str, float], b: dict[str, float]) -> bool:
+    """Whether two boxes share any area."""
+    return not (
+        a["right"] <= b["left"]
+        or b["right"] <= a["left"]
+        or a["bottom"] <= b["top"]
+        or b["bottom"] <= a["top"]
+    )

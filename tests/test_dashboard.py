@@ -27,24 +27,29 @@ from advisor.identity import job_key
 from advisor.report.labels import money
 from advisor.store import Store
 from dashboards.app import (
+    EXPORTS,
+    RANKED,
     clicked_job,
     create_app,
     filter_findings,
     findings_csv,
     findings_page,
+    findings_rows,
     jobs_page,
     overview,
-    sort_findings,
-    sort_rules,
 )
 from dashboards.data import findings as findings_frame
 from dashboards.data import telemetry
+from dashboards.gridrows import shown_rows, sort_rules
 from tests.browser import (  # noqa: F401 (fixture)
+    boxes,
     chrome,
     console_errors,
     grid_cells,
     grid_headers,
+    overlap,
     requested_urls,
+    text_lines,
     wait,
 )
 from tests.conftest import ROOT, SAMPLE
@@ -234,7 +239,8 @@ def test_the_job_page_shows_a_trusted_what_if_frontier(sim_server, chrome):  # n
     console_errors(chrome)
     open_page(chrome, sim_server + "/job/sim_job", "#job-whatif .main-svg")
     labels = chrome.find_element(By.ID, "job-whatif").text
-    assert "now: 2 x G.1X" in labels
+    # today's configuration, marked once (as "now and pick" when it is the pick too)
+    assert re.search(r"now( and pick)?: 2 x G\.1X", labels), labels
     assert console_errors(chrome) == []
 
 
@@ -333,6 +339,44 @@ window.fetch = async (...args) => {
 """
 
 
+def exported(chrome, grid: str) -> dict:  # noqa: F811
+    """Click a grid's Export CSV button and return the download the server answered with
+    ({"content", "filename"}); CAPTURE_RESPONSES must be installed on the page first."""
+    click(chrome, f"#{grid}-export")
+    answer = wait(chrome, 30).until(
+        lambda d: [
+            t
+            for t in d.execute_script("return window.capturedResponses")
+            if f'"{grid}-download"' in t
+        ]
+    )[-1]
+    return json.loads(answer)["response"][f"{grid}-download"]["data"]
+
+
+def click(chrome, css: str) -> None:  # noqa: F811
+    """Click an element once it is in view and nothing covers it (a grid may be redrawing
+    under the pointer; Bootstrap scrolls smoothly, so the scroll is made instant)."""
+    from selenium.common.exceptions import (
+        ElementClickInterceptedException,
+        StaleElementReferenceException,
+    )
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    def attempt(driver) -> bool:
+        element = driver.find_element(By.CSS_SELECTOR, css)
+        driver.execute_script(
+            "arguments[0].scrollIntoView({block: 'center', behavior: 'instant'})", element
+        )
+        element.click()
+        return True
+
+    WebDriverWait(
+        chrome,
+        10,
+        ignored_exceptions=(ElementClickInterceptedException, StaleElementReferenceException),
+    ).until(attempt)
+
+
 def test_export_csv_is_the_findings_in_the_grids_order(server, chrome):  # noqa: F811
     """The Export button's CSV (built on the server) holds every finding shown, in the order
     the grid sorts them: severity by rank after a click on its header."""
@@ -348,17 +392,9 @@ def test_export_csv_is_the_findings_in_the_grids_order(server, chrome):  # noqa:
             "#findings-table .ag-header-cell[col-id=severity] .ag-header-cell-label",
         ).click()
         wait(chrome, 30).until(lambda d: _column_texts(d, "findings-table", "severity") != shown)
-        chrome.find_element(By.ID, "findings-export").click()
-        answer = wait(chrome, 30).until(
-            lambda d: [
-                t
-                for t in d.execute_script("return window.capturedResponses")
-                if "findings-download" in t
-            ]
-        )[0]
+        download = exported(chrome, "findings-table")
     finally:
         chrome.execute_cdp_cmd("Browser.setDownloadBehavior", {"behavior": "default"})
-    download = json.loads(answer)["response"]["findings-download"]["data"]
     assert download["filename"] == "glue-advisor-findings.csv"
     rows = list(csv.DictReader(io.StringIO(download["content"])))
     assert len(rows) == total
@@ -385,10 +421,10 @@ def test_a_click_finds_its_row_by_id_and_the_export_follows_the_grid_sort(server
     assert sort_rules(state) == [{"column_id": "severity", "direction": "asc"}]
     assert sort_rules(None) == []
     _, db = server
-    everything = findings_frame(Store(db))
-    ranks = [SEVERITY_RANK[s] for s in sort_findings(everything, sort_rules(state))["severity"]]
+    everything = findings_rows(Store(db), {})
+    ranks = [SEVERITY_RANK[r["severity"]] for r in shown_rows(everything, None, state, RANKED)]
     assert ranks == sorted(ranks, reverse=True)
-    ranks = [SEVERITY_RANK[s] for s in sort_findings(everything, [])["severity"]]
+    ranks = [SEVERITY_RANK[r["severity"]] for r in shown_rows(everything, None, [], RANKED)]
     assert ranks == sorted(ranks)  # most severe first by default
 
 
@@ -413,7 +449,12 @@ def test_cloudwatch_lines_run_in_time_order_and_name_their_series(server, chrome
     legend = {
         t.text for t in chrome.find_elements(By.CSS_SELECTOR, "#job-cloudwatch-heap .legendtext")
     }
-    assert legend == {"driver heap", "executors heap (glue.ALL)"}
+    assert legend == {"driver heap", "executors heap"}  # no CloudWatch metric name
+    hovers = chrome.execute_script(
+        "return document.querySelector('#job-cloudwatch-heap .js-plotly-plot').data"
+        ".map(t => t.hovertemplate)"
+    )
+    assert any("glue.ALL.jvm.heap.usage" in h for h in hovers)  # the metric, on a hover
 
 
 def test_every_definition_change_is_a_dotted_line(server, chrome):  # noqa: F811
@@ -526,3 +567,310 @@ def test_telemetry_reads_the_job_type_and_its_metrics_flags(server):
         "default_arguments": '{"--enable-metrics": "TRUE"}',
     }
     assert telemetry(store, flagged)["metrics_on"]
+
+
+# ---- every grid: its export and its filters ------------------------------------------------
+
+
+def _grids(component) -> list:
+    """Every AG Grid in a page's component tree."""
+    import dash_ag_grid as dag
+
+    found = [component] if isinstance(component, dag.AgGrid) else []
+    children = getattr(component, "children", None)
+    for child in children if isinstance(children, list | tuple) else [children]:
+        if child is not None and hasattr(child, "to_plotly_json"):
+            found += _grids(child)
+    return found
+
+
+def _ids(component) -> set[str]:
+    own = {component.id} if getattr(component, "id", None) else set()
+    children = getattr(component, "children", None)
+    for child in children if isinstance(children, list | tuple) else [children]:
+        if child is not None and hasattr(child, "to_plotly_json"):
+            own |= _ids(child)
+    return own
+
+
+def test_every_grid_has_filters_and_a_csv_export_the_server_answers(server):
+    _, db = server
+    store = Store(db)
+    app = create_app(db)
+    answered = {key.split(".")[0] for key in app.callback_map}
+    seen = []
+    for page in (overview, jobs_page, findings_page):
+        layout = page(store)
+        ids = _ids(layout)
+        for table in _grids(layout):
+            seen.append(table.id)
+            assert table.defaultColDef["filter"] and table.defaultColDef["floatingFilter"]
+            assert {f"{table.id}-export", f"{table.id}-download"} <= ids, table.id
+            assert table.id in EXPORTS and f"{table.id}-download" in answered, table.id
+    store.close()
+    assert set(seen) == set(EXPORTS)  # overview (2), jobs (2), findings (1)
+
+
+def test_export_rows_follow_ag_grids_filters_and_sort():
+    rows = [
+        {"job": "b_etl", "p50": 20.0, "worst": "low: x"},
+        {"job": "A_etl", "p50": None, "worst": "critical: y"},
+        {"job": "c", "p50": 5.0, "worst": ""},
+        {"job": "d_etl", "p50": 31.5, "worst": "medium: z"},
+    ]
+    contains = {"job": {"filterType": "text", "type": "contains", "filter": "ETL"}}
+    assert [r["job"] for r in shown_rows(rows, contains, None)] == ["b_etl", "A_etl", "d_etl"]
+    over = {"p50": {"filterType": "number", "type": "greaterThan", "filter": 10}}
+    assert [r["job"] for r in shown_rows(rows, over, None)] == ["b_etl", "d_etl"]
+    either = {
+        "p50": {
+            "filterType": "number",
+            "operator": "OR",
+            "conditions": [
+                {"filterType": "number", "type": "lessThan", "filter": 10},
+                {"filterType": "number", "type": "blank"},
+            ],
+        }
+    }
+    assert [r["job"] for r in shown_rows(rows, either, None)] == ["A_etl", "c"]
+    by_rank = [{"colId": "worst", "sort": "asc", "sortIndex": 0}]
+    worst = [r["worst"] for r in shown_rows(rows, None, by_rank, {"worst"})]
+    assert worst == ["", "low: x", "medium: z", "critical: y"]  # by rank, not by letters
+    by_p50 = [{"colId": "p50", "sort": "desc", "sortIndex": 0}]
+    assert [r["p50"] for r in shown_rows(rows, None, by_p50)] == [31.5, 20.0, 5.0, None]
+
+
+def test_the_jobs_table_sorts_its_worst_finding_by_severity_and_exports_what_it_shows(
+    server,
+    chrome,  # noqa: F811
+):
+    """A click on "worst open finding" sorts by severity rank (never critical, high, low,
+    medium); the Export CSV is the table as filtered and sorted, on the server."""
+    base, _ = server
+    chrome.execute_cdp_cmd("Browser.setDownloadBehavior", {"behavior": "deny"})
+    try:
+        open_page(chrome, base + "/jobs", "#jobs-table .ag-cell")
+        chrome.execute_script(CAPTURE_RESPONSES)
+        header = "#jobs-table .ag-header-cell[col-id=worst_finding] .ag-header-cell-label"
+        first = _column_texts(chrome, "jobs-table", "worst_finding")
+        click(chrome, header)  # ascending: least severe first
+        wait(chrome, 30).until(lambda d: _column_texts(d, "jobs-table", "worst_finding") != first)
+        shown = _column_texts(chrome, "jobs-table", "worst_finding")
+        ranks = [_finding_rank(w) for w in shown]
+        assert ranks == sorted(ranks, reverse=True), shown
+        assert len(set(ranks)) > 2  # several severities, so letters would order them otherwise
+        click(chrome, header)  # descending: critical first
+        wait(chrome, 30).until(
+            lambda d: _column_texts(d, "jobs-table", "worst_finding")[0].startswith("critical")
+        )
+        # narrowed by a job filter typed in its box and a number filter set on the grid
+        box = chrome.find_element(
+            By.CSS_SELECTOR, "#jobs-table .ag-floating-filter[col-id=job] input"
+        )
+        box.send_keys("a")
+        chrome.execute_script(
+            "const api = dash_ag_grid.getApi('jobs-table');"
+            "api.setColumnFilterModel('p50_min', "
+            "{filterType: 'number', type: 'greaterThan', filter: 10})"
+            ".then(() => api.onFilterChanged());"
+        )
+
+        def narrowed(d) -> bool:
+            p50 = _column_texts(d, "jobs-table", "p50_min")
+            names = _column_texts(d, "jobs-table", "job")
+            over = all(v != "—" and float(v.replace(",", "")) > 10 for v in p50)
+            return bool(p50) and over and all("a" in name.lower() for name in names)
+
+        wait(chrome, 30).until(narrowed)
+        jobs = _column_texts(chrome, "jobs-table", "job")
+        count = chrome.execute_script(
+            "return dash_ag_grid.getApi('jobs-table').getDisplayedRowCount()"
+        )
+        time.sleep(0.5)  # the grid reports its filter model to Dash
+        download = exported(chrome, "jobs-table")
+    finally:
+        chrome.execute_cdp_cmd("Browser.setDownloadBehavior", {"behavior": "default"})
+    assert download["filename"] == "glue-advisor-jobs.csv"
+    rows = list(csv.DictReader(io.StringIO(download["content"])))
+    assert len(rows) == count and [r["job"] for r in rows][: len(jobs)] == jobs  # in its order
+    worst = _column_texts(chrome, "jobs-table", "worst_finding")
+    assert [r["worst_finding"] for r in rows][: len(worst)] == worst
+    assert all(r["job_key"] == key(r["job"]) for r in rows)  # and each job's key
+
+
+def _finding_rank(worst: str) -> int:
+    """A worst-finding cell's severity rank as the test counts it (critical 0); none last."""
+    return SEVERITY_RANK.get(worst.split(":")[0], len(SEVERITY_RANK))
+
+
+# ---- what the jobs page reads as ------------------------------------------------------------
+
+
+def test_jobs_page_cells_stay_on_one_line_and_read_as_the_cli(server, chrome):  # noqa: F811
+    base, db = server
+    for width in (1400, 800):
+        chrome.set_window_size(width, 1000)
+        try:
+            open_page(chrome, base + "/jobs", "#jobs-table .ag-cell")
+            time.sleep(0.5)  # the grid sizes its columns to the window
+            for column in ("job", "trend"):
+                cells = text_lines(chrome, f"#jobs-table .ag-cell[col-id={column}]")
+                assert cells, column
+                broken = [(text, lines) for text, lines in cells if lines != 1]
+                assert not broken, (width, column, broken)
+        finally:
+            chrome.set_window_size(1400, 1000)
+    open_page(chrome, base + "/findings", "#findings-table .ag-cell")
+    for column in ("job_name", "problem"):  # a job name, a rule id: never broken mid-word
+        cells = text_lines(chrome, f"#findings-table .ag-cell[col-id={column}]")
+        assert cells and not [c for c in cells if c[1] != 1], (column, cells)
+    # no saving is "—", as on the findings page; workers as `advisor costs` prints them
+    open_page(chrome, base + "/jobs", "#jobs-table .ag-cell")
+    shown = dict(
+        zip(
+            _column_texts(chrome, "jobs-table", "job"),
+            zip(
+                _column_texts(chrome, "jobs-table", "workers"),
+                _column_texts(chrome, "jobs-table", "saving_month"),
+                strict=True,
+            ),
+            strict=True,
+        )
+    )
+    savings = Store(db).job_savings()
+    for job, (_workers, saving) in shown.items():
+        usd = (savings.get(key(job)) or {}).get("usd_month")
+        assert saving == (money(usd) if usd else "—"), job
+    assert "$0.00" not in {saving for _w, saving in shown.values()}
+    printed = _cli_workers(db)
+    shells = [job for job in shown if job in printed and job.startswith("py_shell")]
+    assert shells
+    for job in shown:
+        if job in printed:
+            assert shown[job][0] == printed[job], job
+
+
+def _cli_workers(db) -> dict[str, str]:
+    """The workers column of `advisor costs`, by job."""
+    from click.testing import CliRunner
+
+    from advisor.cli import main
+
+    result = CliRunner(env={"COLUMNS": "250"}).invoke(main, ["costs", "--db", str(db)])
+    assert result.exit_code == 0, result.output
+    out = {}
+    for line in result.output.splitlines():
+        cells = [c.strip() for c in line.split("│")]
+        if len(cells) > 4 and cells[1] and cells[1] not in ("job", "total"):
+            out[cells[1]] = cells[3]
+    return out
+
+
+def test_the_overview_cards_keep_their_figures_whole_on_a_narrow_screen(server, chrome):  # noqa: F811
+    base, _ = server
+    chrome.set_window_size(800, 1000)
+    try:
+        open_page(chrome, base + "/", "#kpi-savings")
+        for card in ("kpi-week", "kpi-month", "kpi-failed", "kpi-savings"):
+            [(text, lines)] = text_lines(chrome, f"#{card}")
+            assert lines == 1, (card, text)
+    finally:
+        chrome.set_window_size(1400, 1000)
+
+
+# ---- charts: nothing drawn over anything else -------------------------------------------------
+
+
+def test_cloudwatch_dates_do_not_collide_on_a_narrow_screen(server, chrome):  # noqa: F811
+    """A third of an 800 px page: the dates lie flat, apart from each other and the legend."""
+    base, _ = server
+    chrome.set_window_size(800, 1000)
+    try:
+        for job in ("orders_daily_etl", "marketing_attribution"):
+            open_page(chrome, f"{base}/job/{job}", "#job-cloudwatch-executors .js-line")
+            time.sleep(1)  # plotly redraws for the window's width
+            for panel in ("heap", "utilization", "executors"):
+                ticks = boxes(chrome, f"#job-cloudwatch-{panel} .xtick text")
+                legend = boxes(chrome, f"#job-cloudwatch-{panel} .legend .traces")
+                assert len(ticks) >= 2, (job, panel)
+                for index, tick in enumerate(ticks):
+                    assert tick["width"] > tick["height"], (job, panel, tick)  # not rotated
+                    for other in ticks[index + 1 :] + legend:
+                        assert not overlap(tick, other), (job, panel, tick, other)
+    finally:
+        chrome.set_window_size(1400, 1000)
+
+
+@pytest.fixture(scope="module")
+def sample_server(analysed_sample_db):
+    """The whole sample fleet, event logs and all (stage panels, a trusted what-if)."""
+    http = make_server("127.0.0.1", 0, create_app(analysed_sample_db).server, threaded=True)
+    threading.Thread(target=http.serve_forever, daemon=True).start()
+    yield f"http://127.0.0.1:{http.server_port}"
+    http.shutdown()
+
+
+@pytest.mark.parametrize("job", ["orders_daily_etl", "marketing_attribution"])
+def test_a_single_duration_and_its_label_sit_inside_the_stage_plot(sample_server, chrome, job):  # noqa: F811
+    open_page(chrome, f"{sample_server}/job/{job}", "#job-stages .main-svg")
+    [plot] = boxes(chrome, "#job-stages .draglayer .xy .nsewdrag")
+    [title] = [a for a in boxes(chrome, "#job-stages .annotation") if "task duration" in a["text"]]
+    labels = boxes(chrome, "#job-stages .textpoint")
+    marks = boxes(chrome, "#job-stages .scatterlayer .point")
+    assert labels and marks
+    for label in labels:
+        assert label["top"] >= plot["top"] and label["bottom"] <= plot["bottom"], label
+        assert not overlap(label, title), (label, title)
+    for mark in marks:  # (one near zero may sit on the axis: the axis starts at zero)
+        middle = (mark["top"] + mark["bottom"]) / 2
+        assert mark["top"] >= plot["top"] and middle <= plot["bottom"], mark
+
+
+def test_a_pick_that_is_todays_configuration_is_one_mark(sample_server, chrome):  # noqa: F811
+    open_page(chrome, sample_server + "/job/fraud_features_build", "#job-whatif .main-svg")
+    labels = boxes(chrome, "#job-whatif .textpoint")
+    assert [label["text"] for label in labels] == ["now and pick: 3 x G.1X"]
+    assert "123456789012" not in chrome.find_element(By.CSS_SELECTOR, "#job-whatif .gtitle").text
+
+
+def test_the_what_if_marks_now_and_pick_apart_when_they_differ():
+    from advisor.report.whatif_figure import whatif_figure
+
+    def candidate(workers: int, runtime: float, now: bool) -> dict:
+        return {
+            "autoscaling": False,
+            "current": now,
+            "dpu_hours": workers * runtime / 3600,
+            "feasible": True,
+            "label": f"{workers} x G.1X",
+            "note": "",
+            "runtime_s": runtime,
+            "usd": workers * runtime / 3600 * 0.44,
+        }
+
+    now, pick = candidate(10, 600, True), candidate(6, 700, False)
+    result = {
+        "job_name": key("orders_daily_etl"),
+        "app_id": "app-1",
+        "candidates": [now, pick],
+        "frontier": [pick, now],
+        "current": now,
+        "best": pick,
+        "trusted": True,
+    }
+    marks = {t.name: list(t.text) for t in whatif_figure(result).data if t.mode == "markers+text"}
+    assert marks == {"now": ["now: 10 x G.1X"], "pick": ["pick: 6 x G.1X"]}
+    same = whatif_figure({**result, "best": now})
+    marks = {t.name: list(t.text) for t in same.data if t.mode == "markers+text"}
+    assert marks == {"now and pick": ["now and pick: 10 x G.1X"]}
+    # named as every output names the job: its Glue name, not its key
+    assert same.layout.title.text == "What-if: orders_daily_etl"
+
+
+def test_an_unknown_page_is_http_404_and_the_pages_are_200(server):
+    import requests
+
+    base, _ = server
+    assert requests.get(base + "/no/such/page", timeout=30).status_code == 404
+    for path in ("/", "/jobs", "/findings", "/job/marketing_attribution", "/assets/grid.css"):
+        assert requests.get(base + path, timeout=30).status_code == 200, path

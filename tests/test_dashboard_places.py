@@ -38,9 +38,11 @@ from tests.browser import (  # noqa: F401 (fixture)
     console_errors,
     grid_cells,
     grid_headers,
+    text_lines,
     wait,
 )
 from tests.conftest import ROOT, SAMPLE
+from tests.test_dashboard import CAPTURE_RESPONSES, exported
 
 HOME, EU = ("123456789012", "us-east-1"), ("123456789012", "eu-west-1")
 OTHER = ("210987654321", "us-east-1")
@@ -196,6 +198,9 @@ def test_the_overview_breaks_cost_down_by_place_and_filters_to_a_region(places, 
     assert chrome.find_element(By.ID, "overview-region").is_displayed()
     assert chrome.find_element(By.ID, "overview-account").is_displayed()
     everywhere = chrome.find_element(By.ID, "kpi-month").text
+    for table in ("overview-places", "overview-savings"):  # an account id is never broken
+        shown = text_lines(chrome, f"#{table} .ag-cell[col-id=account]")
+        assert shown and not [c for c in shown if c[1] != 1], (table, shown)
 
     choose(chrome, "overview-region", "eu-west-1")
     week = window_cost(db, 7, EU)
@@ -204,9 +209,19 @@ def test_the_overview_breaks_cost_down_by_place_and_filters_to_a_region(places, 
     month = window_cost(db, 30, EU)
     assert month != everywhere
     wait(chrome, 30).until(lambda d: d.find_element(By.ID, "kpi-month").text == month)
-    # every table and chart of the page is of eu-west-1 only
+    # every table and chart of the page is of eu-west-1 only, and so are their exports
     wait(chrome, 30).until(lambda d: cells(d, "overview-places", "region") == ["eu-west-1"])
     assert set(cells(chrome, "overview-savings", "region")) == {"eu-west-1"}
+    chrome.execute_script(CAPTURE_RESPONSES)
+    chrome.execute_cdp_cmd("Browser.setDownloadBehavior", {"behavior": "deny"})
+    try:
+        for grid in ("overview-places", "overview-savings"):
+            download = exported(chrome, grid)
+            rows = list(csv.DictReader(io.StringIO(download["content"])))
+            assert rows and {r["region"] for r in rows} == {"eu-west-1"}, grid
+            assert len(rows) == len(cells(chrome, grid, "region")), grid
+    finally:
+        chrome.execute_cdp_cmd("Browser.setDownloadBehavior", {"behavior": "default"})
     wait(chrome, 30).until(
         lambda d: (
             (names := traces(d, "overview-cost"))
@@ -230,6 +245,14 @@ def test_the_jobs_table_lists_each_copy_with_its_place(places, chrome):  # noqa:
     open_page(chrome, base + "/jobs", "#jobs-table .ag-cell")
     headers = grid_headers(chrome, "jobs-table")
     assert "account" in headers and "region" in headers
+    # a job's key, an account id, a region: each on one line, never broken mid-word
+    for table, column in (
+        ("jobs-table", "job"),
+        ("jobs-table", "account"),
+        ("jobs-places", "account"),
+    ):
+        shown = text_lines(chrome, f"#{table} .ag-cell[col-id={column}]")
+        assert shown and not [c for c in shown if c[1] != 1], (table, column, shown)
     assert sorted(places_shown(chrome, "jobs-places")) == sorted([HOME, EU, OTHER])
     box = chrome.find_element(By.CSS_SELECTOR, filter_box("jobs-table", "job"))
     box.send_keys("orders_daily_etl")

@@ -91,8 +91,22 @@ def test_the_job_page_figure_shows_the_trusted_frontier(job, analysed_sample_db)
     figure = whatif_figure(Store(analysed_sample_db).stored_whatif(sample_job(job)))
     traces = {trace.name: trace for trace in figure.data}
     assert len(traces["frontier"].x) > 1
-    assert {"now", "pick"} <= set(traces)
+    # today's configuration and the pick, one mark saying both when the pick is today's
+    assert {"now", "pick"} <= set(traces) or "now and pick" in traces
     assert "NOT TRUSTED" not in figure.layout.title.text
+
+
+@pytest.mark.parametrize("job", FLAGSHIPS)
+def test_the_whatif_plot_names_the_job_as_every_output_does(job, analysed_sample_db, tmp_path):
+    """`advisor whatif --plot`: the title is the job's Glue name, not its account/region key."""
+    plot = tmp_path / "whatif.html"
+    result = CliRunner().invoke(
+        main, ["whatif", job, "--db", analysed_sample_db, "--plot", str(plot)]
+    )
+    assert result.exit_code == 0, result.output
+    html = plot.read_text()
+    assert f"What-if: {job}" in html
+    assert f"What-if: {sample_job(job)}" not in html
 
 
 def test_the_other_sample_logs_stay_untrusted(analysed_sample_db):

@@ -10,7 +10,10 @@ from typing import Any
 
 import plotly.graph_objects as go
 
+from advisor.identity import label
 from advisor.report.labels import plain
+
+NOW, PICK = "#d62728", "#ff7f0e"
 
 
 def whatif_figure(result: dict[str, Any]) -> go.Figure:
@@ -47,21 +50,8 @@ def whatif_figure(result: dict[str, Any]) -> go.Figure:
             line={"color": "#2ca02c"},
         )
     )
-    marks = (("now", result["current"], "#d62728"), ("pick", result["best"], "#ff7f0e"))
-    for label, candidate, colour in marks:
-        if candidate is not None and (label == "now" or result["trusted"]):
-            fig.add_trace(
-                go.Scatter(
-                    x=[candidate["runtime_s"] / 60],
-                    y=[cost(candidate)],
-                    mode="markers+text",
-                    text=[f"{label}: {candidate['label']}"],
-                    textposition="top center",
-                    marker={"size": 14, "color": colour},
-                    name=label,
-                )
-            )
-    title = f"What-if: {plain(result['job_name'] or result['app_id'])}"
+    fig.add_traces(_marks(result, cost))
+    title = f"What-if: {plain(label(result['job_name']) or result['app_id'])}"
     if not result["trusted"]:  # said on the page, not only in the terminal
         doubts = "; ".join(plain(d) for d in result.get("doubts") or [])
         title += f"<br><sup>NOT TRUSTED, no pick is shown: {doubts}</sup>"
@@ -72,3 +62,33 @@ def whatif_figure(result: dict[str, Any]) -> go.Figure:
         template="plotly_white",
     )
     return fig
+
+
+def _marks(result: dict[str, Any], cost: Any) -> list[go.Scatter]:
+    """Today's configuration ("now") and the pick (only when the replay is trusted), each a
+    labelled mark; one mark saying both when the pick is today's configuration, so the two
+    labels are never drawn on top of each other."""
+    now, pick = result["current"], result["best"] if result["trusted"] else None
+    if now is not None and pick is not None and _same(now, pick):
+        marks = [("now and pick", now, PICK, NOW)]
+    else:
+        marks = [("now", now, NOW, NOW), ("pick", pick, PICK, PICK)]
+    return [
+        go.Scatter(
+            x=[candidate["runtime_s"] / 60],
+            y=[cost(candidate)],
+            mode="markers+text",
+            text=[f"{name}: {plain(candidate['label'])}"],
+            textposition="top center",
+            marker={"size": 14, "color": fill, "line": {"color": ring, "width": 3}},
+            name=name,
+        )
+        for name, candidate, fill, ring in marks
+        if candidate is not None
+    ]
+
+
+def _same(now: dict[str, Any], pick: dict[str, Any]) -> bool:
+    """Whether the pick is today's configuration (the result marks it, or the same workers)."""
+    keys = ("label", "autoscaling")
+    return bool(pick.get("current")) or all(now.get(k) == pick.get(k) for k in keys)
