@@ -66,6 +66,7 @@ class AnalysisReport:
     jobs_recomputed: int = 0  # jobs whose features and rules were evaluated again
     whatifs_reused: int = 0  # of their what-ifs, those whose inputs had not changed
     resource_findings: int = 0  # on crawlers, interactive sessions, development endpoints
+    findings_fixed: int = 0  # resolved findings a configuration change carried out
 
 
 def sources_available(features: dict[str, Any]) -> set[str]:
@@ -111,6 +112,7 @@ def finding_row(
         "savings_usd_month": outcome.savings_usd_month,
         "change": to_json(outcome.change),
         "status": "muted" if muted else "open",
+        "fixed_by": None,  # firing again: no change has fixed it
     }
 
 
@@ -127,12 +129,15 @@ def analyze(
     """Analyse what changed since the last analysis (advisor/analysis/incremental.py), with the
     result a full one gives; `full`: recompute everything. `on_phase(what)` hears each phase
     as it starts (a progress display)."""
+    from advisor.analysis.fixed import mark_fixed
     from advisor.analysis.resource_findings import judge_resources
 
     with collector_paused():
         report = _analyze(store, config or {}, rates, as_of, rules, full, on_phase)
         # crawlers, sessions and endpoints: few, judged again every time (resource_findings.py)
         report.resource_findings = len(judge_resources(store))
+        # resolved findings a configuration change carried out: closed as fixed (fixed.py)
+        report.findings_fixed = mark_fixed(store)
         return report
 
 

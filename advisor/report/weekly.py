@@ -29,6 +29,7 @@ from advisor.report.labels import (
     priced_usd,
 )
 from advisor.report.weekly_bill import bill_section
+from advisor.report.weekly_changes import changes_section
 from advisor.report.window import window_end
 from advisor.store import Store
 from advisor.timeutil import parse_ts
@@ -351,6 +352,7 @@ def weekly_report(
         ],
         "coverage": _coverage(store, this, start_iso, end_iso),
         "bill": bill_section(store, monday, account, region),
+        "changes": changes_section(store, monday, account, region),
     }
 
 

@@ -71,6 +71,12 @@ def bill_section(
         "other_resources": [
             r for r in other if account in (None, r["account"]) and region in (None, r["region"])
         ][:10],
+        # what the resource rules (rules/resources/) found, the costliest first
+        "findings": [
+            {k: f[k] for k in ("kind", "name", "severity", "title", "message", "savings_usd_month")}
+            for f in store.resource_findings()
+            if account in (None, f["account"]) and region in (None, f["region"])
+        ],
     }
 
 
@@ -140,6 +146,18 @@ def render_bill(section: dict[str, Any], unpriced_runs: int = 0) -> str:
         else '<p class="muted">No crawlers, interactive sessions or development endpoints '
         "were collected for this week.</p>"
     )
+    found = "".join(
+        f"<li>[{escape(f['severity'])}] {escape(f['title'])}: {escape(f['message'])}"
+        + (
+            f" Saves about {money(f['savings_usd_month'])} a month."
+            if f["savings_usd_month"]
+            else ""
+        )
+        + "</li>"
+        for f in section.get("findings", [])
+    )
+    if found:
+        other += f'<ul id="resource-findings">{found}</ul>'
     return (
         f"<h2>Billed vs computed</h2>{head}"
         f"<h2>Other Glue costs (crawlers, sessions, endpoints)</h2>{other}"

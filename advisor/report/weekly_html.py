@@ -22,6 +22,7 @@ from advisor.report.weekly import (
     worker_label,
 )
 from advisor.report.weekly_bill import render_bill
+from advisor.report.weekly_changes import render_changes
 
 STYLE = """
 body{font-family:system-ui,-apple-system,Segoe UI,Roboto,sans-serif;margin:2rem auto;
@@ -335,6 +336,7 @@ glue-advisor store. Costs are DPU-hours x the configured rates.</p>
 <h2>Findings, by severity and job</h2>
 <p class="muted">{escape(findings_headline(report))}</p>{changes}
 <h2>Anomalous runs</h2>{anomalies}
+{render_changes(report["changes"]) if report.get("changes") else ""}
 {render_bill(report["bill"], t["unpriced_runs"]) if report.get("bill") else ""}
 <h2>Coverage</h2>{coverage}
 </body></html>

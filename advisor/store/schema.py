@@ -769,3 +769,11 @@ def m017_glue_resources(db: Database) -> None:
         pk=("kind", "account", "region", "name", "rule_id"),
         if_not_exists=True,
     )
+
+
+@migrations()
+def m018_findings_fixed_by(db: Database) -> None:
+    """The change that carried out a resolved finding's fix, with what it saved against what
+    the finding predicted (advisor/analysis/fixed.py): a finding closed as fixed."""
+    if "fixed_by" not in db["findings"].columns_dict:
+        db["findings"].add_column("fixed_by", str)
