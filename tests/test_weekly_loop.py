@@ -45,3 +45,18 @@ def test_the_report_shows_what_the_resource_rules_found(report):
     found = {f["name"]: f for f in report["bill"]["findings"]}
     assert found["legacy-dev-endpoint"]["severity"] == "critical"
     assert 'id="resource-findings"' in render(report)
+
+
+def test_recommend_shows_the_jobs_past_changes_and_what_they_did(analysed_sample_db):
+    from advisor.report.recommend import recommendation
+    from advisor.report.recommend_markdown import render as render_markdown
+    from tests.keys import sample_job
+
+    rec = recommendation(Store(analysed_sample_db), sample_job("supplier_scorecard_build"))
+    [change] = rec["changes"]
+    assert change["fields"]["NumberOfWorkers"] == [16, 8]
+    assert change["status"] == "saving" and change["realised_usd_month"] > 0
+    text = render_markdown(rec)
+    assert "## Past changes" in text and "NumberOfWorkers 16 → 8" in text
+    none = recommendation(Store(analysed_sample_db), sample_job("orders_daily_etl"))
+    assert none["changes"] == [] and "Past changes" not in render_markdown(none)

@@ -196,9 +196,17 @@ def recommendation(
         "saving": _saving(store.job_savings(key).get(key), key),
         "findings": [_finding(r, key, definition) for r in store.open_findings(key)],
         "whatif": _whatif(store.stored_whatif(key)),
+        "changes": _changes(store, key),
         "run": _run(store, run_id, key) if run_id else None,
     }
     return result
+
+
+def _changes(store: Store, key: str) -> list[dict[str, Any]]:
+    """The job's past configuration changes and what each did (advisor changes' entries)."""
+    from advisor.analysis.changes import changes_in_store
+
+    return [change.as_dict() for change in changes_in_store(store, [key])]
 
 
 def _whatif(stored: dict[str, Any] | None) -> dict[str, Any] | None:

@@ -207,7 +207,36 @@ def render(rec: dict[str, Any]) -> str:
             lines += [f"> {md_prose(note)}", ""]
         lines += _evidence_lines(finding["evidence"])
     lines += _whatif_lines(rec["whatif"])
+    lines += _changes_lines(rec.get("changes") or [])
     return "\n".join(lines).rstrip() + "\n"
+
+
+def _signed(value: float | None) -> str:
+    if value is None:
+        return "—"
+    return ("+" if value >= 0 else "-") + _money(abs(value))
+
+
+def _changes_lines(changes: list[dict[str, Any]]) -> list[str]:
+    """Its past configuration changes and what they did (`advisor changes`, one job)."""
+    if not changes:
+        return []
+    lines = ["## Past changes", ""]
+    for change in changes:
+        fields = "; ".join(
+            f"{name} {old} → {new}" for name, (old, new) in change["fields"].items()
+        )
+        status = change["status"].replace("_", " ")
+        realised = change["realised_usd_month"]
+        said = f"{status}" if realised is None else f"{status}, {_signed(realised)} a month"
+        interval = change.get("interval_usd_month")
+        if interval:
+            said += f" (90%: {_signed(interval[0])} to {_signed(interval[1])})"
+        finding = change.get("finding")
+        if finding and finding.get("predicted_usd_month") is not None:
+            said += f"; predicted {_signed(finding['predicted_usd_month'])} by {finding['rule_id']}"
+        lines.append(f"- {change['changed_at'][:10]}: {md_text(fields)}: {said}.")
+    return [*lines, ""]
 
 
 def _run_lines(run: dict[str, Any]) -> list[str]:
