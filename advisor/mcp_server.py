@@ -490,7 +490,10 @@ def build_server(
         job: Job,
         since: Annotated[
             str,
-            Field(description="Window before the newest run in the store (30d, 12w, ...)."),
+            Field(
+                description="Window before the newest run in the store (30d, 12w, ...), or "
+                "'all' for the job's whole history, as `advisor recommend --since`."
+            ),
         ] = "30d",
         run_id: Annotated[
             str | None, Field(description="Also detail this run of the job (a JobRun id).")
@@ -507,7 +510,8 @@ def build_server(
         with store() as opened:
             job = job_key(opened, job, account, region)
             try:
-                rec = recommendation(opened, job, since=delta or timedelta(days=30), run_id=run_id)
+                # None: the whole history, as the CLI's --since all
+                rec = recommendation(opened, job, since=delta, run_id=run_id)
             except LookupError as exc:
                 raise ToolError(f"run_id: {exc.args[0]}") from None
             return as_json(rec)

@@ -195,6 +195,7 @@ def session(served_db, newest_run, live_definition, moto_endpoint, tmp_path_fact
         "costs": ("costs", {}),
         "costs_all": ("costs", {"since": "all"}),
         "recommend": ("recommend", {"job": "marketing_attribution"}),
+        "recommend_all": ("recommend", {"job": "marketing_attribution", "since": "all"}),
         "recommend_run": (
             "recommend",
             {"job": FIX_JOB, "since": "12w", "run_id": newest_run},
@@ -282,6 +283,7 @@ def test_every_tool_is_listed_with_an_input_schema_and_a_description(session):
         ("costs", ["costs"]),
         ("costs_all", ["costs", "--since", "all"]),
         ("recommend", ["recommend", "marketing_attribution"]),
+        ("recommend_all", ["recommend", "marketing_attribution", "--since", "all"]),
         ("whatif", ["whatif", FIX_JOB]),
         ("whatif_sla", ["whatif", FIX_JOB, "--sla", "0.25"]),
         ("errors", ["errors"]),
