@@ -59,6 +59,8 @@ def _crawler(
     schedule = (definition.get("Schedule") or {}).get("ScheduleExpression")
     recent = [u for u in uses if _in_window(u, now)]
     priced = [(u, price_use(u, now)) for u in recent]
+    # a region without the crawler rate: its dollars are unknown (None), never $0.00
+    unpriced = any(p is not None and p.usd is None for _, p in priced)
     usd = [p.usd or 0.0 for _, p in priced if p is not None]
     minutes = [u["duration_s"] / 60 for u in recent if u.get("duration_s") is not None]
     summarised = [(u, p) for u, p in priced if u.get("changes") is not None]
@@ -71,9 +73,11 @@ def _crawler(
         "s3_targets": bool((definition.get("Targets") or {}).get("S3Targets")),
         "crawls_month": len(recent),
         "crawl_minutes_median": statistics.median(minutes) if minutes else None,
-        "cost_usd_month": sum(usd),
+        "cost_usd_month": None if unpriced else sum(usd),
         "unchanged_share": len(unchanged) / len(summarised) if summarised else None,
-        "unchanged_usd_month": sum(p.usd or 0.0 for _, p in unchanged if p is not None),
+        "unchanged_usd_month": None
+        if unpriced
+        else sum(p.usd or 0.0 for _, p in unchanged if p is not None),
         "changes_per_day": (len(summarised) - len(unchanged)) / WINDOW.days if summarised else None,
     }
     return features
@@ -90,7 +94,7 @@ def _session(
         idle_timeout = facts.registry()["interactive_sessions"]["default_idle_timeout_min"]
     seconds = (priced.billed_s if priced else None) or use.get("duration_s") or 0.0
     dpus = use.get("dpus") or 0.0
-    rate = rate_usd(SESSION, resource["region"]) or 0.0
+    rate = rate_usd(SESSION, resource["region"])  # None: unpriced, never $0.00
     hit = seconds >= idle_timeout * 60 * 0.98  # it lasted its idle timeout: the timeout ended it
     idle_hours = max(idle_timeout - suggested_idle, 0) / 60 if hit else 0.0
     features: dict[str, Any] = {
@@ -99,8 +103,8 @@ def _session(
         "active_hours": seconds / 3600,
         "dpus": dpus,
         "hit_idle_timeout": hit,
-        "idle_usd": idle_hours * dpus * rate,
-        "cost_usd_month": (priced.usd or 0.0) if priced and _in_window(use, now) else 0.0,
+        "idle_usd": None if rate is None else idle_hours * dpus * rate,
+        "cost_usd_month": (priced.usd if priced else None) if _in_window(use, now) else 0.0,
         "number_of_workers": definition.get("NumberOfWorkers"),
     }
     return features

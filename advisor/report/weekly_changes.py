@@ -79,11 +79,18 @@ def render_changes(section: dict[str, Any]) -> str:
         f"<td>{escape(_predicted(c))}</td></tr>"
         for c in section["changes"]
     )
-    realised = (
-        f"<p>Changes of the last 90 days realise {_signed(section['realised_usd_month'])} a "
+    judged = [c for c in section["changes"] if c["realised_usd_month"] is not None]
+    headline = (
+        f"Changes of the last 90 days realise {_signed(section['realised_usd_month'])} a "
         f"month; those that cost more add {money(-section['costing_usd_month'])} a month "
         "(a positive figure saves money; each judged on the runs since, per GB read where the "
-        "volume is known).</p>"
+        "volume is known)."
+        if judged
+        else "No change can be judged in dollars yet (too few runs since, or runs at a rate "
+        "the facts registry lacks)."
+    )
+    realised = (
+        f"<p>{headline}</p>"
         '<table id="changes"><tr><th>job</th><th>changed</th><th>fields</th><th>status</th>'
         "<th>realised a month</th><th>90% interval</th><th>predicted</th></tr>"
         f"{rows}</table>"
@@ -98,8 +105,16 @@ def render_changes(section: dict[str, Any]) -> str:
         if c["usd"]
     )
     movers = ", ".join(
-        f"{escape(j['job'])} {_signed(j['change_usd'])}" for j in why.get("jobs", [])[:5]
+        f"{escape(j['job'])} {_signed(j['change_usd'])}"
+        for j in why.get("jobs", [])[:5]
+        if round(j["change_usd"], 2)
     )
+    if why.get("unpriced_runs") and not (why["this_usd"] or why["previous_usd"]):
+        return (
+            f"<h2>Savings realised</h2>{realised}<h2>Why costs moved</h2>"
+            f'<p class="muted">Unpriced: {why["unpriced_runs"]:,} runs are at a rate the facts '
+            "registry lacks, so the move cannot be told in dollars.</p>"
+        )
     moved = (
         f"<p>{_signed(why['change_usd'])} on the week before ({money(why['previous_usd'])} → "
         f"{money(why['this_usd'])}); the causes add up to the move.</p>"
