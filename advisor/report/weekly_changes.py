@@ -91,9 +91,10 @@ def render_changes(section: dict[str, Any]) -> str:
     )
     realised = (
         f"<p>{headline}</p>"
-        '<table id="changes"><tr><th>job</th><th>changed</th><th>fields</th><th>status</th>'
+        '<div class="scroll"><table id="changes"><tr><th>job</th><th>changed</th>'
+        "<th>fields</th><th>status</th>"
         "<th>realised a month</th><th>90% interval</th><th>predicted</th></tr>"
-        f"{rows}</table>"
+        f"{rows}</table></div>"
         if rows
         else '<p class="muted">No configuration change in the last 90 days.</p>'
     )
@@ -119,8 +120,9 @@ def render_changes(section: dict[str, Any]) -> str:
         f"<p>{_signed(why['change_usd'])} on the week before ({money(why['previous_usd'])} → "
         f"{money(why['this_usd'])}); the causes add up to the move.</p>"
         + (
-            '<table id="why-costs-moved"><tr><th>cause</th><th>change</th><th>detail</th></tr>'
-            f"{causes}</table>"
+            '<div class="scroll"><table id="why-costs-moved"><tr><th>cause</th>'
+            "<th>change</th><th>detail</th></tr>"
+            f"{causes}</table></div>"
             if causes
             else ""
         )
