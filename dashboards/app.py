@@ -1,6 +1,8 @@
-"""The Dash app: overview, jobs, one job, findings. It reads the store only (what `advisor
-analyze` wrote), opens it per request from the server's config, and keeps nothing in module
-globals. Dash renders every string as text, so names from AWS are never markup.
+"""The Dash app: overview (with the newest billed month and the other Glue costs), jobs, one
+job (its configuration changes marked on its charts), findings, savings (every configuration
+change and what it did). It reads the store only (what `advisor analyze` wrote), opens it per
+request from the server's config, and keeps nothing in module globals. Dash renders every
+string as text, so names from AWS are never markup.
 
 A job is (account, region, name): pages name it by its label (identity.label: its Glue name,
 or account/region/name when another place has a job of that name), and its page is
@@ -18,6 +20,7 @@ comes with HTTP 404."""
 from __future__ import annotations
 
 import json
+import math
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any, NamedTuple
@@ -34,8 +37,11 @@ from advisor.jobref import AmbiguousJob, JobNotFound, resolve_job
 from advisor.report.labels import job_type, money
 from advisor.report.recommend import recommendation
 from advisor.store import Store
+from dashboards import bill as billing
+from dashboards import changes as config_changes
 from dashboards import data, figures
 from dashboards.gridrows import rows_csv, shown_rows
+from dashboards.resources import NONE_COLLECTED, resource_rows
 
 SEVERITY_COLOURS = {
     "critical": "danger",
@@ -69,6 +75,15 @@ def _usd_format(missing: str = "—") -> Formatter:
 
 
 MONEY = _usd_format()
+
+
+def _dollars(signed: bool, missing: str = "—") -> Formatter:
+    """Dollars that may be negative (a credit, a difference), as the CLI prints them: "-$25.00",
+    and with `signed` "+$1.76" (assets/dashAgGridFunctions.js usd)."""
+    return {"function": f"usd(params.value, {json.dumps(signed)}, {json.dumps(missing)})"}
+
+
+SIGNED = _dollars(signed=True)
 PERCENT = _formatter(".1%")
 MINUTES = _formatter(",.1f")
 COUNT = _formatter(",.0f")
@@ -229,8 +244,87 @@ def _top_savings(open_findings: pd.DataFrame) -> list[dict[str, Any]]:
     ]
 
 
+BILL_COLUMNS = [
+    ("category", "category", "text", None),
+    ("computed_usd", "computed", "numeric", _dollars(signed=False)),
+    ("billed_usd", "billed", "numeric", _dollars(signed=False)),
+    ("difference_usd", "billed − computed", "numeric", SIGNED),
+    ("detail", "detail", "text", None),
+]
+RESOURCE_COLUMNS = [
+    ("kind", "kind", "text", None),
+    ("name", "name", "text", None),
+    ("state", "state", "text", None),
+    ("cost_30d", "last 30 days", "numeric", _usd_format("unpriced")),
+    ("findings", "findings", "severity", None),  # "critical: ...; ...": by its worst's rank
+    ("saving_month", "saving / month", "numeric", MONEY),
+    ("fix", "fix", "text", None),
+]
+
+
+def bill_section(store: Store, places: frozenset[str] | None = None) -> list[Any]:
+    """The newest billed month by category, billed beside computed (a chart and a grid); one
+    muted line saying where a bill comes from when the store has none."""
+    bill = billing.newest_month(store, places)
+    if bill is None:
+        return [html.P(billing.WHERE_FROM, id="overview-bill-none", className="text-muted")]
+    rows = billing.categories(bill)
+    if not rows:
+        return [
+            html.P(
+                f"No billing line of these accounts and regions in {bill.month}.",
+                id="overview-bill-none",
+                className="text-muted",
+            )
+        ]
+    return [
+        html.P(billing.headline(bill, rows), className="text-muted"),
+        dbc.Row(
+            [
+                dbc.Col(
+                    graph(figures.bill_by_category(rows, bill.month), id="overview-bill-chart"),
+                    lg=5,
+                ),
+                dbc.Col(
+                    grid(
+                        "overview-bill",
+                        rows,
+                        [_column(*c) for c in BILL_COLUMNS],
+                        row_id="category",
+                    ),
+                    lg=7,
+                ),
+            ],
+            className="g-3",
+        ),
+    ]
+
+
+def resources_section(store: Store, places: frozenset[str] | None = None) -> list[Any]:
+    """Crawlers, interactive sessions and development endpoints: their 30 days' cost and
+    findings, as `advisor resources` shows them."""
+    as_of, rows = resource_rows(store, places)
+    if as_of is None:
+        return [html.P(NONE_COLLECTED, id="overview-resources-none", className="text-muted")]
+    return [
+        html.P(
+            f"What each cost in the 30 days to {as_of[:16].replace('T', ' ')} UTC and what to "
+            "change (`advisor resources`); a saving is the largest of its findings' (their "
+            "fixes overlap).",
+            className="text-muted",
+        ),
+        grid(
+            "overview-resources",
+            rows,
+            _with_place_columns(store, RESOURCE_COLUMNS, "name"),
+            row_id="id",
+        ),
+    ]
+
+
 def overview_parts(store: Store, places: frozenset[str] | None = None) -> dict[str, Any]:
-    """What the overview's filters change: KPIs, severities, top savings, cost by place."""
+    """What the overview's filters change: KPIs, severities, top savings, cost by place, the
+    bill and the other Glue costs."""
     open_findings = data.findings(store, include_resolved=False, places=places)
     k = data.kpis(store, places, open_findings)
     return {
@@ -240,6 +334,8 @@ def overview_parts(store: Store, places: frozenset[str] | None = None) -> dict[s
         "places": data.place_breakdown(store, places, open_findings)
         if several_places(store)
         else [],
+        "bill": bill_section(store, places),
+        "resources": resources_section(store, places),
     }
 
 
@@ -280,6 +376,10 @@ def overview(store: Store) -> html.Div:
                 _with_place_columns(store, SAVING_COLUMNS, "job"),
                 row_id="id",
             ),
+            html.H4("The bill", className="mt-4"),
+            html.Div(parts["bill"], id="overview-bill-box"),
+            html.H4("Other Glue costs", className="mt-4"),
+            html.Div(parts["resources"], id="overview-resources-box", className="mb-4"),
         ]
     )
 
@@ -304,16 +404,30 @@ JOB_COLUMNS = [
     ("p95_min", "p95 (min)", "numeric", MINUTES),
     ("worst_finding", "worst open finding", "severity", None),  # "high: ...": by rank
     ("saving_month", "saving / month", "numeric", MONEY),
+    # billed minus computed on the days of the newest billed month they differ; "—": no bill
+    ("billed_vs_computed", "billed vs computed", "numeric", SIGNED),
 ]
 PLACE_OF_ROW = [("account", "account", "text", None), ("region", "region", "text", None)]
 # sentences get more of a table's width than figures do (flex: a share of the width, and at
 # least WIDE_MIN_PX a share)
-WIDE = {"finding": 2, "title": 2, "worst_finding": 2, "fix": 3}
+WIDE = {
+    "finding": 2,
+    "title": 2,
+    "worst_finding": 2,
+    "fix": 3,
+    "findings": 2,
+    "detail": 3,
+    "fields": 3,
+    "predicted_by": 2,
+}
 WIDE_MIN_PX = 80
 # names that must not break mid-word (a rule id, an account id, a region): as wide as the
 # longest needs, as a job is
-NAMES = {"problem", "account", "region"}
-NUMBER_MIN_PX = 84  # a dollar figure or a count needs less than text does
+NAMES = {"problem", "account", "region", "name", "category", "kind"}
+# a dollar figure or a count needs less than text does ("$294.65" and its padding), unless
+# its header's longest word needs more ("unpriced", "computed"): a header never breaks a word
+NUMBER_MIN_PX = 80
+HEADER_PAD_PX = 34  # a header cell's padding and its resize handle
 # a cell that must stay on one line, and the width (px) that holds it: a job name sets its own
 # (name_width), the 8-week sparkline's eight bars (about 10 px each) need this much
 ONE_LINE = {"cellStyle": {"whiteSpace": "nowrap"}, "wrapText": False, "autoHeight": False}
@@ -332,7 +446,7 @@ def _column(column_id: str, name: str, kind: str, fmt: Formatter | None) -> dict
     if fmt is not None:
         column["valueFormatter"] = fmt
     if kind == "numeric":
-        column["minWidth"] = NUMBER_MIN_PX
+        column["minWidth"] = number_width(name)
     if kind == "link":
         column["cellStyle"] = LINK_STYLE
     if kind == "severity":
@@ -361,6 +475,12 @@ def text_px(text: str) -> float:
         return CHAR_PX["narrow"] if char in "ijlrtf.,:;!|'/- " else CHAR_PX["other"]
 
     return sum(width(char) for char in text)
+
+
+def number_width(header: str) -> int:
+    """A number column's width: NUMBER_MIN_PX, or what its header's longest word needs."""
+    longest = max((text_px(word) for word in header.split()), default=0.0)
+    return max(NUMBER_MIN_PX, math.ceil(longest + HEADER_PAD_PX))
 
 
 def name_width(rows: list[dict[str, Any]], field: str) -> int:
@@ -459,6 +579,17 @@ def _with_place_columns(store: Store, columns: list[tuple], after: str) -> list[
     return out
 
 
+def jobs_rows(store: Store, places: frozenset[str] | None = None) -> list[dict[str, Any]]:
+    """The jobs grid's rows (data.jobs_table), each with its billed minus computed dollars on
+    the days of the newest billed month they differ (None: no bill covers the job, or it
+    neither ran nor was billed that month)."""
+    differences = billing.job_differences(billing.newest_month(store))
+    return [
+        {**row, "billed_vs_computed": differences.get(row["job_key"])}
+        for row in data.jobs_table(store, places)
+    ]
+
+
 def jobs_page(store: Store) -> html.Div:
     return html.Div(
         [
@@ -467,12 +598,14 @@ def jobs_page(store: Store) -> html.Div:
             place_table(store, "jobs-places"),
             html.P(
                 "Sort by any column, filter with the boxes under the headers; click a job to "
-                "open it.",
+                "open it. Billed vs computed: what AWS billed minus what the advisor computed on "
+                "the days of the newest billed month they differ by more than a cent (— when no "
+                "bill covers the job).",
                 className="text-muted",
             ),
             grid(
                 "jobs-table",
-                data.jobs_table(store),
+                jobs_rows(store),
                 _with_place_columns(store, JOB_COLUMNS, "job"),
                 page_size=25,
                 row_id="job_key",
@@ -595,6 +728,37 @@ def _also_in(keys: list[str]) -> list[Any]:
     return out
 
 
+def _bill_line(store: Store, job: str) -> list[Any]:
+    """What the newest billed month says of the job: on which days billed and computed differ
+    and by how much (a flagged job), or that they agree; nothing when no bill covers it."""
+    said = billing.job_line(billing.newest_month(store), job)
+    if said is None:
+        return []
+    text, flagged = said
+    return [html.P(text, id="job-bill", className="text-danger" if flagged else "text-muted")]
+
+
+def _changes_list(changes: list[dict[str, Any]]) -> list[Any]:
+    """The job's configuration changes, oldest first, under its charts."""
+    if not changes:
+        return []
+    return [
+        html.H5(f"Configuration changes ({len(changes)})"),
+        html.Ul(
+            [html.Li(config_changes.job_line(c), className="job-change") for c in changes],
+            id="job-changes",
+        ),
+        html.P(
+            [
+                "A positive figure saves money. Every change in the store: ",
+                dcc.Link("Savings", href="/savings"),
+                ".",
+            ],
+            className="text-muted small",
+        ),
+    ]
+
+
 def job_page(store: Store, job: str) -> html.Div:
     """The page of one job, by its key."""
     definition = store.job(job)
@@ -609,6 +773,7 @@ def job_page(store: Store, job: str) -> html.Div:
         whatif = {**whatif, "job_name": label(job)}
     head = rec["job"]
     summary = rec["summary"]
+    changes = config_changes.store_changes(store, [job])  # once for the page
     workers = (
         f"{head['number_of_workers']} x {head['worker_type']}"
         if head["number_of_workers"]
@@ -633,10 +798,23 @@ def job_page(store: Store, job: str) -> html.Div:
             f"{(summary['failure_rate'] or 0):.0%}.",
             className="lead",
         ),
+        *_bill_line(store, job),
         graph(
-            figures.runs_over_time(data.job_runs(store, job), data.job_versions(store, job)),
+            figures.runs_over_time(
+                data.job_runs(store, job),
+                data.job_versions(store, job),
+                [
+                    {
+                        "at": c["changed_at"],
+                        "label": config_changes.effect(c),
+                        "status": c["status"],
+                    }
+                    for c in changes
+                ],
+            ),
             id="job-runs",
         ),
+        *_changes_list(changes),
     ]
     if seen["spark"]:
         blocks += _spark_panels(store, job, seen)
@@ -765,6 +943,97 @@ def findings_page(store: Store) -> html.Div:
     )
 
 
+CHANGE_COLUMNS = [
+    ("job", "job", "link", None),
+    ("changed_at", "changed at (UTC)", "text", None),
+    ("fields", "change (old -> new)", "text", None),
+    ("status", "status", "text", None),
+    ("realised_usd_month", "realised / month", "numeric", SIGNED),
+    ("interval", "90% interval", "text", None),
+    ("predicted_usd_month", "predicted / month", "numeric", SIGNED),
+    ("predicted_by", "predicted by", "text", None),
+    ("basis", "compared", "text", None),
+]
+NO_CHANGES = (
+    "No configuration change in the store: changes are read from the job definitions and from "
+    "the configuration each run ran with (`advisor collect`, or an import)."
+)
+
+
+def _signed(value: float) -> str:
+    return ("-" if value < 0 else "+") + money(abs(value)) if abs(value) >= 0.005 else money(0.0)
+
+
+def savings_headline(rows: list[dict[str, Any]]) -> list[Any]:
+    """What the changes did a month: the realised savings (changes judged `saving`) and what
+    changes cost (judged `costing`), as cards."""
+    head = config_changes.ledger_headline(rows)
+    return [
+        dbc.Row(
+            [
+                _card(
+                    "Realised savings",
+                    _signed(head["saving_usd_month"]) + "/month",
+                    f"{head['saving_changes']} change(s) saving",
+                    "kpi-saved",
+                ),
+                _card(
+                    "What changes cost",
+                    _signed(head["costing_usd_month"]) + "/month",
+                    f"{head['costing_changes']} change(s) costing",
+                    "kpi-changes-cost",
+                ),
+                _card(
+                    "Changes",
+                    f"{head['changes']:,}",
+                    f"{head['unjudged']} not judged yet (too early, or no baseline)",
+                    "kpi-changes",
+                ),
+            ],
+            className="g-3 mb-3",
+        )
+    ]
+
+
+def savings_rows(store: Store, places: frozenset[str] | None = None) -> list[dict[str, Any]]:
+    """The ledger's rows: every change of the jobs in `places` (changes_in_store, once)."""
+    jobs = (
+        None
+        if places is None
+        else [j["name"] for j in store.jobs() if data.in_places(j["name"], places)]
+    )
+    return config_changes.ledger_rows(config_changes.store_changes(store, jobs), places)
+
+
+def savings_page(store: Store) -> html.Div:
+    """The savings ledger: every configuration change in the store, what it did a month
+    against what was predicted."""
+    rows = savings_rows(store)
+    return html.Div(
+        [
+            html.H2("Savings"),
+            place_filters(store, "savings"),
+            html.P(
+                "Every configuration change in the store and what it did: the realised dollars "
+                "a month at the job's current run rate with a 90% interval (a positive figure "
+                "saves money), compared per GB read when the volume is known, else per run; "
+                "beside what the finding that asked for it predicted (`advisor changes "
+                "--since all`).",
+                className="text-muted",
+            ),
+            html.Div(savings_headline(rows), id="savings-headline"),
+            html.P(NO_CHANGES, className="text-muted") if not rows else None,
+            grid(
+                "savings-table",
+                rows,
+                _with_place_columns(store, CHANGE_COLUMNS, "job"),
+                page_size=25,
+                row_id="id",
+            ),
+        ]
+    )
+
+
 def filter_findings(frame: pd.DataFrame, selected: dict[str, list[str] | None]) -> pd.DataFrame:
     for column, values in selected.items():
         if values and not frame.empty:
@@ -824,7 +1093,20 @@ def _place_rows(store: Store, accounts: list[str] | None, regions: list[str] | N
 
 
 def _job_rows(store: Store, accounts: list[str] | None, regions: list[str] | None) -> list:
-    return data.jobs_table(store, data.selected_places(store, accounts, regions))
+    return jobs_rows(store, data.selected_places(store, accounts, regions))
+
+
+def _bill_rows(store: Store, accounts: list[str] | None, regions: list[str] | None) -> list:
+    bill = billing.newest_month(store, data.selected_places(store, accounts, regions))
+    return billing.categories(bill) if bill else []
+
+
+def _resource_rows(store: Store, accounts: list[str] | None, regions: list[str] | None) -> list:
+    return resource_rows(store, data.selected_places(store, accounts, regions))[1]
+
+
+def _change_rows(store: Store, accounts: list[str] | None, regions: list[str] | None) -> list:
+    return savings_rows(store, data.selected_places(store, accounts, regions))
 
 
 def _finding_rows(store: Store, *values: list[str] | None) -> list:
@@ -833,19 +1115,25 @@ def _finding_rows(store: Store, *values: list[str] | None) -> list:
 
 OVERVIEW_PLACES = ("overview-account", "overview-region")
 JOBS_PLACES = ("jobs-account", "jobs-region")
+SAVINGS_PLACES = ("savings-account", "savings-region")
 # every grid of every page: grid() gives each an Export CSV button, and create_app answers it
 EXPORTS = {
     "overview-places": Export("glue-advisor-cost-by-place.csv", OVERVIEW_PLACES, _place_rows),
     "overview-savings": Export("glue-advisor-top-savings.csv", OVERVIEW_PLACES, _savings_rows),
+    "overview-bill": Export("glue-advisor-bill.csv", OVERVIEW_PLACES, _bill_rows),
+    "overview-resources": Export("glue-advisor-other-costs.csv", OVERVIEW_PLACES, _resource_rows),
     "jobs-places": Export("glue-advisor-cost-by-place.csv", JOBS_PLACES, _place_rows),
     "jobs-table": Export("glue-advisor-jobs.csv", JOBS_PLACES, _job_rows),
     "findings-table": Export(
         "glue-advisor-findings.csv", tuple(f"filter-{c}" for c in FINDING_FILTERS), _finding_rows
     ),
+    "savings-table": Export("glue-advisor-changes.csv", SAVINGS_PLACES, _change_rows),
 }
 # columns sorted by severity rank (their cells a severity, or "severity: title")
 RANKED = frozenset(
-    c[0] for c in (*SAVING_COLUMNS, *JOB_COLUMNS, *FINDING_COLUMNS) if c[2] == "severity"
+    c[0]
+    for c in (*SAVING_COLUMNS, *JOB_COLUMNS, *FINDING_COLUMNS, *RESOURCE_COLUMNS)
+    if c[2] == "severity"
 )
 
 
@@ -881,7 +1169,7 @@ def _export_callback(app: Dash, store: Callable[[], Store], grid_id: str, export
 
 
 # the pages Dash draws; any other GET of a page is answered with the not-found page, as 404
-PAGE_PATHS = ("/", "/jobs", "/findings")
+PAGE_PATHS = ("/", "/jobs", "/findings", "/savings")
 
 
 def serve_not_found_as_404(app: Dash) -> None:
@@ -929,6 +1217,7 @@ def create_app(db_path: str | Path) -> Dash:
             dbc.NavItem(dbc.NavLink("Overview", href="/")),
             dbc.NavItem(dbc.NavLink("Jobs", href="/jobs")),
             dbc.NavItem(dbc.NavLink("Findings", href="/findings")),
+            dbc.NavItem(dbc.NavLink("Savings", href="/savings")),
         ],
     )
     app.layout = html.Div([dcc.Location(id="url"), nav, dbc.Container(id="page", fluid=True)])
@@ -944,6 +1233,8 @@ def create_app(db_path: str | Path) -> Dash:
                 return jobs_page(with_store)
             if path == "/findings":
                 return findings_page(with_store)
+            if path == "/savings":
+                return savings_page(with_store)
             if path in ("/", ""):
                 return overview(with_store)
             return _not_found(
@@ -977,6 +1268,8 @@ def create_app(db_path: str | Path) -> Dash:
         Output("overview-severity", "figure"),
         Output("overview-savings", "rowData"),
         Output("overview-places", "rowData"),
+        Output("overview-bill-box", "children"),
+        Output("overview-resources-box", "children"),
         Input("overview-account", "value"),
         Input("overview-region", "value"),
         prevent_initial_call=True,  # the page is drawn unfiltered
@@ -985,7 +1278,24 @@ def create_app(db_path: str | Path) -> Dash:
         with_store = store()
         try:
             parts = overview_parts(with_store, places_of(with_store, accounts, regions))
-            return parts["summary"], parts["severity"], parts["savings"], parts["places"]
+            return tuple(
+                parts[k] for k in ("summary", "severity", "savings", "places", "bill", "resources")
+            )
+        finally:
+            with_store.close()
+
+    @app.callback(
+        Output("savings-headline", "children"),
+        Output("savings-table", "rowData"),
+        Input("savings-account", "value"),
+        Input("savings-region", "value"),
+        prevent_initial_call=True,  # the page is drawn unfiltered
+    )
+    def savings_filtered(accounts: list[str] | None, regions: list[str] | None) -> Any:
+        with_store = store()
+        try:
+            rows = savings_rows(with_store, places_of(with_store, accounts, regions))
+            return savings_headline(rows), rows
         finally:
             with_store.close()
 
@@ -1001,7 +1311,7 @@ def create_app(db_path: str | Path) -> Dash:
         try:
             places = places_of(with_store, accounts, regions)
             rows = data.place_breakdown(with_store, places) if several_places(with_store) else []
-            return data.jobs_table(with_store, places), rows
+            return jobs_rows(with_store, places), rows
         finally:
             with_store.close()
 
@@ -1010,6 +1320,7 @@ def create_app(db_path: str | Path) -> Dash:
         ("jobs-table", "job", "job_key"),
         ("overview-savings", "job", "id"),
         ("findings-table", "job_name", "id"),
+        ("savings-table", "job", "id"),
     ):
 
         @app.callback(

@@ -9,7 +9,7 @@ import pandas as pd
 import plotly.graph_objects as go
 
 from advisor.identity import run_label
-from advisor.report.labels import plain, size
+from advisor.report.labels import money, plain, size
 from advisor.report.whatif_figure import whatif_figure
 
 STATE_COLOURS = {
@@ -92,9 +92,14 @@ def stacked_cost(series: pd.DataFrame, label: str) -> go.Figure:
     return _layout(fig, f"Cost per day by {label}")
 
 
-def runs_over_time(runs: pd.DataFrame, versions: list[dict[str, Any]]) -> go.Figure:
+def runs_over_time(
+    runs: pd.DataFrame,
+    versions: list[dict[str, Any]],
+    changes: list[dict[str, Any]] | None = None,
+) -> go.Figure:
     """Duration (top) and cost (bottom) of every run, failures coloured, anomalies ringed,
-    job-definition changes as dotted lines."""
+    job-definition changes as dotted lines; each configuration change (`changes`: {"at",
+    "label", "status"}) a dotted line in its status's colour, labelled with its effect."""
     if runs.empty:
         return empty("Runs", "no runs of this job in the store")
     from plotly.subplots import make_subplots
@@ -159,9 +164,48 @@ def runs_over_time(runs: pd.DataFrame, versions: list[dict[str, Any]]) -> go.Fig
             row=1,
             col=1,
         )
+    marked = mark_changes(fig, changes or [])
     for when in definition_changes(versions, runs["started_on"].min()):
-        fig.add_vline(x=when.to_pydatetime(), line_dash="dot", line_color="#805ad5")
-    return _layout(fig, "Runs over time (dotted: job definition changed)", 480, subtitles=True)
+        if when not in marked:  # a change's own mark says more
+            fig.add_vline(x=when.to_pydatetime(), line_dash="dot", line_color="#805ad5")
+    title = "Runs over time (dotted: job definition or configuration changed)"
+    return _layout(fig, title, 480, subtitles=True)
+
+
+# a configuration change's mark, by its status (changes.py); unjudged ones are amber
+CHANGE_COLOURS = {"saving": "#2f855a", "costing": "#c53030", "neutral": "#4a5568"}
+UNJUDGED_COLOUR = "#b7791f"
+
+
+def mark_changes(fig: go.Figure, changes: list[dict[str, Any]]) -> set[pd.Timestamp]:
+    """Each change as a dotted line over both charts with its label at the top of the runtime
+    chart (staggered, so two close changes stay readable); the instants marked."""
+    marked = set()
+    for index, change in enumerate(sorted(changes, key=lambda c: c["at"])):
+        when = _utc(change["at"])
+        colour = CHANGE_COLOURS.get(change["status"], UNJUDGED_COLOUR)
+        fig.add_vline(x=when.to_pydatetime(), line_dash="dot", line_color=colour, line_width=2)
+        fig.add_annotation(
+            x=when.to_pydatetime(),
+            xref="x",
+            y=1 - 0.12 * (index % 3),
+            yref="y domain",
+            text=plain(change["label"]),
+            showarrow=False,
+            xanchor="left",
+            yanchor="top",
+            xshift=3,
+            font={"size": 12, "color": colour},
+            bgcolor="rgba(255,255,255,0.85)",
+            name="change",
+        )
+        marked.add(when)
+    return marked
+
+
+def _utc(when: Any) -> pd.Timestamp:
+    stamp = pd.Timestamp(when)
+    return stamp.tz_localize("UTC") if stamp.tzinfo is None else stamp.tz_convert("UTC")
 
 
 def definition_changes(versions: list[dict[str, Any]], first_run: pd.Timestamp) -> list:
@@ -174,8 +218,7 @@ def definition_changes(versions: list[dict[str, Any]], first_run: pd.Timestamp) 
         when = version["valid_from"] or (version["first_seen"] if index else None)
         if not when:
             continue
-        stamp = pd.Timestamp(when)
-        stamp = stamp.tz_localize("UTC") if stamp.tzinfo is None else stamp.tz_convert("UTC")
+        stamp = _utc(when)
         if stamp > first_run and stamp not in out:
             out.append(stamp)
     return sorted(out)
@@ -331,3 +374,46 @@ def whatif_frontier(result: dict[str, Any]) -> go.Figure:
     """The what-if frontier of one job (the figure `advisor whatif --plot` writes, built in
     advisor/report/whatif_figure.py), its title under the toolbar."""
     return title_below_toolbar(whatif_figure(result))
+
+
+def bill_by_category(rows: list[dict[str, Any]], month: str) -> go.Figure:
+    """The month's bill by category (bill.categories rows): billed beside computed, a bar
+    each, its figure beside it; a category the advisor does not compute (or an adjustment)
+    has only its billed."""
+    names = [plain(r["category"]) for r in rows]
+    fig = go.Figure()
+    for side, colour in (("billed", "#2b6cb0"), ("computed", "#a0aec0")):
+        values = [r[f"{side}_usd"] for r in rows]
+        fig.add_trace(
+            go.Bar(
+                y=names,
+                x=values,
+                name=side,
+                orientation="h",
+                marker_color=colour,
+                text=[dollars(v) for v in values],
+                textposition="outside",
+                cliponaxis=False,
+                hovertemplate=f"%{{y}}<br>{side} %{{text}}<extra></extra>",
+            )
+        )
+    fig.update_layout(barmode="group", xaxis_title="USD")
+    fig.update_yaxes(autorange="reversed", automargin=True)
+    fig.update_xaxes(range=bar_range([r[f"{s}_usd"] for r in rows for s in ("billed", "computed")]))
+    return _layout(fig, f"The {month} bill by category", max(260, 90 + 46 * len(rows)))
+
+
+def dollars(value: float | None) -> str:
+    """Dollars as the CLI prints them, "-$25.00" below zero; "" for none."""
+    if value is None:
+        return ""
+    return ("-" if value <= -0.005 else "") + money(abs(value))
+
+
+def bar_range(values: list[float | None], room: float = 0.3) -> list[float]:
+    """The value axis of bars labelled outside their ends: `room` of the span beyond the
+    longest each way, so no label runs off the plot or over the category names."""
+    known = [v for v in values if v is not None] or [0.0]
+    low, high = min(0.0, *known), max(0.0, *known)
+    span = (high - low) or 1.0
+    return [low - room * span if low < 0 else 0.0, high + room * span]

@@ -37,6 +37,7 @@ from dashboards.app import (
     findings_rows,
     jobs_page,
     overview,
+    savings_page,
 )
 from dashboards.data import findings as findings_frame
 from dashboards.data import telemetry
@@ -303,7 +304,7 @@ def test_tables_are_ag_grids_holding_numbers_shown_as_money(server, chrome):  # 
     store = Store(db)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        for page in (overview, jobs_page, findings_page):
+        for page in (overview, jobs_page, findings_page, savings_page):
             page(store)
     store.close()
     deprecated = [w for w in caught if issubclass(w.category, DeprecationWarning)]
@@ -599,7 +600,7 @@ def test_every_grid_has_filters_and_a_csv_export_the_server_answers(server):
     app = create_app(db)
     answered = {key.split(".")[0] for key in app.callback_map}
     seen = []
-    for page in (overview, jobs_page, findings_page):
+    for page in (overview, jobs_page, findings_page, savings_page):
         layout = page(store)
         ids = _ids(layout)
         for table in _grids(layout):
@@ -608,7 +609,7 @@ def test_every_grid_has_filters_and_a_csv_export_the_server_answers(server):
             assert {f"{table.id}-export", f"{table.id}-download"} <= ids, table.id
             assert table.id in EXPORTS and f"{table.id}-download" in answered, table.id
     store.close()
-    assert set(seen) == set(EXPORTS)  # overview (2), jobs (2), findings (1)
+    assert set(seen) == set(EXPORTS)  # overview (4), jobs (2), findings (1), savings (1)
 
 
 def test_export_rows_follow_ag_grids_filters_and_sort():

@@ -15,3 +15,19 @@ dagfuncs.rankComparator = function (order) {
         return rank(a) - rank(b);
     };
 };
+
+// Dollars as the CLI prints them (advisor/report/labels.py money): "$1,234.56", "-$25.00"
+// below zero, `missing` when there is none; `signed` puts "+" before a figure above zero too,
+// and what rounds to nothing is "$0.00" without a sign (reconcile_cli and changes_cli _signed).
+// The grids' rows hold dollars rounded to the cent, so no rounding rule is needed here.
+dagfuncs.usd = function (value, signed, missing) {
+    if (value == null) {
+        return missing;
+    }
+    var size = Math.abs(value);
+    if (size < 0.005) {
+        return "$0.00";
+    }
+    var text = "$" + size.toLocaleString("en-US", {minimumFractionDigits: 2, maximumFractionDigits: 2});
+    return (value < 0 ? "-" : signed ? "+" : "") + text;
+};
