@@ -25,12 +25,17 @@ def resource_rules() -> list[Rule]:
     return load_rules(default_rules_dir() / "resources")
 
 
-def observed_until(resources: list[dict[str, Any]], usage: list[dict[str, Any]]) -> datetime:
-    """The store's newest word on its resources: their windows end there, not at the wall
-    clock (an old snapshot is judged as of when it was taken)."""
-    stamps = [parse_ts(r.get("observed_at")) for r in resources]
-    stamps += [parse_ts(u.get("ended_on") or u.get("started_on")) for u in usage]
+def observed_until(
+    resources: list[dict[str, Any]], usage: list[dict[str, Any]], newest_run: str | None = None
+) -> datetime:
+    """Where the resources' 30-day windows end: the data's own clock, the newest run or use in
+    the store (as jobs are judged up to their newest run), never the wall clock, so a snapshot
+    is judged as of when it was taken. Without either, when the resources were last seen."""
+    stamps = [parse_ts(u.get("ended_on") or u.get("started_on")) for u in usage]
+    stamps.append(parse_ts(newest_run))
     known = [s for s in stamps if s is not None]
+    if not known:
+        known = [s for s in (parse_ts(r.get("observed_at")) for r in resources) if s]
     return min(max(known), utcnow()) if known else utcnow()
 
 
@@ -42,7 +47,7 @@ def judge_resources(
     if not resources:
         store.replace_resource_findings([])
         return []
-    now = now or observed_until(resources, usage)
+    now = now or observed_until(resources, usage, store.latest_run_start())
     rules = resource_rules() if rules is None else rules
     rows = []
     for key, features in sorted(resource_features(resources, usage, now).items()):

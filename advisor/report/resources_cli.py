@@ -27,7 +27,7 @@ def resources_report(
     """What `--format json` prints: `as_of`, `resources` (each kind, name, account, region,
     state, cost_usd_30d) and `findings`."""
     resources, usage = store.glue_resources(), store.resource_usage()
-    now = observed_until(resources, usage)
+    now = observed_until(resources, usage, store.latest_run_start())
     features = resource_features(resources, usage, now)
 
     def here(row: dict[str, Any]) -> bool:
