@@ -237,7 +237,7 @@ def test_the_overview_draws_the_bill_and_the_other_costs(billed_server, chrome):
     wait(chrome, 30).until(lambda d: grid_cells(d, "overview-resources", "name"))
     names = grid_cells(chrome, "overview-resources", "name")
     costs = dict(zip(names, grid_cells(chrome, "overview-resources", "cost_30d"), strict=True))
-    assert costs["legacy-dev-endpoint"] == "$1,606.00"
+    assert costs["legacy-dev-endpoint"] == "$1,584.00"  # 30 days x 24 h x 5 DPUs x $0.44
     findings = grid_cells(chrome, "overview-resources", "findings")
     assert "critical: Development endpoint left provisioned" in findings
     assert console_errors(chrome) == []
