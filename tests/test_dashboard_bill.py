@@ -15,10 +15,11 @@ import pytest
 from selenium.webdriver.common.by import By
 from werkzeug.serving import make_server
 
+from advisor.analysis.bill import priced_up_to
 from advisor.analysis.other_costs import costs_by_resource
 from advisor.analysis.reconcile import reconcile
 from advisor.identity import job_key
-from advisor.report.reconcile_cli import _priced_up_to, period
+from advisor.report.reconcile_cli import period
 from advisor.report.resources_cli import resources_report
 from advisor.store import Store
 from dashboards import bill as billing
@@ -109,7 +110,7 @@ def test_the_bill_is_the_reconciliation_advisor_reconcile_prints(sample):
         since,
         until,
         (None, None),
-        costs_by_resource(sample.resource_usage(), since, until, _priced_up_to(until, last)),
+        costs_by_resource(sample.resource_usage(), since, until, priced_up_to(until, last)),
     )
     rows = billing.categories(billing.newest_month(sample))
     totals = result["totals"]
