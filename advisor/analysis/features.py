@@ -184,6 +184,21 @@ def derived_features(f: dict[str, Any]) -> dict[str, Any]:
         out["runaway_run_dpu_hours"] = f["timeout_min"] / 60 * capacity
         if rate:  # a region without a known rate has DPU-hours but no dollars
             out["runaway_run_usd"] = out["runaway_run_dpu_hours"] * rate
+    out.update(cost_jump_features(f))
+    return out
+
+
+def cost_jump_features(f: dict[str, Any]) -> dict[str, Any]:
+    """What a cost jump can claim: a saving only when a configuration change came with it
+    (going back is the fix); a jump that is all slow runs has nothing to revert."""
+    out: dict[str, Any] = {}
+    increase = f.get("cost_increase_usd_month") or 0.0
+    if f.get("revert_worker_type") and f.get("revert_workers") and increase > 0:
+        out["cost_revert_usd_month"] = increase
+    slow = f.get("anomaly_extra_usd_month") or 0.0
+    if slow > 0:
+        # the slow runs explain all of the extra cost the finding reports, or only part of it
+        out["cost_jump_from_slow_runs"] = "all" if slow >= increase else "part"
     return out
 
 
