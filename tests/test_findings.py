@@ -43,6 +43,29 @@ def test_analyze_twice_changes_nothing(imported, tmp_path):
     assert snapshot(store) == before
 
 
+def test_first_seen_is_the_earliest_analysis_that_saw_the_finding(imported, tmp_path):
+    """Re-analysing at an earlier --as-of moves an open finding's first_seen back; a
+    resolved finding that fires again is new from that analysis on."""
+    store = fresh(imported, tmp_path)
+    analyze(store)
+    late = {f["id"]: f for f in store.open_findings(include_muted=True)}
+    analyze(store, as_of="2026-11-12")
+    early = {f["id"]: f for f in store.open_findings(include_muted=True)}
+    both = set(late) & set(early)
+    assert both
+    for finding_id in both:
+        assert early[finding_id]["first_seen"] <= late[finding_id]["first_seen"]
+        assert early[finding_id]["first_seen"].startswith("2026-11-12")
+    flex = [f for f in store.open_findings() if f["rule_id"] == "flex_candidate"]
+    assert flex
+    analyze(store, config={"rules": {"flex_candidate": {"params": {"max_runs_month": 0}}}})
+    again = analyze(store)
+    assert again.findings["new"] >= len(flex)
+    reopened = {f["id"]: f for f in store.open_findings() if f["rule_id"] == "flex_candidate"}
+    latest = max(f["last_seen"] for f in reopened.values())
+    assert all(f["first_seen"] == latest for f in reopened.values())
+
+
 def test_job_features_are_stored_for_the_outputs(imported, tmp_path):
     """recommend, report and dashboard read features from the store, never recompute them."""
     from advisor.analysis.features import job_features

@@ -270,10 +270,11 @@ class Writes:
             rows = []
             for row in fired:
                 previous = known.get(row["id"])  # its id is its rule's and job's
-                first_seen = previous["first_seen"] if previous else as_of
-                counts[
-                    "new" if previous is None or previous["status"] == "resolved" else "open"
-                ] += 1
+                new = previous is None or previous["status"] == "resolved"
+                # an open finding was first seen at the earliest analysis that saw it (one
+                # re-run at an earlier --as-of included); a resolved one that fires again is new
+                first_seen = as_of if new else min(previous["first_seen"] or as_of, as_of)
+                counts["new" if new else "open"] += 1
                 rows.append(
                     {**row, "first_seen": first_seen, "last_seen": as_of, "resolved_at": None}
                 )
