@@ -87,11 +87,22 @@ def test_header_totals_are_the_stores_sums(db):
 
 
 def test_a_job_without_metrics_says_what_is_missing(db):
-    rec = recommend_json(db, "py_shell_api_pull")
+    rec = recommend_json(db, "json_to_parquet_raw")
     assert rec["sources"]["cloudwatch"]["available"] is False
-    assert rec["sources"]["eventlogs"]["relevant"] is False
-    markdown = run("recommend", "py_shell_api_pull", "--db", db, "--format", "markdown").stdout
+    assert rec["sources"]["cloudwatch"]["relevant"] is True
+    markdown = run("recommend", "json_to_parquet_raw", "--db", db, "--format", "markdown").stdout
     assert "no CloudWatch metrics (--enable-metrics is off)" in markdown
+
+
+@pytest.mark.parametrize("job", ["py_shell_api_pull", "ray_feature_scoring"])
+def test_jobs_without_glue_job_metrics_are_not_told_to_enable_them(db, job):
+    """Glue's job metrics (--enable-metrics) are Spark's: Python shell and Ray jobs have none
+    the advisor reads, so asking for them would be advice that changes nothing."""
+    rec = recommend_json(db, job)
+    assert rec["sources"]["cloudwatch"]["relevant"] is False
+    assert rec["sources"]["eventlogs"]["relevant"] is False
+    markdown = run("recommend", job, "--db", db, "--format", "markdown").stdout
+    assert "enable-metrics" not in markdown and "CloudWatch" not in markdown
 
 
 def test_findings_point_to_the_live_fix_and_a_complete_terraform_snippet(db):

@@ -126,6 +126,26 @@ def test_coverage_names_metrics_the_store_has_only_for_other_weeks(store):
             assert entry["job_key"] not in measured, entry
 
 
+def test_coverage_asks_for_job_metrics_only_of_spark_jobs(store):
+    """Python shell and Ray jobs send none of Glue's job metrics: asking for them is noise."""
+    report = weekly_report(store)
+    types = {j["name"]: j["command_name"] for j in store.jobs()}
+    asked = {
+        c["job_key"] for c in report["coverage"] if any("CloudWatch" in m for m in c["missing"])
+    }
+    assert asked
+    assert {types[job] for job in asked} <= {"glueetl", "gluestreaming"}
+    ran = {
+        r["job_name"]
+        for r in store.db.query(
+            "select distinct job_name from job_runs where started_on >= ? and started_on < ?",
+            [report["start"], report["end"]],
+        )
+    }
+    # the sample's Python shell jobs run this week without metrics, and are not asked
+    assert {job for job in ran if types[job] == "pythonshell"}
+
+
 # ---- comparisons ---------------------------------------------------------------------------
 
 

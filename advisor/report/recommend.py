@@ -184,6 +184,8 @@ def recommendation(
                 "available": bool(counts.get("metric_runs")),
                 "runs_with_metrics": counts.get("metric_runs", 0),
                 "enabled": flag(arguments, "--enable-metrics"),
+                # Glue's job metrics are Spark's: Python shell and Ray jobs send none
+                "relevant": job.get("command_name") in SPARK,
             },
             "eventlogs": {
                 "available": bool(counts.get("eventlog_apps")),

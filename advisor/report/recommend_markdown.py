@@ -115,7 +115,7 @@ def _sources(sources: dict[str, Any]) -> str:
     cloudwatch = sources["cloudwatch"]
     if cloudwatch["available"]:
         parts.append(f"CloudWatch ({cloudwatch['runs_with_metrics']} runs with metrics)")
-    else:
+    elif cloudwatch.get("relevant", True):
         parts.append(
             "no CloudWatch metrics"
             + ("" if cloudwatch["enabled"] else " (--enable-metrics is off)")

@@ -496,7 +496,8 @@ def _coverage(
             continue
         arguments = orjson.loads(job.get("default_arguments") or "{}")
         missing = []
-        if job["name"] not in measured and job.get("command_name") != "pythonshell":
+        # Glue's job metrics (--enable-metrics) are Spark's: Python shell and Ray jobs have none
+        if job["name"] not in measured and job.get("command_name") in SPARK:
             missing.append(_metrics_missing(store, job["name"], arguments, start, end))
         if job.get("command_name") in SPARK and job["name"] not in logged:
             missing.append(
