@@ -770,7 +770,7 @@ def import_facts_cmd(db, paths, account, region):
     from advisor.identity import UNKNOWN_ACCOUNT, UNKNOWN_REGION
     from advisor.timeutil import iso, utcnow
 
-    store = open_store(db, create=True)
+    store = open_store(db)  # facts link to runs: the store must exist
     places = store.places()
     if account is None and len({p["account"] for p in places}) == 1:
         account = places[0]["account"]

@@ -312,25 +312,11 @@ def reconcile_answer(
     """`advisor reconcile --format json`, from the functions reconcile_cmd calls (its period,
     the priced runs and billing lines of it, the other Glue costs priced up to the bill's
     end). LookupError without billing data; click.BadParameter for a bad month or day."""
-    from advisor.analysis.other_costs import costs_by_resource
-    from advisor.analysis.reconcile import reconcile
-    from advisor.report.reconcile_cli import _priced_up_to, period
+    from advisor.report.reconcile_cli import reconcile_result
 
-    first, last = store.billing_days()
-    if last is None:
+    if store.billing_days()[1] is None:
         raise LookupError(NO_BILLING)
-    start, end = period(month, since, until, last)
-    result = reconcile(
-        store.priced_runs_between(start, end),
-        store.billing_lines_between(start, end),
-        {job["name"] for job in store.jobs()},
-        start,
-        end,
-        (account, region),
-        costs_by_resource(store.resource_usage(), start, end, _priced_up_to(end, last)),
-    )
-    result["billing_data"] = {"first_day": first, "last_day": last}
-    return result
+    return reconcile_result(store, month, since, until, account, region)
 
 
 def changes_answer(

@@ -8,11 +8,12 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any
 
+from advisor.analysis.bill import priced_up_to
 from advisor.analysis.other_costs import costs_by_resource
 from advisor.analysis.reconcile import ROUNDING_USD, reconcile
 from advisor.identity import label, place_key, split_key
 from advisor.report.labels import money
-from advisor.report.reconcile_cli import _priced_up_to, _resource_label, _signed, period
+from advisor.report.reconcile_cli import _resource_label, _signed, period
 from advisor.store import Store
 
 WHERE_FROM = (
@@ -51,7 +52,7 @@ def newest_month(store: Store, places: frozenset[str] | None = None) -> Bill | N
     since, until = period(None, None, None, last)
     runs, lines = store.priced_runs_between(since, until), store.billing_lines_between(since, until)
     known = {job["name"] for job in store.jobs()}
-    other = costs_by_resource(store.resource_usage(), since, until, _priced_up_to(until, last))
+    other = costs_by_resource(store.resource_usage(), since, until, priced_up_to(until, last))
     scopes = [(None, None)] if places is None else [tuple(p.split("/", 1)) for p in sorted(places)]
     results = [reconcile(runs, lines, known, since, until, scope, other) for scope in scopes]
     billed = {place_key(line["account"], line["region"]) for line in lines}

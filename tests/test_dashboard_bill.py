@@ -15,10 +15,11 @@ import pytest
 from selenium.webdriver.common.by import By
 from werkzeug.serving import make_server
 
+from advisor.analysis.bill import priced_up_to
 from advisor.analysis.other_costs import costs_by_resource
 from advisor.analysis.reconcile import reconcile
 from advisor.identity import job_key
-from advisor.report.reconcile_cli import _priced_up_to, period
+from advisor.report.reconcile_cli import period
 from advisor.report.resources_cli import resources_report
 from advisor.store import Store
 from dashboards import bill as billing
@@ -109,7 +110,7 @@ def test_the_bill_is_the_reconciliation_advisor_reconcile_prints(sample):
         since,
         until,
         (None, None),
-        costs_by_resource(sample.resource_usage(), since, until, _priced_up_to(until, last)),
+        costs_by_resource(sample.resource_usage(), since, until, priced_up_to(until, last)),
     )
     rows = billing.categories(billing.newest_month(sample))
     totals = result["totals"]
@@ -237,7 +238,7 @@ def test_the_overview_draws_the_bill_and_the_other_costs(billed_server, chrome):
     wait(chrome, 30).until(lambda d: grid_cells(d, "overview-resources", "name"))
     names = grid_cells(chrome, "overview-resources", "name")
     costs = dict(zip(names, grid_cells(chrome, "overview-resources", "cost_30d"), strict=True))
-    assert costs["legacy-dev-endpoint"] == "$1,606.00"
+    assert costs["legacy-dev-endpoint"] == "$1,584.00"  # 30 days x 24 h x 5 DPUs x $0.44
     findings = grid_cells(chrome, "overview-resources", "findings")
     assert "critical: Development endpoint left provisioned" in findings
     assert console_errors(chrome) == []

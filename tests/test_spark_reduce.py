@@ -117,3 +117,16 @@ def test_imported_facts_equal_reduced_logs(tmp_path):
 
     for table in SPARK_TABLES:
         assert rows(with_facts, table) == rows(with_logs, table), table
+
+
+def test_import_facts_never_creates_a_store_from_a_mistyped_path(tmp_path):
+    from click.testing import CliRunner
+
+    from advisor.cli import main
+
+    facts = tmp_path / "facts.jsonl"
+    facts.write_text("")
+    missing = tmp_path / "typo.db"
+    result = CliRunner().invoke(main, ["import-facts", "--db", str(missing), str(facts)])
+    assert result.exit_code == 2 and str(missing) in result.output
+    assert not missing.exists()

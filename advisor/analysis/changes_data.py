@@ -10,6 +10,7 @@ from typing import Any
 import orjson
 
 from advisor.store import Store, to_json
+from advisor.store.base import by_job
 
 # where a run's input volume is read from, best first: Glue's S3 bytes read (observability
 # metrics), the classic aggregate bytes read, then the event log's input (or file-scan) bytes
@@ -46,14 +47,7 @@ def job_histories(
         "order by r.job_name, r.started_on, r.rowid",
         [*BYTES_METRICS, *params],
     )
-    runs: list[dict[str, Any]] = []
-    for row in rows:
-        if runs and runs[-1]["job_name"] != row["job_name"]:
-            yield runs[-1]["job_name"], runs
-            runs = []
-        runs.append(row)
-    if runs:
-        yield runs[-1]["job_name"], runs
+    yield from by_job(rows)
 
 
 def definitions(store: Store, job: str) -> list[dict[str, Any]]:

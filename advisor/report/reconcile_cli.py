@@ -13,8 +13,8 @@ import click
 from rich.markup import escape
 from rich.table import Table
 
-from advisor.analysis.other_costs import costs_by_resource
-from advisor.analysis.reconcile import ROUNDING_USD, reconcile
+from advisor.analysis.bill import reconcile_in_store
+from advisor.analysis.reconcile import ROUNDING_USD
 from advisor.cli_options import db_option, format_option, place_options
 from advisor.identity import label
 from advisor.report.labels import csv_safe, money
@@ -80,7 +80,7 @@ def reconcile_cmd(db, month, since, until, account, region, fmt):
     from advisor import cli as base
 
     store = base.open_store(db)
-    first, last = store.billing_days()
+    _first, last = store.billing_days()
     if last is None:
         base.console.print(
             "[red]no billing data in the store[/]: put AWS billing exports (CUR 2.0 CSV, "
@@ -88,18 +88,7 @@ def reconcile_cmd(db, month, since, until, account, region, fmt):
         )
         sys.exit(2)
     base.place_or_exit(store, account, region)
-    start, end = period(month, since, until, last)
-    known = {job["name"] for job in store.jobs()}
-    result = reconcile(
-        store.priced_runs_between(start, end),
-        store.billing_lines_between(start, end),
-        known,
-        start,
-        end,
-        (account, region),
-        costs_by_resource(store.resource_usage(), start, end, _priced_up_to(end, last)),
-    )
-    result["billing_data"] = {"first_day": first, "last_day": last}
+    result = reconcile_result(store, month, since, until, account, region)
     if fmt == "json":
         base.emit_json(result)
     elif fmt == "csv":
@@ -194,13 +183,23 @@ def _print(out: Any, result: dict[str, Any]) -> None:
         out.print(EXPLAIN)
 
 
-def _priced_up_to(until: str, last_billed_day: str) -> Any:
-    """Where a session or endpoint still running is priced up to: the end of the period, of
-    the billing data, or now, whichever comes first (the bill says nothing past its end)."""
-    from advisor.timeutil import parse_ts, utcnow
-
-    billed_until = parse_ts(last_billed_day) + timedelta(days=1)
-    return min(parse_ts(until), billed_until, utcnow())
+def reconcile_result(
+    store: Any,
+    month: str | None = None,
+    since: str | None = None,
+    until: str | None = None,
+    account: str | None = None,
+    region: str | None = None,
+) -> dict[str, Any]:
+    """What `advisor reconcile --format json` prints (the MCP tool's answer too). LookupError
+    without billing data; click.BadParameter for a bad month or day."""
+    first, last = store.billing_days()
+    if last is None:
+        raise LookupError("no billing data in the store")
+    start, end = period(month, since, until, last)
+    result = reconcile_in_store(store, start, end, (account, region), last)
+    result["billing_data"] = {"first_day": first, "last_day": last}
+    return result
 
 
 def _resource_label(resource_id: str | None) -> str:

@@ -38,8 +38,8 @@ def resources_report(
         if not here({"account": acct, "region": place}):
             continue
         cost = values.get("cost_usd_month")
-        if kind == "dev_endpoint" and values.get("running"):
-            cost = values.get("running_usd_month")
+        if kind == "dev_endpoint" and values.get("running") and values["running_usd_month"]:
+            cost = values["running_usd_month"] * 30 * 24 / 730  # 30 days of it, not a month
         listed.append(
             {
                 "kind": kind,

@@ -9,12 +9,11 @@ from datetime import date, timedelta
 from html import escape
 from typing import Any
 
-from advisor.analysis.other_costs import costs_by_resource
-from advisor.analysis.reconcile import ROUNDING_USD, reconcile
+from advisor.analysis.bill import other_costs_in_store, reconcile_in_store
+from advisor.analysis.reconcile import ROUNDING_USD
 from advisor.identity import label
 from advisor.report.labels import money
 from advisor.store import Store
-from advisor.timeutil import parse_ts, utcnow
 
 NO_BILL = (
     "No billing export covers this week: import one (DIR/billing/ of `advisor import`) or "
@@ -29,21 +28,10 @@ def bill_section(
     since, until = monday.isoformat(), (monday + timedelta(weeks=1)).isoformat()
     first, last = store.billing_days()
     covered = bool(first and last and first < until and last >= since)
-    up_to = min(parse_ts(until), utcnow())
-    if covered:
-        up_to = min(up_to, parse_ts(last) + timedelta(days=1))
-    other = costs_by_resource(store.resource_usage(), since, until, up_to)
+    other = other_costs_in_store(store, since, until, last if covered else None)
     billed = None
     if covered:
-        result = reconcile(
-            store.priced_runs_between(since, until),
-            store.billing_lines_between(since, until),
-            {job["name"] for job in store.jobs()},
-            since,
-            until,
-            (account, region),
-            other,
-        )
+        result = reconcile_in_store(store, since, until, (account, region), last, other)
         differing = [j for j in result["jobs"] if abs(j["difference_usd"]) > ROUNDING_USD]
         billed = {
             "billing_days": {"first": first, "last": last},

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import functools
 import hashlib
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator
 from typing import Any, TypeVar
 
 import orjson
@@ -31,3 +31,15 @@ def writes(method: Callable[..., T]) -> Callable[..., T]:
             return method(self, *args, **kwargs)
 
     return in_transaction
+
+
+def by_job(rows: Iterable[dict[str, Any]]) -> Iterator[tuple[str, list[dict[str, Any]]]]:
+    """(job, its rows) of rows ordered by job_name: one job's rows at a time."""
+    runs: list[dict[str, Any]] = []
+    for row in rows:
+        if runs and runs[-1]["job_name"] != row["job_name"]:
+            yield runs[-1]["job_name"], runs
+            runs = []
+        runs.append(row)
+    if runs:
+        yield runs[-1]["job_name"], runs

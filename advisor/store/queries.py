@@ -9,7 +9,7 @@ from typing import Any
 import orjson
 from sqlite_utils import Database
 
-from advisor.store.base import to_json
+from advisor.store.base import by_job, to_json
 from advisor.store.schema import CHANGE_LOG, TERMINAL_STATES
 from advisor.timeutil import iso, parse_ts
 
@@ -560,14 +560,7 @@ class Queries:
                 "order by r.job_name, r.started_on, r.rowid",
                 [to_json(names[first : first + per_read])],
             )
-            runs: list[dict[str, Any]] = []
-            for row in rows:
-                if runs and runs[-1]["job_name"] != row["job_name"]:
-                    yield runs[-1]["job_name"], runs
-                    runs = []
-                runs.append(row)
-            if runs:
-                yield runs[-1]["job_name"], runs
+            yield from by_job(rows)
         conn.execute("drop table if exists temp.analysis_bytes")
 
     # ---- what incremental analysis reads -------------------------------------------------
