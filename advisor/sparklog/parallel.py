@@ -65,11 +65,7 @@ def _worker(location: str, in_progress: bool, inbox: Any, outbox: Any) -> None:
     reducer = AppReducer(location, Problems(), in_progress=in_progress)
     while (item := inbox.get()) is not None:
         part, first, block, unterminated = item
-        lines = block.split(b"\n")
-        last = len(lines) - 1
-        for offset, data in enumerate(lines):
-            if data:
-                reducer.feed(data, (part, first + offset), unterminated and offset == last)
+        reducer.feed_lines(block.split(b"\n"), part, first, unterminated)
     outbox.put(reducer)
 
 
@@ -108,12 +104,10 @@ def _range_worker(log: EventLog, index: int, start: int, end: int, outbox: Any) 
                 break
             remaining -= len(chunk)
             first = splitter.number + 1
-            for number, data in enumerate(splitter.feed(chunk), first):
-                if data:
-                    reducer.feed(data, (log.location, number), False)
+            reducer.feed_lines(splitter.feed(chunk), log.location, first)
     last = splitter.end()
     if last and not last.isspace():
-        reducer.feed(last, (log.location, splitter.number), True)
+        reducer.feed_lines([last], log.location, splitter.number, True)
     outbox.put((index, splitter.number, reducer, end - start))
 
 

@@ -1,8 +1,11 @@
 """Reduce one Spark event log to app, stage, executor, SQL and failure facts in one pass.
 
 The event name is read from the line's prefix, so events we do not need are never decoded and
-TaskStart lines are only counted. Memory grows with stages, executors and SQL plan metrics,
-never with tasks. Bad lines are recorded with their file and line and skipped.
+TaskStart lines are only counted. TaskEnd lines, the bulk of a log, are decoded by a typed
+partial decoder (fastpath.py) that reads only the fields used; a line it cannot take goes the
+general way (orjson + the handlers below), so damaged lines are treated as they always were.
+Memory grows with stages, executors and SQL plan metrics, never with tasks. Bad lines are
+recorded with their file and line and skipped.
 """
 
 from __future__ import annotations
@@ -16,6 +19,15 @@ import orjson
 from advisor.collect.redact import redacted_excerpt
 from advisor.sparklog.facts import ExecutorAcc, StageAcc
 from advisor.sparklog.failures import classify, first_line
+from advisor.sparklog.fastpath import (
+    NO_INFO,
+    TASK_END_PREFIX,
+    TASK_START_PREFIX,
+    EndReason,
+    TaskEnd,
+    TaskInfo,
+    decode_task_end,
+)
 from advisor.sparklog.reader import Problems
 from advisor.sparklog.sql import SqlAcc
 
@@ -42,6 +54,10 @@ PROPERTIES = (
 _SQL_UI = "org.apache.spark.sql.execution.ui."
 _EVENT_PREFIX = b'{"Event":"'
 _TASK_START_STAGE = re.compile(rb'"Stage ID":(\d+),"Stage Attempt ID":(\d+)')
+_TASK_START_HEAD = TASK_START_PREFIX + b',"Stage ID":'
+_STAGE_ID_AT = len(_TASK_START_HEAD)
+_START_KEYS = 1 << 16  # task starts' stage texts remembered (about 100 bytes each)
+_SUCCESS = (None, "Success")  # end reasons failures.classify finds no failure in
 # Events that carry nothing the advisor uses: skipped without decoding, not "unknown".
 IGNORED_EVENTS = frozenset(
     {
@@ -123,6 +139,8 @@ class AppReducer:
         self.job_spans: dict[int, list[Any]] = {}
         self.last_ms = 0
         self.skipped: dict[str, int] = {}
+        # the text of a task start from its stage id to ',"Task Info"' -> the stage's key
+        self._start_keys: dict[bytes, tuple[int, int]] = {}
         self.handlers: dict[str, Callable[[dict[str, Any]], None]] = {
             "SparkListenerLogStart": self._log_start,
             "SparkListenerApplicationStart": self._app_start,
@@ -146,7 +164,33 @@ class AppReducer:
 
     # ---- the line loop ---------------------------------------------------------------------
 
+    def feed_lines(
+        self, lines: list[bytes], location: str, first: int, unterminated: bool = False
+    ) -> None:
+        """Feed consecutive lines, the first being line `first` of `location`; `unterminated`:
+        the last one ends the log without a newline. Empty lines are skipped. The same as
+        feed() on each line, with task starts and ends taken without its detour."""
+        decode, task_end, task_start = self.decode_task_end, self._task_end_typed, self._task_start
+        last = len(lines) - 1
+        for index, line in enumerate(lines):
+            if not line:
+                continue
+            if line.startswith(TASK_END_PREFIX):  # as _task_end_line, without its call
+                if len(line) <= DENSE_CHECK_BYTES and (event := decode(line)) is not None:
+                    task_end(event)
+                    continue
+            elif line.startswith(TASK_START_PREFIX):
+                task_start(line)
+                continue
+            self._feed(line, (location, first + index), unterminated and index == last)
+
     def feed(self, line: bytes, where: tuple[str, int], unterminated: bool = False) -> None:
+        if line.startswith(TASK_END_PREFIX) and self._task_end_line(line):
+            return
+        self._feed(line, where, unterminated)
+
+    def _feed(self, line: bytes, where: tuple[str, int], unterminated: bool) -> None:
+        """The general path: the event name from the prefix, orjson, the event's handler."""
         name = event_name(line)
         if name == "SparkListenerTaskStart":
             self._task_start(line)
@@ -347,15 +391,32 @@ class AppReducer:
             if name.startswith("internal.metrics."):
                 acc.stage_totals[name] = _num(accum.get("Value"))
         self.sql.stage_accumulables(info.get("Accumulables") or [])
+        acc.pour()  # its tasks are done (almost always): its tallies need not stay
 
     # ---- tasks ----------------------------------------------------------------------------
 
     def _task_start(self, line: bytes) -> None:
+        # Spark writes '{"Event":"SparkListenerTaskStart","Stage ID":S,"Stage Attempt ID":A,
+        # "Task Info":...': the text between "Stage ID": and ,"Task Info" names the attempt,
+        # and its key is worked out once (by the search below, whose answer it then is)
+        end = -1
+        if line.startswith(_TASK_START_HEAD):
+            end = line.find(b',"Task Info"', _STAGE_ID_AT, 200)
+            key = self._start_keys.get(line[_STAGE_ID_AT:end]) if end > 0 else None
+            if key is not None:
+                self.stages[key].starts += 1
+                return
         match = _TASK_START_STAGE.search(line, 0, 200)
         if match:
-            key = (int(match.group(1)), int(match.group(2)))
+            key = (int(match[1]), int(match[2]))
             acc = self.stages.get(key) or self.stages.setdefault(key, StageAcc(*key))
             acc.starts += 1
+            if (
+                match.start() == _STAGE_ID_AT - len(b'"Stage ID":')
+                and match.end() == end
+                and len(self._start_keys) < _START_KEYS
+            ):
+                self._start_keys[line[_STAGE_ID_AT:end]] = key
 
     def _task_end(self, e: dict[str, Any]) -> None:
         key = (int(e["Stage ID"]), int(e.get("Stage Attempt ID") or 0))
@@ -405,9 +466,7 @@ class AppReducer:
         executor.disk_spill += disk
         peak = get("Peak Execution Memory") or 0
         if peak > 0:
-            stage.peak_mem.add(peak)
-            if peak > stage.peak_mem_max:
-                stage.peak_mem_max = peak
+            stage.add_peak_mem(peak)
         read = get("Shuffle Read Metrics")
         if read:
             stage.shuffle_read += (read.get("Remote Bytes Read") or 0) + (
@@ -425,3 +484,106 @@ class AppReducer:
         if out:
             stage.output_bytes += out.get("Bytes Written") or 0
             stage.output_records += out.get("Records Written") or 0
+
+    # ---- task ends, typed (fastpath.py): the same facts as _task_end, from fewer fields ----
+
+    # the typed decoder of task-end lines (a reducer without it takes the general path)
+    decode_task_end = staticmethod(decode_task_end)
+
+    def _task_end_line(self, line: bytes) -> bool:
+        """Reduce a task-end line through the typed decoder; False if it must go the general
+        way (it is then untouched: nothing was counted)."""
+        if len(line) > DENSE_CHECK_BYTES:
+            return False  # _feed() decides whether it is too dense to parse
+        event = self.decode_task_end(line)
+        if event is None:
+            return False
+        self._task_end_typed(event)
+        return True
+
+    def _task_end_typed(self, e: TaskEnd) -> None:
+        """_task_end for a decoded TaskEnd. Every value has its Spark type here (a long, a
+        string, a bool; a missing metric or time reads as 0, as `or 0` makes it there), so
+        nothing below can raise: the line is counted whole."""
+        key = (e.stage_id, e.stage_attempt)
+        stage = self.stages.get(key)
+        if stage is None:
+            stage = self.stages[key] = StageAcc(*key)
+        info = e.info or NO_INFO
+        executor = self.executors.get(info.executor_id) or self._executor(info.executor_id)
+        stage.tasks += 1
+        executor.tasks += 1
+        launch, finish = info.launch_time, info.finish_time
+        if finish > self.last_ms:  # _time() keeps the latest positive time
+            self.last_ms = finish
+        if launch > 0:
+            if launch > self.last_ms:
+                self.last_ms = launch
+            if finish > 0:
+                stage.add_duration(finish - launch)
+        reason = e.end_reason
+        if reason is None or reason.reason in _SUCCESS:
+            if info.killed:
+                stage.killed += 1
+            else:
+                stage.succeeded += 1
+        else:
+            self._task_end_reason(stage, executor, info, reason)
+        peaks = e.executor_peaks
+        if peaks is not None:
+            heap, execution = peaks.jvm_heap, peaks.on_heap_execution
+            if heap is not None and (executor.peak_heap is None or heap > executor.peak_heap):
+                executor.peak_heap = heap
+            if execution is not None and (
+                executor.peak_exec_memory is None or execution > executor.peak_exec_memory
+            ):
+                executor.peak_exec_memory = execution
+        m = e.metrics
+        if m is None:
+            return
+        run, gc, mem, disk = m.run_time, m.gc_time, m.memory_spilled, m.disk_spilled
+        stage.run_ms += run
+        stage.cpu_ns += m.cpu_time
+        stage.gc_ms += gc
+        stage.mem_spill += mem
+        stage.disk_spill += disk
+        executor.run_ms += run
+        executor.gc_ms += gc
+        executor.mem_spill += mem
+        executor.disk_spill += disk
+        if m.peak_execution_memory > 0:
+            stage.add_peak_mem(m.peak_execution_memory)
+        read = m.shuffle_read
+        if read is not None:
+            stage.shuffle_read += read.remote_bytes + read.local_bytes
+            stage.fetch_wait_ms += read.fetch_wait
+        if m.shuffle_write is not None:
+            stage.shuffle_write += m.shuffle_write.bytes_written
+        inp = m.input
+        if inp is not None:
+            stage.input_bytes += inp.bytes_read
+            stage.input_records += inp.records_read
+        out = m.output
+        if out is not None:
+            stage.output_bytes += out.bytes_written
+            stage.output_records += out.records_written
+
+    def _task_end_reason(
+        self, stage: StageAcc, executor: ExecutorAcc, info: TaskInfo, reason: EndReason
+    ) -> None:
+        """A task end other than Success, as _task_end counts it."""
+        kind = reason.reason
+        # Spark's status listener counts a denied commit as killed, not failed; so do we
+        denied = kind == "TaskCommitDenied"
+        failure, message = (None, "") if denied else classify(reason.as_dict())
+        if failure is not None:
+            stage.failed += 1
+            executor.failed += 1
+            self.failures[failure] = self.failures.get(failure, 0) + 1
+            known = self.failure_examples.get(failure)
+            self.failure_examples[failure] = message if known is None else min(known, message)
+            stage.resubmitted += failure == "resubmitted"
+        elif denied or kind == "TaskKilled" or info.killed:
+            stage.killed += 1
+        else:
+            stage.succeeded += 1

@@ -253,14 +253,26 @@ class Line:
     unterminated: bool  # the last bytes of the log, with no newline: possibly cut short
 
 
-def iter_lines(
+@dataclass
+class LineBlock:
+    """Consecutive lines of one part: `lines[i]` is line `first + i` (empty lines included, to
+    be skipped); `unterminated`: the last one ends the log with no newline (possibly cut)."""
+
+    part: LogPart
+    first: int
+    lines: list[bytes]
+    unterminated: bool
+
+
+def iter_line_blocks(
     log: EventLog,
     problems: Problems,
     *,
     s3: Any = None,
     on_bytes: Callable[[int], None] | None = None,
-) -> Iterator[Line]:
-    """Every line of every part in order; a codec failure ends that part with a problem."""
+) -> Iterator[LineBlock]:
+    """Every line of every part in order, a decoded chunk's lines at a time; a codec failure
+    ends that part with a problem."""
     for part in log.parts:
         decoder = DECODERS[part.codec]
         raw = open_part(part, s3)
@@ -268,9 +280,9 @@ def iter_lines(
         try:
             for chunk in decoder(_Counting(raw, on_bytes)):
                 first = lines.number + 1
-                for number, data in enumerate(lines.feed(chunk), first):
-                    if data:
-                        yield Line(part, number, data, False)
+                done = lines.feed(chunk)
+                if done:
+                    yield LineBlock(part, first, done, False)
         except TruncatedStream as exc:
             problems.add("truncated_file", part.location, lines.number + 1, str(exc))
         except CorruptStream as exc:
@@ -279,4 +291,19 @@ def iter_lines(
             raw.close()
         last = lines.end()
         if last and not last.isspace():
-            yield Line(part, lines.number, last, True)
+            yield LineBlock(part, lines.number, [last], True)
+
+
+def iter_lines(
+    log: EventLog,
+    problems: Problems,
+    *,
+    s3: Any = None,
+    on_bytes: Callable[[int], None] | None = None,
+) -> Iterator[Line]:
+    """Every non-empty line of every part in order; a codec failure ends that part with a
+    problem."""
+    for block in iter_line_blocks(log, problems, s3=s3, on_bytes=on_bytes):
+        for number, data in enumerate(block.lines, block.first):
+            if data:
+                yield Line(block.part, number, data, block.unterminated)

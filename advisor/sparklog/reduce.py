@@ -10,7 +10,7 @@ from typing import Any
 from advisor.collect.redact import redact_value
 from advisor.sparklog.parallel import default_workers, reduce_parallel, worth_parallel
 from advisor.sparklog.parse import AppReducer
-from advisor.sparklog.reader import EventLog, Problems, find_logs, iter_lines
+from advisor.sparklog.reader import EventLog, Problems, find_logs, iter_line_blocks
 from advisor.sparklog.summary import summarize
 
 
@@ -28,8 +28,8 @@ def reduce_log(
     if worth_parallel(log, workers):
         return reduce_parallel(log, problems, workers=workers, s3=s3, on_bytes=on_bytes)
     reducer = AppReducer(log.location, problems, in_progress=log.in_progress)
-    for line in iter_lines(log, problems, s3=s3, on_bytes=on_bytes):
-        reducer.feed(line.data, (line.part.location, line.number), line.unterminated)
+    for block in iter_line_blocks(log, problems, s3=s3, on_bytes=on_bytes):
+        reducer.feed_lines(block.lines, block.part.location, block.first, block.unterminated)
     return reducer
 
 
