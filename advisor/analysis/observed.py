@@ -185,6 +185,8 @@ def sizing_features(f: dict[str, Any]) -> dict[str, Any]:
         out["suggested_workers"] = max(2, min(math.ceil(needed) + 1, 500))
         dpu = facts.dpu_per_worker(worker_type) or 1.0
         fewer = workers - out["suggested_workers"]
+        # a suggestion of as many workers as the job has (or more) is no right-sizing
+        out["suggests_fewer_workers"] = fewer > 0
         if fewer > 0 and f.get("runtime_p50_s"):
             hours = f["runs_month"] * f["runtime_p50_s"] / 3600
             out["rightsize_saving_dpu_hours_month"] = fewer * dpu * hours
