@@ -150,6 +150,9 @@ def derived_features(f: dict[str, Any]) -> dict[str, Any]:
     rate = f.get("job_rate_usd")
     if f.get("flex_allowed") and f.get("flex_rate_usd") and rate:
         out["flex_saving_usd_month"] = f["dpu_hours_month"] * max(0.0, rate - f["flex_rate_usd"])
+    # how texts show it; present even when no run succeeded, so a text names it "unknown"
+    p99 = f.get("runtime_p99_s")
+    out["runtime_p99_min"] = p99 / 60 if p99 is not None else None
     if f.get("timeout_min") and f.get("runtime_p99_s"):
         out["timeout_to_p99_ratio"] = f["timeout_min"] * 60 / f["runtime_p99_s"]
         low, high = f.get("timeout_min_min") or 1, f.get("timeout_max_min")
