@@ -463,3 +463,44 @@ def test_the_resource_rules_find_what_the_sample_plants(analysed_sample_db):
     assert report["findings"][0]["rule_id"] == "dev_endpoint_running"  # the costliest first
     text = runner.invoke(resources_cmd, ["--db", analysed_sample_db]).output
     assert "delete-dev-endpoint" in text and "%idle_timeout 30" in text
+
+
+def test_resource_commands_quote_the_name_and_print_it_exactly():
+    """A crawler name is the user's: the command a finding prints names it as one shell word
+    (`advisor resources` prints that command as is, with markup off)."""
+    import shlex
+    from pathlib import Path
+
+    from advisor.analysis.resource_features import resource_features
+    from advisor.analysis.rules import load_rules
+
+    name = "raw [events]; rm -rf ~"
+    resource = {
+        "kind": "crawler",
+        "name": name,
+        "account": "1",
+        "region": "us-east-1",
+        "state": "READY",
+        "definition": {"Name": name, "Schedule": {"ScheduleExpression": "cron(0 */4 * * ? *)"}},
+    }
+    features = next(
+        iter(resource_features([resource], [], datetime(2026, 11, 26, tzinfo=UTC)).values())
+    )
+    features.update(
+        recrawl_behavior="CRAWL_EVERYTHING",
+        scheduled=True,
+        s3_targets=True,
+        crawls_month=156,
+        schedule="cron(0 */4 * * ? *)",
+        cost_usd_month=42.6,
+        crawl_minutes_median=26,
+    )
+    rule = next(
+        r
+        for r in load_rules(Path(__file__).parents[1] / "rules" / "resources")
+        if r.id == "crawler_recrawl"
+    )
+    outcome = rule.evaluate(features)
+    assert outcome.fired
+    words = shlex.split(outcome.remediation["cli"])
+    assert words[words.index("--name") + 1] == name

@@ -8,6 +8,7 @@ are the dollars `advisor reconcile` computes.
 
 from __future__ import annotations
 
+import shlex
 import statistics
 from collections import defaultdict
 from datetime import datetime, timedelta
@@ -38,6 +39,8 @@ def resource_features(
         base = {
             "kind": resource["kind"],
             "name": resource["name"],
+            # the name as one shell word, for the commands a finding prints
+            "name_arg": shlex.quote(resource["name"]),
             "account": resource["account"],
             "region": resource["region"],
             "state": resource["state"],

@@ -106,4 +106,5 @@ def resources_cmd(db, account, region, fmt):
         for advice in finding["advice"]:
             out.print(f" • {escape(advice)}", soft_wrap=True)
         if finding["remediation"].get("cli"):
-            out.print(escape(finding["remediation"]["cli"]), soft_wrap=True, markup=False)
+            # printed as is (markup off): a command must be copied exactly, never \-escaped
+            out.print(finding["remediation"]["cli"], soft_wrap=True, markup=False)
