@@ -65,6 +65,9 @@ class MetricProfile:
     executor_heap: float = 0.45
     utilization: float = 0.6  # glue.driver.workerUtilization
     needed_executors_ratio: float = 0.8  # numberMaxNeededExecutors / allocated executors
+    # or the executors the data keeps busy, whatever the job has (peaks reach ~1.75x this):
+    # right-sizing then leaves the metric where it was
+    needed_executors: float | None = None
     bytes_read_gb: float = 20.0
     files_read: int = 400
     disk_used_mb: float = 800.0
@@ -559,6 +562,9 @@ def fleet() -> list[JobSpec]:
             hour=1,
             timeout_min=120,
             args=spark_args(),
+            # at most 7 executors busy: an analysis before the change asks for 8 workers
+            metrics=MetricProfile(needed_executors=3.6),
+            metrics_days=40,
             change=ConfigChange(datetime(2026, 11, 10, 9, 15, tzinfo=UTC), "G.1X", 8, 1.04),
             description=(
                 "Right-sized on 2026-11-10 from 20 to 8 G.1X, runtime almost unchanged: cost "
@@ -573,6 +579,8 @@ def fleet() -> list[JobSpec]:
             hour=5,
             timeout_min=180,
             args=spark_args(),
+            metrics=MetricProfile(needed_executors=3.6),
+            metrics_days=40,
             change=ConfigChange(datetime(2026, 11, 11, 14, 0, tzinfo=UTC), "G.1X", 8, 1.7),
             description=(
                 "Cut on 2026-11-11 from 16 to 8 G.1X but runs take 1.7x as long: saves about "

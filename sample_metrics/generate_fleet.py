@@ -263,9 +263,13 @@ def metric_files(spec: JobSpec, run: dict, rng: random.Random) -> dict[str, dict
     oom = failed and "OutOfMemoryError" in (run.get("ErrorMessage") or "")
     workers = run.get("NumberOfWorkers") or int(2 * (run.get("MaxCapacity") or 2) - 2)
     executors = max(1, workers - 1)
-    # a slower run read a little more (runtime ** 0.2); the job's volume scales it as a whole
+    # a slower run than its configuration's usual read a little more (runtime ** 0.2); the
+    # job's volume scales it as a whole (a change's runtime factor reads no more data)
+    usual = spec.runtime_s * (
+        spec.change.runtime_factor if spec.change and started >= spec.change.at else 1.0
+    )
     total_bytes = (
-        profile.bytes_read_gb * 1e9 * (runtime / spec.runtime_s) ** 0.2 * volume_at(spec, started)
+        profile.bytes_read_gb * 1e9 * (runtime / usual) ** 0.2 * volume_at(spec, started)
     )
     tasks = int(total_bytes / 128e6) + 200
     out: dict[str, dict] = {}
@@ -327,7 +331,11 @@ def metric_files(spec: JobSpec, run: dict, rng: random.Random) -> dict[str, dict
             [float(executors)] * points,
             False,
         )
-        needed = executors * profile.needed_executors_ratio
+        needed = (
+            min(executors, profile.needed_executors)
+            if profile.needed_executors is not None
+            else executors * profile.needed_executors_ratio
+        )
         put(
             "glue.driver.ExecutorAllocationManager.executors.numberMaxNeededExecutors",
             "Count",

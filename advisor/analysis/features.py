@@ -279,6 +279,9 @@ def window_features(runs: list[dict[str, Any]], window_days: int) -> dict[str, A
     features = run_history_features(runs, window_days)
     step = cost_step(runs)
     features.update(step)
+    sized = [r for r in runs if r.get("number_of_workers")]
+    if sized:  # the workers the job ran on last in the window (see assemble_features)
+        features["window_workers"] = (sized[-1]["worker_type"], sized[-1]["number_of_workers"])
     if step:
         increase = step["cost_per_run_recent_usd"] - step["cost_per_run_before_usd"]
         features["cost_increase_usd_month"] = max(0.0, increase * len(runs) * 30 / window_days)
@@ -375,6 +378,8 @@ def assemble_features(
     names = {job["name"] for job in jobs}
     observed = observed_features(store, start, end_iso, names)
     apps = store.latest_spark_apps(start, end_iso)
+    # an analysis as of a past date (runs after it are in the store): see below
+    past = (store.run_time_span()[1] or "") > end_iso
     features = {}
     for job in jobs:
         name = job["name"]
@@ -383,6 +388,11 @@ def assemble_features(
             **(window.get(name) or window_features([], window_days)),
             **observed.get(name, NOT_OBSERVED),
         }
+        window_workers = f.pop("window_workers", None)
+        # analysed as of a date before the job's definition last changed (`--as-of`), the job
+        # is judged on the workers its runs had then, not on today's definition
+        if past and window_workers and (job.get("last_modified_on") or "") > end_iso:
+            f["worker_type"], f["number_of_workers"] = window_workers
         if name in history:
             f.update(history[name])
             f["cost_anomaly_usd_month"] = max(
