@@ -264,3 +264,20 @@ def test_the_page_fits_a_700_pixel_window(store, tmp_path, chrome):  # noqa: F81
         assert jobs.find_element(By.XPATH, "..").get_attribute("class") == "scroll"
     finally:
         chrome.set_window_size(size["width"], size["height"])
+
+
+def test_markdown_carries_the_loop_and_the_bill(analysed_sample_db):
+    """Chat and email readers get what the HTML page has: savings realised beside their
+    predictions, why costs moved, billed vs computed and the other Glue costs."""
+    from advisor.report.weekly import to_markdown
+
+    sample = Store(analysed_sample_db)
+    try:
+        report = weekly_report(sample)
+    finally:
+        sample.close()
+    text = to_markdown(report)
+    for heading in ("Savings realised", "Why costs moved", "Billed vs computed", "Other Glue costs"):
+        assert f"\n## {heading}\n" in text
+    assert "product\\_catalog\\_sync | 2026-11-02" in text
+    assert "| dev\\_endpoint | 1 |" in text

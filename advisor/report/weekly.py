@@ -28,8 +28,8 @@ from advisor.report.labels import (
     place_text,
     priced_usd,
 )
-from advisor.report.weekly_bill import bill_section
-from advisor.report.weekly_changes import changes_section
+from advisor.report.weekly_bill import bill_markdown, bill_section
+from advisor.report.weekly_changes import changes_markdown, changes_section
 from advisor.report.window import window_end
 from advisor.store import Store
 from advisor.timeutil import parse_ts
@@ -681,6 +681,10 @@ def to_markdown(report: dict[str, Any]) -> str:
         for cause, v in failures["by_cause"].items()
     ] or ["- no failed runs"]
     lines += ["", "## Findings", "", findings_headline(report), *_findings_markdown(report)]
+    if report.get("changes"):
+        lines += changes_markdown(report["changes"])
+    if report.get("bill"):
+        lines += bill_markdown(report["bill"], totals["unpriced_runs"])
     lines += ["", "## Anomalous runs", ""]
     lines += [
         f"- {_md(a['job_name'])} {_md(a['run_id'])}: {a['ratio']:.1f}x its median "

@@ -12,7 +12,7 @@ from typing import Any
 from advisor.analysis.bill import other_costs_in_store, reconcile_in_store
 from advisor.analysis.reconcile import ROUNDING_USD
 from advisor.identity import label
-from advisor.report.labels import money
+from advisor.report.labels import md_text, money
 from advisor.store import Store
 
 NO_BILL = (
@@ -150,3 +150,59 @@ def render_bill(section: dict[str, Any], unpriced_runs: int = 0) -> str:
         f"<h2>Billed vs computed</h2>{head}"
         f"<h2>Other Glue costs (crawlers, sessions, endpoints)</h2>{other}"
     )
+
+
+def bill_markdown(section: dict[str, Any], unpriced_runs: int = 0) -> list[str]:
+    """The same two parts as render_bill(), for chat and email."""
+    lines = ["", "## Billed vs computed", ""]
+    billed = section["billed"]
+    if billed is None:
+        lines.append(NO_BILL)
+    else:
+        t = billed["totals"]
+        lines.append(
+            f"Computed {_computed(t['computed_usd'], unpriced_runs, 'runs')}, billed for jobs "
+            f"{money(t['billed_usd'])}, unexplained {money(t['unexplained_usd'])} (billing data "
+            f"{billed['billing_days']['first']} to {billed['billing_days']['last']}; a cent a "
+            "job and day is rounding)."
+        )
+        lines += [
+            f"- {md_text(label(j['job']))}: computed "
+            f"{money(j['computed_usd']) if j['computed_usd'] else '—'}, billed "
+            f"{money(j['billed_usd'])}, difference {money(j['difference_usd'])} on "
+            f"{md_text(', '.join(d['day'] for d in j['days_differing']))}"
+            for j in billed["jobs_differing"]
+        ]
+        lines += [
+            f"- {md_text(u['resource_id'])} (not in the store): billed {money(u['billed_usd'])}"
+            for u in billed["unknown_jobs"]
+        ]
+        lines += [
+            f"- {md_text(a['line_type'])}: {money(a['usd'])} (kept apart from usage)"
+            for a in billed["adjustments"]
+        ]
+    lines += ["", "## Other Glue costs", ""]
+    if not section["other"]:
+        lines.append("No crawlers, interactive sessions or development endpoints were collected.")
+    else:
+        lines += ["| category | resources | computed | billed |", "| --- | ---: | ---: | ---: |"]
+        for c in section["other"]:
+            computed = (
+                _computed(c["computed_usd"], c["unpriced_uses"], "uses")
+                if c["resources"]
+                else "not collected"
+            )
+            billed_usd = "—" if c["billed_usd"] is None else money(c["billed_usd"])
+            lines.append(
+                f"| {md_text(c['category'])} | {c['resources']} | {computed} | {billed_usd} |"
+            )
+    lines += [""] + [
+        f"- [{f['severity']}] {md_text(f['title'])}: {md_text(f['message'])}"
+        + (
+            f" Saves about {money(f['savings_usd_month'])} a month."
+            if f["savings_usd_month"]
+            else ""
+        )
+        for f in section["findings"]
+    ]
+    return lines

@@ -11,7 +11,7 @@ from typing import Any
 from advisor.analysis.attribution import explain_in_store
 from advisor.analysis.changes import changes_in_store
 from advisor.analysis.changes_data import job_keys
-from advisor.report.labels import money
+from advisor.report.labels import md_text, money
 
 LOOKBACK = timedelta(days=90)  # changes made this long before the week's end are shown
 CAUSE_LABEL = {
@@ -135,3 +135,47 @@ def _interval(interval: list[float] | None) -> str:
     if not interval:
         return "—"
     return f"{_signed(interval[0])} to {_signed(interval[1])}"
+
+
+def changes_markdown(section: dict[str, Any]) -> list[str]:
+    """The same two parts as render_changes(), for chat and email."""
+    lines = ["", "## Savings realised", ""]
+    changes = section["changes"]
+    if not changes:
+        lines.append("No configuration change in the last 90 days.")
+    else:
+        if any(c["realised_usd_month"] is not None for c in changes):
+            lines.append(
+                f"Changes of the last 90 days realise {_signed(section['realised_usd_month'])} "
+                f"a month; those that cost more add {money(-section['costing_usd_month'])} a "
+                "month (a positive figure saves money)."
+            )
+            lines.append("")
+        lines += [
+            "| job | changed | fields | status | realised a month | 90% interval | predicted |",
+            "| --- | --- | --- | --- | ---: | --- | --- |",
+        ]
+        lines += [
+            f"| {md_text(c['job'])} | {c['changed_at'][:10]} | {md_text(_fields(c['fields']))} | "
+            f"{c['status'].replace('_', ' ')} | {_signed(c['realised_usd_month'])} | "
+            f"{md_text(_interval(c['interval_usd_month']))} | {md_text(_predicted(c))} |"
+            for c in changes
+        ]
+    why = section["why"]
+    lines += ["", "## Why costs moved", ""]
+    if why.get("unpriced_runs") and not (why["this_usd"] or why["previous_usd"]):
+        lines.append(
+            f"Unpriced: {why['unpriced_runs']:,} runs are at a rate the facts registry lacks."
+        )
+        return lines
+    lines.append(
+        f"{_signed(why['change_usd'])} on the week before ({money(why['previous_usd'])} → "
+        f"{money(why['this_usd'])}); the causes add up to the move."
+    )
+    lines += [
+        f"- {md_text(CAUSE_LABEL.get(c['cause'], c['cause']))}: {_signed(c['usd'])} "
+        f"({md_text(c['detail'])})"
+        for c in why["causes"]
+        if c["usd"]
+    ]
+    return lines
