@@ -8,14 +8,14 @@ still name their line.
 
 from __future__ import annotations
 
-import itertools
 import multiprocessing
 import os
 from collections.abc import Callable, Iterator
-from typing import Any, BinaryIO
+from typing import Any
 
 from advisor.sparklog.codecs import DECODERS, CorruptStream, TruncatedStream
 from advisor.sparklog.parse import AppReducer
+from advisor.sparklog.ranges import line_ranges, reduce_range
 from advisor.sparklog.reader import EventLog, LineSplitter, Problems, _Counting, open_part
 
 BLOCK_BYTES = 4 << 20
@@ -69,46 +69,15 @@ def _worker(location: str, in_progress: bool, inbox: Any, outbox: Any) -> None:
     outbox.put(reducer)
 
 
-def _ranges(path: str, size: int, parts: int) -> list[tuple[int, int]]:
-    """Split a file into byte ranges that start and end on line boundaries."""
-    cuts = [0]
-    with open(path, "rb") as handle:
-        for k in range(1, parts):
-            cuts.append(_next_line_start(handle, max(size * k // parts, cuts[-1]), size))
-    cuts.append(size)
-    return [(a, b) for a, b in itertools.pairwise(cuts) if b > a]
-
-
-def _next_line_start(handle: BinaryIO, position: int, size: int) -> int:
-    """Where the line after `position` starts, read in bounded pieces (never readline(): one
-    line of a hostile file may be gigabytes)."""
-    handle.seek(position)
-    while chunk := handle.read(1 << 20):
-        newline = chunk.find(b"\n")
-        if newline >= 0:
-            return min(position + newline + 1, size)
-        position += len(chunk)
-    return size
-
-
 def _range_worker(log: EventLog, index: int, start: int, end: int, outbox: Any) -> None:
     """Reduce one byte range of a plain file; line numbers are relative to the range."""
     reducer = AppReducer(log.location, Problems(), in_progress=log.in_progress)
-    splitter = LineSplitter(log.location, reducer.problems)
-    with open(log.parts[0].location, "rb") as handle:
-        handle.seek(start)
-        remaining = end - start
-        while remaining > 0:
-            chunk = handle.read(min(BLOCK_BYTES, remaining))
-            if not chunk:
-                break
-            remaining -= len(chunk)
-            first = splitter.number + 1
-            reducer.feed_lines(splitter.feed(chunk), log.location, first)
-    last = splitter.end()
-    if last and not last.isspace():
-        reducer.feed_lines([last], log.location, splitter.number, True)
-    outbox.put((index, splitter.number, reducer, end - start))
+    part = log.parts[0]
+    ends_log = end == part.size
+    lines = reduce_range(
+        reducer, part.location, start, end, ends_log=ends_log, chunk_bytes=BLOCK_BYTES
+    )
+    outbox.put((index, lines, reducer, end - start))
 
 
 def _reduce_ranges(
@@ -119,7 +88,7 @@ def _reduce_ranges(
     on_bytes: Callable[[int], None] | None,
 ) -> AppReducer:
     """Plain local file: each worker reads its own range, so nothing passes through this process."""
-    ranges = _ranges(log.parts[0].location, log.parts[0].size, workers)
+    ranges = line_ranges(log.parts[0].location, log.parts[0].size, workers)
     outbox = context.Queue()
     processes = [
         context.Process(target=_range_worker, args=(log, i, a, b, outbox), daemon=True)
