@@ -163,7 +163,14 @@ def main(verbose: int, quiet: bool, db: str | None) -> None:
 @click.option(
     "--no-eventlogs",
     is_flag=True,
-    help="Skip Spark event logs (read from each job's --spark-event-logs-path).",
+    help="Skip Spark event logs (read from each job's --spark-event-logs-path); with "
+    "--eventlog-facts, only the facts are read.",
+)
+@click.option(
+    "--eventlog-facts",
+    metavar="S3_URL",
+    help="Read event-log facts already reduced on Spark (python -m advisor.spark_reduce) from "
+    "s3://bucket/prefix/ and link them to their runs; the logs they name are not read.",
 )
 @click.option(
     "--retry-mode",
@@ -241,6 +248,7 @@ def collect_cmd(
     since,
     no_metrics,
     no_eventlogs,
+    eventlog_facts,
     retry_mode,
     max_attempts,
     endpoint_url,
@@ -312,14 +320,17 @@ def collect_cmd(
         metric_series=metric_series,
         resources=not no_other_costs,
         billing=billing,
+        eventlog_facts=eventlog_facts,
     )
-    if billing:
-        from advisor.collect.billing_s3 import split_s3_url
+    from advisor.collect.billing_s3 import split_s3_url
 
+    for url, hint in ((billing, "--billing"), (eventlog_facts, "--eventlog-facts")):
+        if url is None:
+            continue
         try:
-            split_s3_url(billing)
+            split_s3_url(url)
         except ValueError as exc:
-            raise click.BadParameter(str(exc), param_hint="--billing") from None
+            raise click.BadParameter(str(exc), param_hint=hint) from None
     store = open_store(db, create=True)
     with progress() as bar:
         task = bar.add_task("collecting", total=None)
@@ -367,6 +378,14 @@ def collect_cmd(
         out.print(
             f"Billing export {escape(billing)}: {report.billing_files} files, "
             f"{report.billing_lines:,} Glue lines (see `advisor reconcile`).",
+            soft_wrap=True,
+        )
+    if report.eventlog_facts:
+        facts = report.eventlog_facts
+        out.print(
+            f"Event-log facts {escape(facts['url'])}: {facts['files']} files read "
+            f"({facts['unchanged']} unchanged since the last collect), {facts['applications']:,} "
+            f"applications, {facts['linked']:,} linked to their runs.",
             soft_wrap=True,
         )
     bill = report.api_cost

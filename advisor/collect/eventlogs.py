@@ -1,12 +1,14 @@
 """Fetch Spark event logs from each job's --spark-event-logs-path on S3 and reduce new ones.
 
 A prefix shared by many jobs is listed once per collect; a log already reduced at its current
-size is skipped without a GetObject, so a re-collect reads only new (or grown) logs.
+size is skipped without a GetObject, so a re-collect reads only new (or grown) logs. So is a log
+that `skip` says is accounted for otherwise (facts reduced on Spark, collect/facts_s3.py).
 """
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
@@ -29,8 +31,10 @@ class EventLogCollector:
         now: datetime,
         account: str | None = None,
         region: str | None = None,
+        skip: Callable[[EventLog], bool] | None = None,
     ):
         self.store, self.s3, self.at = store, s3, iso(now)
+        self.skip = skip
         self.account, self.region = account, region
         self.listed: dict[str, list[EventLog]] = {}
         self.apps = 0
@@ -45,6 +49,8 @@ class EventLogCollector:
             self.listed[path] = find_s3(path.rstrip("/") + "/", self.s3)
         linked = 0
         for event_log in self.listed[path]:
+            if self.skip is not None and self.skip(event_log):
+                continue
             place = split_key(key)[:2]
             if reduce_into_store(self.store, event_log, at=self.at, s3=self.s3, place=place):
                 linked += 1

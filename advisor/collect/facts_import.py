@@ -8,9 +8,9 @@ line number and skipped; the others load. Lines are read one at a time and bound
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 import orjson
 
@@ -32,6 +32,30 @@ def _run_in_path(store: Store, source: str, place: tuple[str, str] | None) -> st
     return runs[0] if len(runs) == 1 else None
 
 
+def iter_facts(
+    handle: BinaryIO, label: str, on_error: Callable[[str, str], None]
+) -> Iterator[dict[str, Any]]:
+    """Each application's facts in a stream of JSON lines, redacted; `on_error(item, reason)`
+    hears of each line skipped, named `label:line`. Lines are bounded, never read whole."""
+    number = 0
+    while True:
+        data = handle.readline(MAX_LINE_BYTES + 1)
+        if not data:
+            return
+        number += 1
+        where = f"{label}:{number}"
+        if len(data) > MAX_LINE_BYTES and not data.endswith(b"\n"):
+            on_error(where, f"a line over {MAX_LINE_BYTES >> 20} MiB: skipped")
+            while data and not data.endswith(b"\n"):  # the rest of that line
+                data = handle.readline(MAX_LINE_BYTES)
+            continue
+        if not data.strip():
+            continue
+        summary = _summary(data, where, on_error)
+        if summary is not None:
+            yield summary
+
+
 def import_facts_file(
     store: Store,
     path: Path,
@@ -39,28 +63,13 @@ def import_facts_file(
     at: str,
     place: tuple[str, str] | None,
     on_error: Callable[[str, str], None],
+    label: str | None = None,
 ) -> tuple[int, int]:
     """(applications stored, of them linked to a run); `on_error(item, reason)` hears of
-    each line skipped."""
+    each line skipped, named `label:line` (label: the file's name unless given)."""
     stored = linked = 0
     with path.open("rb") as handle:
-        number = 0
-        while True:
-            data = handle.readline(MAX_LINE_BYTES + 1)
-            if not data:
-                break
-            number += 1
-            where = f"{path.name}:{number}"
-            if len(data) > MAX_LINE_BYTES and not data.endswith(b"\n"):
-                on_error(where, f"a line over {MAX_LINE_BYTES >> 20} MiB: skipped")
-                while data and not data.endswith(b"\n"):  # the rest of that line
-                    data = handle.readline(MAX_LINE_BYTES)
-                continue
-            if not data.strip():
-                continue
-            summary = _summary(data, where, on_error)
-            if summary is None:
-                continue
+        for summary in iter_facts(handle, label or path.name, on_error):
             size = summary.pop("size", 0)
             run = store_summary(
                 store,

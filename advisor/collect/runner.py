@@ -27,6 +27,7 @@ from advisor.collect.billing_s3 import collect_billing
 from advisor.collect.cloudwatch import CloudWatchCollector
 from advisor.collect.eventlog_link import relink
 from advisor.collect.eventlogs import EventLogCollector
+from advisor.collect.facts_s3 import FactsFetch, fetch_facts, load_facts
 from advisor.collect.glue import GlueCollector
 from advisor.collect.resources import ResourceCollector
 from advisor.identity import UNKNOWN_ACCOUNT, job_key, place_key
@@ -57,6 +58,9 @@ class CollectOptions:
     metric_series: str = "advisor"  # "all": every series ListMetrics lists (aws.ADVISOR_METRICS)
     resources: bool = True  # crawlers, interactive sessions, development endpoints
     billing: str | None = None  # s3://bucket/prefix/ of a Data Exports (CUR 2.0) export
+    # s3://bucket/prefix/ of reduced event-log facts (python -m advisor.spark_reduce): the logs
+    # they stand for are not read (facts_s3.py); other logs still are, unless eventlogs=False
+    eventlog_facts: str | None = None
 
 
 @dataclass
@@ -93,6 +97,7 @@ class CollectReport:
     calls: list[dict[str, Any]] = field(default_factory=list)  # the collector_calls rows
     billing_files: int = 0
     billing_lines: int = 0
+    eventlog_facts: dict[str, Any] | None = None  # FactsFetch.as_dict() of --eventlog-facts
 
     @property
     def api_cost(self) -> dict[str, Any]:
@@ -112,6 +117,7 @@ class CollectReport:
             "accounts": self.accounts,
             "places": [asdict(p) for p in self.places],
             "billing": {"files": self.billing_files, "lines": self.billing_lines},
+            "eventlog_facts": self.eventlog_facts,
             "api_cost": {**self.api_cost, "rows": self.calls},
         }
 
@@ -132,11 +138,17 @@ class _Run:
         self.since = now - options.since if options.since else None
         self.report = CollectReport(collected_at=self.at)
         self.tally: dict[tuple[str, str], tuple[Counter[str], Counter[str]]] = {}
+        self.facts: FactsFetch | None = None  # --eventlog-facts, fetched before the accounts
 
     def record(self, source: str, item: str, exc: Exception) -> None:
         code, detail = _error_text(exc)
         log.warning("%s %s: %s", source, item, detail)
         self.report.errors.append(self.store.record_error(source, item, code, detail, at=self.at))
+
+    def skipped(self, source: str, item: str, reason: str) -> None:
+        """What was skipped without an exception (a bad line of a file that was read)."""
+        log.warning("%s %s: %s", source, item, reason)
+        self.report.errors.append(self.store.record_error(source, item, reason, at=self.at))
 
     def clients(self, region: str, session: boto3.Session | None) -> AwsClients:
         options = self.options
@@ -192,8 +204,12 @@ def collect(
             include_caller=options.include_caller,
             record=run.record,
         )
+        if options.eventlog_facts:  # first: the event-log collector skips the logs they name
+            run.facts = fetch_facts(store, central.s3, options.eventlog_facts, run.record)
         for target in targets:
             _collect_account(run, central, target)
+        if run.facts is not None:  # last: they link to the runs just collected
+            _load_facts(run, run.facts)
         if options.billing:
             try:
                 billed = collect_billing(store, central.s3, options.billing, run.record)
@@ -202,9 +218,28 @@ def collect(
             else:
                 run.report.billing_files, run.report.billing_lines = billed.files, billed.lines
     finally:  # what was called is billed, whatever happened next
+        if run.facts is not None:
+            run.facts.close()
         run.count(caller.account, home, central)
         run.store_calls()
     return run.report
+
+
+def _load_facts(run: _Run, facts: FactsFetch) -> None:
+    """Load the fetched facts, linked within the collect's place when it had only one (as
+    `advisor import-facts` does), else to whichever run matches unambiguously."""
+    places = {(p.account, p.region) for p in run.report.places}
+    place = next(iter(places)) if len(places) == 1 else None
+    load_facts(
+        run.store,
+        facts,
+        at=run.at,
+        place=place,
+        on_error=lambda item, why: run.skipped("s3", item, why),
+    )
+    facts.linked += relink(run.store)  # as `advisor import-facts` does after loading
+    run.report.eventlog_apps += facts.linked
+    run.report.eventlog_facts = facts.as_dict()
 
 
 def _collect_account(run: _Run, central: AwsClients, target: Target) -> None:
@@ -251,7 +286,15 @@ def _collect_region(run: _Run, clients: AwsClients, place: PlaceReport) -> None:
         now=now,
         only_advisor_stats=options.metric_series == "advisor",
     )
-    eventlogs = EventLogCollector(store, clients.s3, account=account, region=region, now=now)
+    facts = run.facts
+    eventlogs = EventLogCollector(
+        store,
+        clients.s3,
+        account=account,
+        region=region,
+        now=now,
+        skip=(lambda event_log: facts.covers(store, event_log)) if facts else None,
+    )
     enabled = {"cloudwatch": options.metrics, "s3": options.eventlogs}
     for index, name in enumerate(names):
         if run.on_job:
