@@ -85,7 +85,8 @@ def _finding(row: dict[str, Any], job: str, definition: dict[str, Any] | None) -
 
 def _saving(row: dict[str, Any] | None, job: str) -> dict[str, Any]:
     """The job's saving: the best compatible set of its findings' fixes, never their sum."""
-    if row is None:
+    # no finding with a saving: nothing to apply "at once" (the fix command is per finding)
+    if row is None or not row["finding_ids"]:
         return {"usd_month": None, "dpu_hours_month": None, "finding_ids": [], "fix_command": None}
     return {
         "usd_month": row["usd_month"],
