@@ -29,6 +29,15 @@ def run_key(account: str | None, region: str | None, run_id: str) -> str:
     return f"{place_key(account, region)}/{run_id}"
 
 
+SESSION_MARK = "session:"  # spark_apps.run_id of an interactive session's application
+
+
+def session_app_key(account: str | None, region: str | None, session_id: str) -> str:
+    """What an interactive session's Spark applications are stored under, in place of a run:
+    no Glue run id starts with "session:" (they are jr_...)."""
+    return f"{place_key(account, region)}/{SESSION_MARK}{session_id}"
+
+
 def split_key(key: str) -> tuple[str, str, str]:
     """(account, region, name or run id) of a key; a bare name (no place) splits to unknowns."""
     parts = key.split("/", 2)

@@ -13,7 +13,8 @@ run this after generate_fleet.py), with planted differences the demo explains:
   - a crawler billed a little more than its crawls cost (a crawl older than the history kept),
   - (for the resource rules) a crawler re-crawling everything every four hours, one crawling
     every three hours for data that lands once a day, a session left to its default 2,880-minute
-    idle timeout and a development endpoint nobody deleted,
+    idle timeout (on ten workers its Spark work did not need) and a development endpoint nobody
+    deleted,
   - a credit, and a line of another service (S3), which is passed over.
 
 Deterministic: `python sample_metrics/generate_billing.py` twice writes the same bytes.
@@ -139,6 +140,12 @@ def write_resources() -> None:
             "WorkerType": "G.1X",
             "NumberOfWorkers": 10,
             "IdleTimeout": 2880,
+            # its %%configure wrote Spark event logs (eventlogs/notebook-alice-3f2a/, made by
+            # generate_eventlogs.py): 10 workers for statements that never ran 4 tasks at once
+            "DefaultArguments": {
+                "--enable-spark-ui": "true",
+                "--spark-event-logs-path": "s3://acme-glue-logs/sparkui/sessions/",
+            },
             "CreatedOn": "2026-11-16T09:05:00+00:00",
             "CompletedOn": "2026-11-18T10:05:00+00:00",
             "ExecutionTime": 176400.0,

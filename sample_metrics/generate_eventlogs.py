@@ -80,7 +80,25 @@ SCENARIOS: dict[str, tuple[str, str, bool, dict[str, str]]] = {
             "spark.io.compression.zstd.level": "9",
         },
     ),
+    # an interactive session of 10 x G.1X (Glue 4.0): 9 executors x 4 cores = 36 task slots,
+    # used for a few small statements that never run more than 4 tasks at once
+    "notebook_session": (
+        "local-cluster[9,4,512]",
+        "zstd",
+        False,
+        {
+            "spark.executor.memory": "512m",
+            "spark.ui.showConsoleProgress": "false",
+            "spark.sql.shuffle.partitions": "4",
+        },
+    ),
 }
+# logs of interactive sessions: eventlogs/<SessionId>/, as Glue writes a session's event log
+# to the --spark-event-logs-path its %%configure gives (generate_billing.py writes the session)
+SESSION_LOGS = [
+    {"scenario": "notebook_session", "job": "notebook-alice-3f2a", "run_id": "notebook-alice-3f2a"}
+]
+SESSION_IDS = {entry["run_id"] for entry in SESSION_LOGS}
 FRAUD_TRANSACTIONS = 24_000_000
 FRAUD_DAYS = 30
 
@@ -126,6 +144,27 @@ def job_over_provisioned(spark, work: Path) -> None:
         (F.col("id") % 40).alias("channel"), (F.rand(5) * 10).alias("touch_value")
     )
     df.groupBy("channel").agg(F.sum("touch_value")).write.mode("overwrite").parquet(str(work / "a"))
+
+
+def job_notebook_session(spark, work: Path) -> None:
+    """A person exploring a sample in a notebook: a statement, a pause to read it, the next."""
+    import time
+
+    from pyspark.sql import functions as F
+
+    events = spark.range(0, 400_000, numPartitions=4).select(
+        (F.col("id") % 365).alias("day"),
+        (F.col("id") % 1000).alias("customer"),
+        (F.rand(13) * 90).alias("amount"),
+    )
+    events.write.mode("overwrite").parquet(str(work / "events"))
+    time.sleep(20)
+    sample = spark.read.parquet(str(work / "events"))
+    sample.groupBy("day").agg(F.sum("amount")).orderBy("day").limit(20).collect()
+    time.sleep(25)
+    sample.where(F.col("amount") > 80).groupBy("customer").count().collect()
+    time.sleep(20)
+    sample.agg(F.countDistinct("customer"), F.avg("amount")).collect()
 
 
 def job_small_files(spark, work: Path) -> None:
@@ -340,9 +379,9 @@ def run_child(scenario: str, job: str, run_id: str, out: Path) -> None:
         .config("spark.eventLog.compress", "true")
         .config("spark.eventLog.compression.codec", codec)
         .config("spark.eventLog.rolling.enabled", str(rolling).lower())
-        .config("spark.glue.JOB_NAME", job)
-        .config("spark.glue.JOB_RUN_ID", run_id)
     )
+    if run_id not in SESSION_IDS:  # a job run; a session's log carries no job's ids
+        builder = builder.config("spark.glue.JOB_NAME", job).config("spark.glue.JOB_RUN_ID", run_id)
     for key, value in extra.items():
         builder = builder.config(key, value)
     spark = builder.getOrCreate()
@@ -398,7 +437,7 @@ def main() -> None:
         run_child(scenario, job, run_id, Path(out))
         return
     manifest = yaml.safe_load((HERE / "MANIFEST.yaml").read_text())
-    for entry in manifest["eventlogs"]:
+    for entry in manifest["eventlogs"] + SESSION_LOGS:
         if args.only and entry["scenario"] != args.only:
             continue
         with tempfile.TemporaryDirectory() as tmp:
@@ -427,7 +466,7 @@ def main() -> None:
             sizes = sum(p.stat().st_size for p in target.rglob("*") if p.is_file())
             name = f"{entry['scenario']:<18} {entry['job']:<28}"
             print(f"{name} {sizes / 1024:8.1f} KiB -> eventlogs/{target.name[:16]}...")
-            if executors_of(SCENARIOS[entry["scenario"]][0]):
+            if executors_of(SCENARIOS[entry["scenario"]][0]) and entry["run_id"] not in SESSION_IDS:
                 check_flagship(entry, target)
 
 

@@ -36,9 +36,12 @@ def test_sample_imports_completely(imported):
     with_metrics = store.db.execute("select count(distinct run_id) from run_metrics").fetchone()[0]
     assert with_metrics == MANIFEST["totals"]["runs_with_metric_files"]
     located = {r["run_id"] for r in store.db["eventlog_locations"].rows}
-    assert located == {sample_run(e["run_id"]) for e in MANIFEST["eventlogs"]}
+    # and the notebook session's log (eventlogs/<SessionId>/), linked to its session
+    session = "123456789012/us-east-1/session:notebook-alice-3f2a"
+    assert located == {sample_run(e["run_id"]) for e in MANIFEST["eventlogs"]} | {session}
     reduced = {r["run_id"]: r for r in store.db["spark_apps"].rows}
     assert set(reduced) == located and report.eventlog_apps == len(located)
+    assert reduced.pop(session)["linked_by"] == "import_folder"  # it names no Glue run
     assert {r["linked_by"] for r in reduced.values()} == {"glue_run_id"}
     jobs = {sample_run(e["run_id"]): sample_job(e["job"]) for e in MANIFEST["eventlogs"]}
     assert all(r["job_name"] == jobs[run] for run, r in reduced.items())

@@ -439,6 +439,7 @@ def test_the_resource_rules_find_what_the_sample_plants(analysed_sample_db):
     found = {(f["rule_id"], f["name"]): f for f in store.resource_findings()}
     assert set(found) == {
         ("session_idle_timeout", "notebook-alice-3f2a"),
+        ("session_oversized", "notebook-alice-3f2a"),  # tests/test_session_sizing.py
         ("crawler_recrawl", "raw_events_crawler"),
         ("crawler_schedule", "reference_data_crawler"),
         ("dev_endpoint_running", "legacy-dev-endpoint"),
@@ -504,3 +505,20 @@ def test_resource_commands_quote_the_name_and_print_it_exactly():
     assert outcome.fired
     words = shlex.split(outcome.remediation["cli"])
     assert words[words.index("--name") + 1] == name
+    # no SchemaChangePolicy (AWS's default applies changes): crawling new folders only must
+    # set it to LOG in the same call, or UpdateCrawler refuses it
+    policy = words[words.index("--schema-change-policy") + 1]
+    assert policy == "UpdateBehavior=LOG,DeleteBehavior=LOG"
+    assert any("SchemaChangePolicy" in a for a in outcome.advice)
+    logging_already = {**resource["definition"], "SchemaChangePolicy": {
+        "UpdateBehavior": "LOG", "DeleteBehavior": "LOG"}}  # fmt: skip
+    again = next(
+        iter(
+            resource_features(
+                [{**resource, "definition": logging_already}], [], datetime(2026, 11, 26, tzinfo=UTC)
+            ).values()
+        )
+    )
+    outcome = rule.evaluate({**features, **{k: again[k] for k in again if "schema" in k}})
+    assert "--schema-change-policy" not in outcome.remediation["cli"]
+    assert not any("SchemaChangePolicy" in a for a in outcome.advice)

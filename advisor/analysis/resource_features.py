@@ -28,8 +28,10 @@ def resource_features(
     usage: list[dict[str, Any]],
     now: datetime,
     suggested_idle_min: float = 30,
+    session_sizing: dict[tuple[str, str, str], dict[str, Any]] | None = None,
 ) -> dict[tuple[str, str, str, str], dict[str, Any]]:
-    """(kind, account, region, name) -> features."""
+    """(kind, account, region, name) -> features. `session_sizing` holds what each session's
+    event logs say of the workers it needed (advisor/analysis/session_sizing.py)."""
     uses: dict[tuple[str, str, str, str], list[dict[str, Any]]] = defaultdict(list)
     for use in usage:
         uses[(use["kind"], use["account"], use["region"], use["name"])].append(use)
@@ -47,6 +49,23 @@ def resource_features(
         }
         build = {CRAWLER: _crawler, SESSION: _session, DEV_ENDPOINT: _endpoint}[resource["kind"]]
         out[key] = {**base, **build(resource, uses.get(key, []), now, suggested_idle_min)}
+        if resource["kind"] == SESSION:
+            sizing = (session_sizing or {}).get(key[1:])
+            out[key].update(_oversized(out[key], sizing))
+    return out
+
+
+def _oversized(features: dict[str, Any], sizing: dict[str, Any] | None) -> dict[str, Any]:
+    """What starting the session on the workers its Spark work needed would have saved: its
+    cost in the window, less the idle hours session_idle_timeout already claims, scaled by the
+    DPUs it could have done without."""
+    if not sizing:
+        return {"spark_apps": 0, "sizing_trusted": False}
+    out = dict(sizing)
+    dpus, needed = features.get("dpus") or 0.0, sizing.get("needed_dpus")
+    cost, idle = features.get("cost_usd_month"), features.get("idle_usd") or 0.0
+    if sizing.get("fewer_workers_suffice") and needed and dpus and cost is not None:
+        out["oversized_usd"] = max(cost - idle, 0.0) * (1 - needed / dpus)
     return out
 
 
@@ -82,8 +101,23 @@ def _crawler(
         if unpriced
         else sum(p.usd or 0.0 for _, p in unchanged if p is not None),
         "changes_per_day": (len(summarised) - len(unchanged)) / WINDOW.days if summarised else None,
+        **_incremental_policy(definition),
     }
     return features
+
+
+def _incremental_policy(definition: dict[str, Any]) -> dict[str, Any]:
+    """What else an incremental crawl needs: AWS forces (and UpdateCrawler requires) the
+    schema-change policy the registry gives, so the command sets it when the crawler's differs."""
+    wanted = facts.registry()["crawlers"]["incremental"]["schema_change_policy"]
+    current = definition.get("SchemaChangePolicy") or {}
+    differs = {k: current.get(k) for k in wanted if current.get(k) != wanted[k]}
+    value = ",".join(f"{k}={v}" for k, v in wanted.items())
+    return {
+        "schema_policy_changes": bool(differs),
+        "schema_policy_now": ", ".join(f"{k} {v or 'unset'}" for k, v in differs.items()) or None,
+        "schema_policy_arg": f" --schema-change-policy {value}" if differs else "",
+    }
 
 
 def _session(
@@ -109,6 +143,7 @@ def _session(
         "idle_usd": None if rate is None else idle_hours * dpus * rate,
         "cost_usd_month": (priced.usd if priced else None) if _in_window(use, now) else 0.0,
         "number_of_workers": definition.get("NumberOfWorkers"),
+        "worker_type": definition.get("WorkerType") or "unknown",
     }
     return features
 

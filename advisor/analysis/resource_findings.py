@@ -14,6 +14,8 @@ from typing import Any
 from advisor.analysis.findings import SEVERITY_WEIGHT
 from advisor.analysis.resource_features import resource_features
 from advisor.analysis.rules import Rule, RuleError, default_rules_dir, load_rules
+from advisor.analysis.session_sizing import session_sizing
+from advisor.collect.resource_records import SESSION
 from advisor.store import Store
 from advisor.store.base import to_json
 from advisor.timeutil import iso, parse_ts, utcnow
@@ -50,7 +52,10 @@ def judge_resources(
     now = now or observed_until(resources, usage, store.latest_run_start())
     rules = resource_rules() if rules is None else rules
     rows = []
-    for key, features in sorted(resource_features(resources, usage, now).items()):
+    sessions = [r for r in resources if r["kind"] == SESSION]
+    sizing = session_sizing(store, sessions)
+    judged = resource_features(resources, usage, now, session_sizing=sizing)
+    for key, features in sorted(judged.items()):
         for rule in rules:
             if rule.spec.get("resource") != key[0]:
                 continue

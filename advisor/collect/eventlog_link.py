@@ -1,8 +1,11 @@
 """Link a reduced application to its Glue job run, and store its facts.
 
 In order: the Glue run id Glue puts in the Spark properties (`spark.glue.JOB_RUN_ID`); the
-import folder the log sits in (`eventlogs/<JobRunId>/`); the run of the job named in the
-properties (or the app name) that was going when the application started.
+import folder the log sits in (`eventlogs/<JobRunId>/`, or `eventlogs/<SessionId>/` for an
+interactive session's); the run of the job named in the properties (or the app name) that was
+going when the application started; and, for an application that names no job run, the one
+interactive session of its place that was open when it started (a session's Spark application
+is the session's: its event log is what tells how much of the session's DPUs were used).
 """
 
 from __future__ import annotations
@@ -11,6 +14,7 @@ import json
 from typing import Any
 
 from advisor.collect.redact import redact_value
+from advisor.identity import SESSION_MARK, split_key
 from advisor.store import Store, to_json
 from advisor.timeutil import iso
 
@@ -33,7 +37,7 @@ def link_run(
         runs = store.runs_with_glue_id(glue_run, place)
         if len(runs) == 1:
             return runs[0], "glue_run_id"
-    if folder_run_id and store.has_run(folder_run_id):
+    if folder_run_id and (store.has_run(folder_run_id) or _is_session(store, folder_run_id)):
         return folder_run_id, "import_folder"
     job = summary["glue"].get("JOB_NAME") or summary["app_name"]
     if job and isinstance(job, str) and summary["start_ms"]:
@@ -44,7 +48,22 @@ def link_run(
         run_id = store.run_around(job, started, place)
         if run_id:
             return run_id, "time_window"
+    if not glue_run and summary["start_ms"]:
+        try:
+            started = iso(summary["start_ms"] / 1000)
+        except ValueError:
+            return None, None
+        sessions = store.sessions_around(started, place)
+        if len(sessions) == 1:
+            return sessions[0], "session_window"
     return None, None
+
+
+def _is_session(store: Store, key: str) -> bool:
+    account, region, rest = split_key(key)
+    if not rest.startswith(SESSION_MARK):
+        return False
+    return key in store.session_keys(rest[len(SESSION_MARK) :], (account, region))
 
 
 def fact_rows(

@@ -13,7 +13,8 @@ from datetime import datetime
 from typing import Any
 
 from advisor.collect.eventlog_store import reduce_into_store
-from advisor.identity import job_key, split_key
+from advisor.collect.resource_records import SESSION
+from advisor.identity import UNKNOWN_ACCOUNT, UNKNOWN_REGION, job_key
 from advisor.jobargs import event_log_path
 from advisor.sparklog.reader import EventLog, find_s3
 from advisor.store import Store
@@ -43,7 +44,14 @@ class EventLogCollector:
         """Reduce the new logs under the event-log path of the job with this Glue name."""
         key = job_key(self.account, self.region, job_name)
         path = event_log_path(self.store.job_default_arguments(key))
-        if path is None or not path.startswith("s3://"):
+        if path is None:
+            return 0
+        return self.collect_path(path)
+
+    def collect_path(self, path: str) -> int:
+        """Reduce the new logs under an S3 event-log prefix (a job's, or an interactive
+        session's %%configure --spark-event-logs-path); each prefix is listed once."""
+        if not path.startswith("s3://"):
             return 0
         if path not in self.listed:
             self.listed[path] = find_s3(path.rstrip("/") + "/", self.s3)
@@ -51,8 +59,25 @@ class EventLogCollector:
         for event_log in self.listed[path]:
             if self.skip is not None and self.skip(event_log):
                 continue
-            place = split_key(key)[:2]
+            place = (self.account or UNKNOWN_ACCOUNT, self.region or UNKNOWN_REGION)
             if reduce_into_store(self.store, event_log, at=self.at, s3=self.s3, place=place):
                 linked += 1
         self.apps += linked
         return linked
+
+
+def session_event_log_paths(
+    store: Store, account: str | None, region: str | None
+) -> list[tuple[str, str]]:
+    """(session id, S3 prefix) of the place's interactive sessions that write event logs
+    (`%%configure {"--enable-spark-ui": "true", "--spark-event-logs-path": "s3://..."}`)."""
+    place = (account or UNKNOWN_ACCOUNT, region or UNKNOWN_REGION)
+    out = []
+    for session in store.glue_resources(SESSION):
+        if (session["account"], session["region"]) != place:
+            continue
+        arguments = session["definition"].get("DefaultArguments") or {}
+        path = event_log_path(arguments) if isinstance(arguments, dict) else None
+        if path:
+            out.append((session["name"], path))
+    return out

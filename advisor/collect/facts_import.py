@@ -25,11 +25,17 @@ REQUIRED = ("source", "app_id", "glue", "app_name", "start_ms")
 
 
 def _run_in_path(store: Store, source: str, place: tuple[str, str] | None) -> str | None:
+    """The run (a jr_ id) or interactive session (eventlogs/<SessionId>/) the log's path names."""
     match = _RUN_ID.search(source)
-    if not match:
-        return None
-    runs = store.runs_with_glue_id(match.group(1), place)
-    return runs[0] if len(runs) == 1 else None
+    if match:
+        runs = store.runs_with_glue_id(match.group(1), place)
+        return runs[0] if len(runs) == 1 else None
+    folders = source.replace("\\", "/").split("/")[:-1]
+    for folder in reversed(folders):
+        sessions = store.session_keys(folder, place) if folder else []
+        if len(sessions) == 1:
+            return sessions[0]
+    return None
 
 
 def iter_facts(

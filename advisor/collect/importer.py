@@ -6,6 +6,7 @@ Layout (documented in the README):
                                         name is read from the contents: it may hold a "/")
   DIR/metrics/<JobRunId>/<metric>.json  aws cloudwatch get-metric-statistics ...
   DIR/eventlogs/<JobRunId>/...          Spark event logs of that run, any layout
+  DIR/eventlogs/<SessionId>/...         Spark event logs of an interactive session (sessions.json)
   DIR/billing/*.csv|.csv.gz|.parquet    AWS Data Exports (CUR 2.0) files
   DIR/crawlers.json                     aws glue get-crawlers
   DIR/crawls/<CrawlerName>.json         aws glue list-crawls --crawler-name <CrawlerName>
@@ -254,10 +255,11 @@ class Importer:
                 continue
             for path in self._usable(self._json_files(run_dir)):
                 self._guarded(path, lambda p, r=run: self._import_metric(p, *r))
+        # sessions before event logs: eventlogs/<SessionId>/ is linked to its session
+        self._import_resources()
         self._import_eventlogs()
         self._import_facts()
         self._import_billing()
-        self._import_resources()
         return self.report
 
     def _import_facts(self) -> None:
@@ -379,6 +381,15 @@ class Importer:
             place = (account or UNKNOWN_ACCOUNT, self.region or UNKNOWN_REGION)
             for key in self.store.runs_with_glue_id(glue_run_id, place):
                 return key, self.store.job_of_run(key) or ""
+        return None
+
+    def _session_named(self, session_id: str) -> tuple[str, str] | None:
+        """(key, '') of the interactive session with this id that this import holds."""
+        accounts = {*self.job_accounts.values(), self.default_account}
+        for account in sorted(accounts, key=lambda a: a or ""):
+            place = (account or UNKNOWN_ACCOUNT, self.region or UNKNOWN_REGION)
+            for key in self.store.session_keys(session_id, place):
+                return key, ""
         return None
 
     # ---- helpers -------------------------------------------------------------------------
@@ -600,11 +611,12 @@ class Importer:
         run_dirs = self._usable(sorted(p for p in root.glob("*") if p.is_dir()))
         runs: dict[Path, str] = {}
         for run_dir in run_dirs:
-            run = self._run_named(run_dir.name)
+            run = self._run_named(run_dir.name) or self._session_named(run_dir.name)
             if run is None:
                 self._error(
                     self._rel(run_dir),
-                    f"event logs for run {run_dir.name}, which no job-runs file contains",
+                    f"event logs for run {run_dir.name}, which no job-runs file contains "
+                    "(nor sessions.json, as a session id)",
                 )
                 continue
             runs[run_dir] = run[0]

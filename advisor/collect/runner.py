@@ -26,7 +26,7 @@ from advisor.collect.aws import ACCESS_DENIED_CODES, DEFAULT_ROLE_NAME, AwsClien
 from advisor.collect.billing_s3 import collect_billing
 from advisor.collect.cloudwatch import CloudWatchCollector
 from advisor.collect.eventlog_link import relink
-from advisor.collect.eventlogs import EventLogCollector
+from advisor.collect.eventlogs import EventLogCollector, session_event_log_paths
 from advisor.collect.facts_s3 import FactsFetch, fetch_facts, load_facts
 from advisor.collect.glue import GlueCollector
 from advisor.collect.resources import ResourceCollector
@@ -313,13 +313,6 @@ def _collect_region(run: _Run, clients: AwsClients, place: PlaceReport) -> None:
                 enabled,
                 run.record,
             )
-    # event logs last: a shared prefix holds logs of many jobs, whose runs must be stored first
-    for name in names:
-        if enabled["s3"]:
-            _guarded(
-                lambda n=name: eventlogs.collect_job(n), "s3", where, name, enabled, run.record
-            )
-    eventlogs.apps += relink(store)
     if options.resources:
         resources = ResourceCollector(
             store,
@@ -332,6 +325,25 @@ def _collect_region(run: _Run, clients: AwsClients, place: PlaceReport) -> None:
         )
         for name, count in resources.collect().items():
             setattr(place, name, count)
+    # event logs last: a shared prefix holds logs of many jobs (and sessions), whose runs and
+    # sessions must be stored first
+    for name in names:
+        if enabled["s3"]:
+            _guarded(
+                lambda n=name: eventlogs.collect_job(n), "s3", where, name, enabled, run.record
+            )
+    if options.resources:
+        for session_id, path in session_event_log_paths(store, account, region):
+            if enabled["s3"]:
+                _guarded(
+                    lambda p=path: eventlogs.collect_path(p),
+                    "s3",
+                    where,
+                    f"session {session_id}",
+                    enabled,
+                    run.record,
+                )
+    eventlogs.apps += relink(store)
     place.runs_upserted = glue.report.runs_upserted
     place.runs_refreshed = glue.report.runs_refreshed
     place.metric_points = cloudwatch.points

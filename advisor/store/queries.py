@@ -9,6 +9,7 @@ from typing import Any
 import orjson
 from sqlite_utils import Database
 
+from advisor.identity import session_app_key
 from advisor.store.base import by_job, to_json
 from advisor.store.schema import CHANGE_LOG, TERMINAL_STATES
 from advisor.timeutil import iso, parse_ts
@@ -217,6 +218,34 @@ class Queries:
             where += " and account = ? and region = ?"
             params += list(place)
         return [row[0] for row in self.db.execute(f"select id from job_runs where {where}", params)]
+
+    def session_keys(self, session_id: str, place: tuple[str, str] | None = None) -> list[str]:
+        """The spark_apps keys (session_app_key) of the interactive sessions with this id."""
+        where, params = "kind = 'interactive_session' and name = ?", [session_id]
+        if place is not None:
+            where += " and account = ? and region = ?"
+            params += list(place)
+        rows = self.db.execute(
+            f"select account, region, name from glue_resources where {where}", params
+        )
+        return [session_app_key(*row) for row in rows]
+
+    def sessions_around(
+        self, at_iso: str, place: tuple[str, str] | None = None, slack_s: int = 120
+    ) -> list[str]:
+        """The keys of the interactive sessions (in one place when given) that were open at a
+        moment, a few minutes' slack each side."""
+        where, params = "kind = 'interactive_session'", []
+        if place is not None:
+            where += " and account = ? and region = ?"
+            params += list(place)
+        rows = self.db.execute(
+            f"select account, region, name from resource_usage where {where} "
+            "and datetime(started_on) <= datetime(?, ?) "
+            "and (ended_on is null or datetime(ended_on) >= datetime(?, ?))",
+            [*params, at_iso, f"+{slack_s} seconds", at_iso, f"-{slack_s} seconds"],
+        )
+        return sorted({session_app_key(*row) for row in rows})
 
     def run_around(
         self, glue_name: str, at_iso: str, place: tuple[str, str] | None = None, slack_s: int = 120
