@@ -69,8 +69,15 @@ class VersionStatus:
     end_of_life: str | None
 
 
-def version_status(glue_version: str | None, today: date | str | None = None) -> VersionStatus:
-    return _status(version(glue_version), today)
+def version_status(
+    glue_version: str | None, today: date | str | None = None, python_version: str | None = None
+) -> VersionStatus:
+    """Where a Glue version stands; a version whose Python 3 runtime had its own end of
+    support (Glue 1.0) is judged by it for a job on Python 3."""
+    entry = version(glue_version)
+    if entry and str(python_version or "").startswith("3") and entry.get("end_of_support_python3"):
+        entry = {**entry, "end_of_support": entry["end_of_support_python3"]}
+    return _status(entry, today)
 
 
 def python_shell_status(

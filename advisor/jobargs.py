@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from functools import cache
 
 METRIC_FLAGS = ("--enable-metrics", "--enable-observability-metrics")
+CONF_ARGUMENT = "--conf"
+_CONF_SPLIT = re.compile(r"\s+--conf\s+")
 
 
 def flag(arguments: Mapping[str, str], key: str) -> bool:
@@ -40,3 +43,23 @@ def event_log_path(arguments: Mapping[str, str]) -> str | None:
     if flag(arguments, "--enable-spark-ui") and path:
         return path
     return None
+
+
+def parse_conf(text: str) -> list[str]:
+    """The settings packed into one `--conf` value ("spark.a=1 --conf spark.b=2")."""
+    text = text.strip()
+    if text.startswith(CONF_ARGUMENT + " "):
+        text = text[len(CONF_ARGUMENT) :].strip()
+    return [part for part in _CONF_SPLIT.split(text) if part]
+
+
+def conf_key(setting: str) -> str:
+    return setting.partition("=")[0].strip()
+
+
+def conf_settings(arguments: Mapping[str, str]) -> dict[str, str]:
+    """The Spark settings a job's --conf sets, by key (the last of a repeated key wins)."""
+    value = arguments.get(CONF_ARGUMENT)
+    if not isinstance(value, str):
+        return {}
+    return {conf_key(s): s.partition("=")[2].strip() for s in parse_conf(value) if "=" in s}

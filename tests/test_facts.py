@@ -189,3 +189,12 @@ def test_the_facts_command_prints_every_fact_with_its_source():
     assert text.exit_code == 0
     assert "end of life" in text.output and "G.1X" in text.output
     assert "glue-version-support-policy" in text.output
+
+
+def test_glue_1_0_on_python_3_left_support_with_its_own_date():
+    """Glue 1.0's Python 3 runtime was supported until 2022-09-30, its Python 2 until
+    2022-06-01 (glue-version-support-policy.html): a job is judged by the runtime it uses."""
+    assert facts.version_status("1.0", "2022-07-01", "3").status == "supported"
+    assert facts.version_status("1.0", "2022-07-01", "2").status == "end_of_support"
+    assert facts.version_status("1.0", "2022-10-01", "3").end_of_support == "2022-09-30"
+    assert facts.version_status("1.0", "2022-10-01").end_of_support == "2022-06-01"

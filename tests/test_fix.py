@@ -436,9 +436,37 @@ def test_out_file_holds_the_secret_with_mode_0600(glue, tmp_path, caplog):
     assert result.exit_code == 0, result.stderr
     assert stat.S_IMODE(fresh.stat().st_mode) == 0o600
     assert_no_secret(result.stdout)
-    words = shlex.split(fresh.read_text())
+    # the secrets go to the AWS CLI on stdin, never on its command line (`ps`, shell history)
+    command, *body = fresh.read_text().splitlines()
+    assert SECRET not in command
+    words = shlex.split(command.split(" <<")[0])
     assert words[:3] == ["aws", "glue", "update-job"]
-    assert json.loads(words[words.index("--job-update") + 1]) == expected
+    assert words[words.index("--job-update") + 1] == "file:///dev/stdin"
+    assert command.endswith("<<'ADVISOR_JOB_UPDATE'") and body[-1] == "ADVISOR_JOB_UPDATE"
+    assert json.loads("\n".join(body[:-1])) == expected
+
+
+def test_live_secrets_are_not_printed_to_a_terminal(glue, tmp_path, monkeypatch):
+    """json and shell print the payload for a script (a pipe, a file); to a terminal a payload
+    with live secrets is refused, and --out still writes it (mode 0600)."""
+    import advisor.fix.cli as fix_cli
+
+    create(glue, full_job(), **EXTRAS)
+    db = seed(tmp_path / "a.db", "orders-etl", [("timeout_risk", "high", {"Timeout": 240})])
+    monkeypatch.setattr(fix_cli, "_terminal", lambda: True)
+    for fmt in ("json", "shell"):
+        refused = run(db, glue, "orders-etl", "--format", fmt)
+        assert refused.exit_code == 2 and "--out" in refused.stderr, fmt
+        assert_no_secret(refused.stdout + refused.stderr)
+    written = run(db, glue, "orders-etl", "--format", "json", "--out", str(tmp_path / "f.json"))
+    assert written.exit_code == 0 and SECRET in (tmp_path / "f.json").read_text()
+    assert_no_secret(written.stdout)
+    # a job without secrets prints as before
+    spec = full_job("plain-etl", SourceControlDetails=None, NonOverridableArguments=None)
+    spec["DefaultArguments"] = {"--TempDir": "s3://tmp/plain/"}
+    create(glue, spec)
+    db = seed(tmp_path / "b.db", "plain-etl", [("timeout_risk", "high", {"Timeout": 240})])
+    assert run(db, glue, "plain-etl", "--format", "shell").exit_code == 0
 
 
 def test_shell_prints_the_whole_runnable_command_on_one_line(glue, tmp_path):
@@ -919,8 +947,20 @@ def test_a_name_that_starts_with_a_dash_stays_a_value(glue, tmp_path):
     assert shlex.split(result.stdout)[3] == "--job-name=-x"
 
 
+def shell_parts(output: str) -> tuple[list[str], Any]:
+    """The words of a printed update-job command and its payload, inline or (when it carries
+    secrets) in the here-document it reads as file:///dev/stdin."""
+    command, *body = output.strip().splitlines()
+    words = shlex.split(command.split(" <<")[0])
+    value = words[words.index("--job-update") + 1]
+    if value == "file:///dev/stdin":
+        assert body and body[-1] == "ADVISOR_JOB_UPDATE" and SECRET not in command
+        return words, json.loads("\n".join(body[:-1]))
+    return words, json.loads(value)
+
+
 def test_a_command_too_long_for_a_shell_goes_to_a_file(glue, tmp_path):
-    spec = full_job()
+    spec = full_job(SourceControlDetails=None, NonOverridableArguments=None)
     spec["DefaultArguments"] = {f"--big{i}": "v" * 10_000 for i in range(12)}
     create(glue, spec, **EXTRAS)
     db = seed(tmp_path / "a.db", "orders-etl", [("timeout_risk", "high", {"Timeout": 240})])
@@ -1024,9 +1064,9 @@ def test_a_name_in_two_regions_is_ambiguous_until_the_region_is_named(glue, tmp_
     # the key needs no --region: GetJob goes to the key's region, and so does the command
     shell = run(db, glue, WEST_KEY, "--format", "shell", region=None)
     assert shell.exit_code == 0, shell.stderr
-    words = shlex.split(shell.stdout)
+    words, payload = shell_parts(shell.stdout)
     assert words[3:6] == ["--job-name=orders-etl", "--region", OTHER_REGION]
-    assert json.loads(words[words.index("--job-update") + 1]) == west
+    assert payload == west
 
     # text names the job by its key (its name is shared) and re-reads it from the same place
     text = run(db, glue, WEST_KEY, region=None)
@@ -1120,9 +1160,9 @@ def test_role_arn_reads_the_other_accounts_job_read_only(glue, tmp_path, getjob_
     reading = ("--role-arn", OTHER_ROLE, "--profile", "central")
     shell = run(db, glue, OTHER_KEY, "--format", "shell", *reading)
     assert shell.exit_code == 0, shell.stderr
-    words = shlex.split(shell.stdout)
+    words, payload = shell_parts(shell.stdout)
     assert words[3:6] == ["--job-name=orders-etl", "--region", REGION]
-    assert "--profile" not in words and json.loads(words[words.index("--job-update") + 1]) == other
+    assert "--profile" not in words and payload == other
     text = run(db, glue, OTHER_KEY, *reading)
     assert text.exit_code == 0, text.stderr
     write, run_as, apply = text.stdout.strip().splitlines()[-3:]

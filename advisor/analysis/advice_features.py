@@ -25,16 +25,31 @@ def memory_scope(message: str | None, cause: str) -> str:
 
 
 def suggested_partitions(f: dict[str, Any]) -> int | None:
-    """Shuffle partitions that bring the biggest task near 128 MB, at least twice today's."""
+    """Shuffle partitions that bring the biggest task near 128 MB, at least twice today's.
+    Today's is what the latest run ran with (its event log), sized from that run's tasks, but
+    never below what the job's --conf sets: a fix that raises partitions must not lower them."""
     if not f.get("is_spark"):
         return None
-    current = f.get("shuffle_partitions") or SPARK_DEFAULT_SHUFFLE_PARTITIONS
+    ran = f.get("shuffle_partitions") or f.get("definition_shuffle_partitions")
+    ran = ran or SPARK_DEFAULT_SHUFFLE_PARTITIONS
     biggest = f.get("max_mb_per_task")
-    wanted = 2 * current
+    wanted = 2 * max(ran, f.get("definition_shuffle_partitions") or 0)
     if biggest:
-        wanted = max(wanted, math.ceil(current * biggest / TARGET_MB_PER_TASK))
+        wanted = max(wanted, math.ceil(ran * biggest / TARGET_MB_PER_TASK))
     cores = f.get("executor_cores") or 1
     return int(math.ceil(wanted / cores) * cores)  # whole waves of tasks
+
+
+def shuffle_partitions_today(f: dict[str, Any]) -> str:
+    """Today's shuffle partitions as the advice states them; when the latest run ran with
+    another number than the job's --conf sets, both, and why the run's may not be --conf's."""
+    ran, defined = f.get("shuffle_partitions"), f.get("definition_shuffle_partitions")
+    if defined is not None and ran is not None and ran != defined:
+        return (
+            f"{defined:,} in the job's --conf, though its latest run ran with {ran:,}: a value "
+            "the script sets wins over --conf, so change it there too"
+        )
+    return f"{ran or defined or SPARK_DEFAULT_SHUFFLE_PARTITIONS:,}"
 
 
 def memory_features(f: dict[str, Any]) -> dict[str, Any]:
@@ -54,8 +69,7 @@ def memory_features(f: dict[str, Any]) -> dict[str, Any]:
     out: dict[str, Any] = {
         "memory_scope": scope,
         "suggested_shuffle_partitions": suggested_partitions(f),
-        "current_shuffle_partitions": f.get("shuffle_partitions")
-        or SPARK_DEFAULT_SHUFFLE_PARTITIONS,
+        "current_shuffle_partitions": shuffle_partitions_today(f),
         "fewer_executor_cores": max(1, (f.get("executor_cores") or 2) // 2)
         if f.get("executor_cores")
         else None,

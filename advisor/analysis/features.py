@@ -37,7 +37,7 @@ from advisor.analysis.runstats import FAILED_STATES, failure_cause, percentile
 from advisor.analysis.sizing import job_sla, job_whatif, sizing_summary, whatif_features
 from advisor.facts import SPARK_JOB_TYPES
 from advisor.identity import split_key
-from advisor.jobargs import event_log_path, flag, metrics_enabled
+from advisor.jobargs import conf_settings, event_log_path, flag, metrics_enabled
 from advisor.store import Store, stable_hash
 from advisor.timeutil import iso, parse_ts
 
@@ -72,7 +72,14 @@ def definition_features(job: dict[str, Any], as_of: str | None = None) -> dict[s
         "is_spark": job.get("command_name") in SPARK_JOB_TYPES,
         "is_streaming": job.get("command_name") == "gluestreaming",
         "input_format": (args.get("--input_format") or args.get("--format") or "").lower() or None,
+        "definition_shuffle_partitions": _int_or_none(
+            conf_settings(args).get("spark.sql.shuffle.partitions")
+        ),
     }
+
+
+def _int_or_none(value: str | None) -> int | None:
+    return int(value) if value is not None and value.strip().isdigit() else None
 
 
 def run_history_features(runs: list[dict[str, Any]], window_days: int) -> dict[str, Any]:

@@ -31,7 +31,7 @@ def version_features(job: dict[str, Any], as_of: str | None) -> dict[str, Any]:
             out["upgrade_python_shell"] = target[1]
         out["runtime_label"] = f"Python shell {job.get('python_version') or '?'} on Glue {version}"
     else:
-        status = facts.version_status(version, as_of)
+        status = facts.version_status(version, as_of, job.get("python_version"))
         target_version = facts.upgrade_target(command)
         out["upgrade_version"] = target_version
         target = facts.version(target_version) or {}

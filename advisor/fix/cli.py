@@ -24,7 +24,7 @@ import click
 from advisor.cli_options import account_option, db_option, format_option
 from advisor.config import load_config
 from advisor.fix.plan import FixAbort, FixPlan, glue_name, plan_fix
-from advisor.fix.secrets import mask_argument, mask_field, scrub
+from advisor.fix.secrets import mask_argument, mask_field, scrub, secret_values
 from advisor.identity import UNKNOWN_ACCOUNT, UNKNOWN_REGION, label, split_key
 from advisor.store import Store
 
@@ -52,6 +52,20 @@ def update_job_command(plan: FixPlan, job_update: str, extra: dict[str, str | No
             parts += [flag, value]
     parts += ["--job-update", job_update]
     return " ".join(shlex.quote(p) for p in parts)
+
+
+HEREDOC_MARK = "ADVISOR_JOB_UPDATE"
+
+
+def shell_command(plan: FixPlan, extra: dict[str, str | None]) -> str:
+    """The update-job command for a shell. A payload with live secrets goes on stdin (a
+    here-document the AWS CLI reads as file:///dev/stdin), never on the command line, where
+    `ps` and the shell's history would show it."""
+    payload = payload_json(plan.after)
+    if not secret_values(plan.after):
+        return update_job_command(plan, payload, extra)
+    command = update_job_command(plan, "file:///dev/stdin", extra)
+    return f"{command} <<'{HEREDOC_MARK}'\n{payload}\n{HEREDOC_MARK}"
 
 
 def _shown(value: Any) -> str:
@@ -268,8 +282,15 @@ def fix_cmd(
 
     # the update runs as the job's account: with --role-arn (read-only) that is not --profile
     extra = {"--profile": None if role_arn else profile, "--endpoint-url": endpoint_url}
-    command = update_job_command(plan, payload_json(plan.after), extra)
-    if out is None and fmt == "shell" and len(command.encode()) > MAX_INLINE_BYTES:
+    command = shell_command(plan, extra)
+    if out is None and fmt in ("json", "shell") and secret_values(plan.after) and _terminal():
+        _fail(
+            f"the JobUpdate of {plan.label} carries the job's live secret values "
+            f"({len(secret_values(plan.after))}): not printed to a terminal; use --out FILE "
+            "(mode 0600), or redirect the output to a file or a program",
+            2,
+        )
+    if out is None and fmt == "shell" and len(command.splitlines()[0].encode()) > MAX_INLINE_BYTES:
         _fail(
             f"the update-job command would be {len(command.encode()):,} bytes, too long for one "
             "command line: use --out FILE (then --job-update file://FILE)",
@@ -288,6 +309,13 @@ def fix_cmd(
         _print_text(plan, extra, reading)
     if role_arn and (fmt != "text" or out is not None):
         click.echo(f"note: {_run_as(plan)}", err=True)
+
+
+def _terminal() -> bool:
+    try:
+        return os.isatty(sys.stdout.fileno())
+    except (AttributeError, OSError, ValueError):  # a captured stream has no descriptor
+        return False
 
 
 def _run_as(plan: FixPlan) -> str:

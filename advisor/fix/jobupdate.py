@@ -13,7 +13,6 @@ argument. A null value removes the field, argument or setting.
 from __future__ import annotations
 
 import copy
-import re
 from functools import cache
 from typing import Any
 
@@ -21,6 +20,7 @@ import botocore.session
 
 from advisor import facts
 from advisor.fix import glue_rules
+from advisor.jobargs import conf_key, parse_conf
 
 ARGUMENT_PREFIX = "DefaultArguments."
 SPARK_CONF_PREFIX = "SparkConf."
@@ -28,7 +28,6 @@ COMMAND_PREFIX = "Command."
 CONF_ARGUMENT = "--conf"
 CAPACITY_FIELDS = ("WorkerType", "NumberOfWorkers")
 LEGACY_CAPACITY_FIELDS = ("MaxCapacity", "AllocatedCapacity")
-_CONF_SPLIT = re.compile(r"\s+--conf\s+")
 
 
 class ChangeError(ValueError):
@@ -132,18 +131,6 @@ def _set_argument(update: dict[str, Any], name: str, value: Any, notes: list[str
             f"{name} is also a NonOverridableArgument, which this fix leaves as it is: "
             "check which value the job should run with"
         )
-
-
-def parse_conf(text: str) -> list[str]:
-    """The settings packed into one `--conf` value ("spark.a=1 --conf spark.b=2")."""
-    text = text.strip()
-    if text.startswith(CONF_ARGUMENT + " "):
-        text = text[len(CONF_ARGUMENT) :].strip()
-    return [part for part in _CONF_SPLIT.split(text) if part]
-
-
-def conf_key(setting: str) -> str:
-    return setting.partition("=")[0].strip()
 
 
 def merge_conf(text: str | None, key: str, value: Any) -> str | None:

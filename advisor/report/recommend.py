@@ -83,18 +83,24 @@ def _finding(row: dict[str, Any], job: str, definition: dict[str, Any] | None) -
     }
 
 
-def _saving(row: dict[str, Any] | None, job: str) -> dict[str, Any]:
-    """The job's saving: the best compatible set of its findings' fixes, never their sum."""
+def _saving(
+    row: dict[str, Any] | None, job: str, findings: list[dict[str, Any]]
+) -> dict[str, Any]:
+    """The job's saving: the best compatible set of its findings' fixes, never their sum.
+    `advisor fix` is offered only when one of them changes the job's configuration: a saving
+    from advice alone (find the slow stage) has nothing for it to apply."""
     # no finding with a saving: nothing to apply "at once" (the fix command is per finding)
     if row is None or not row["finding_ids"]:
         return {"usd_month": None, "dpu_hours_month": None, "finding_ids": [], "fix_command": None}
+    ids = set(row["finding_ids"])
+    fixable = any(f["change"] for f in findings if f["id"] in ids)
     return {
         "usd_month": row["usd_month"],
         "dpu_hours_month": row["dpu_hours_month"],
         "sum_of_findings_usd_month": row["sum_usd_month"],
         "finding_ids": row["finding_ids"],
         "not_combinable_ids": row["excluded_ids"],
-        "fix_command": fix_command(job),
+        "fix_command": fix_command(job) if fixable else None,
     }
 
 
@@ -196,12 +202,12 @@ def recommendation(
             },
         },
         "analysed_as_of": features.get("as_of"),
-        "saving": _saving(store.job_savings(key).get(key), key),
         "findings": [_finding(r, key, definition) for r in store.open_findings(key)],
         "whatif": _whatif(store.stored_whatif(key)),
         "changes": _changes(store, key),
         "run": _run(store, run_id, key) if run_id else None,
     }
+    result["saving"] = _saving(store.job_savings(key).get(key), key, result["findings"])
     return result
 
 

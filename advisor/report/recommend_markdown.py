@@ -80,6 +80,13 @@ def _saving_lines(saving: dict[str, Any]) -> list[str]:
         )
     else:
         why = f"from the fixes of {combined} findings, which combine"
+    if not saving.get("fix_command"):
+        why = "if its finding is acted on" if combined == 1 else f"if its {combined} findings are"
+        return [
+            f"**Saving: {_money(saving['usd_month'])} a month** {why}: no change of the job's "
+            "configuration makes it, so `advisor fix` has nothing to apply.",
+            "",
+        ]
     return [
         f"**Saving: {_money(saving['usd_month'])} a month** {why}. Apply every open fix at "
         "once with:",
