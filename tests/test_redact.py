@@ -167,3 +167,37 @@ def test_event_log_facts_are_redacted_at_the_door_into_the_store():
     }  # what Store.replace_spark_app writes
     assert "LEAK" not in json.dumps(stored)
     assert json.loads(rows["spark_apps"][0]["properties"])["spark.sql.shuffle.partitions"] == "200"
+
+
+def test_a_secret_in_an_arguments_name_is_redacted_too():
+    from advisor.collect.redact import redact_arguments, redact_value
+
+    arguments = {"--conf spark.password=HUNTER5KEYNAME": "x", "--env": "prod"}
+    for safe in (redact_arguments(arguments), redact_value(arguments)):
+        assert "HUNTER5KEYNAME" not in repr(safe)
+        assert safe["--env"] == "prod"
+
+
+def test_redaction_takes_linear_time_on_long_runs_of_word_characters():
+    """A base64 blob in an argument held a secret word ("pass", "pw", "key") often enough; an
+    unbounded name before the word made the search quadratic (20 KB took 52 s). Measured as a
+    ratio within one run: 8x the text must take about 8x the time, never 64x."""
+    import random
+    import string
+    import time
+
+    from advisor.collect.redact import redact_text
+
+    rng = random.Random(7)
+    alphabet = string.ascii_letters + string.digits + "-_"
+
+    def seconds(n: int) -> float:
+        blobs = ["".join(rng.choice(alphabet) for _ in range(n)) + " pass", "pw" * (n // 2)]
+        start = time.perf_counter()
+        for blob in blobs:
+            redact_text(blob)
+        return time.perf_counter() - start
+
+    seconds(1000)  # warm the regex cache
+    small, large = min(seconds(10_000) for _ in range(3)), min(seconds(80_000) for _ in range(3))
+    assert large / small < 24, (small, large)

@@ -68,18 +68,29 @@ _SAFE_KEY_QUALIFIERS = {
     "foreign",
 }
 
+# Every repeat in these patterns is bounded, so a long run of word characters (a base64 blob
+# in an argument, a 50 MB facts line) is scanned in linear time: an unbounded `[\w.]*` before a
+# keyword backtracks over the whole run from every position, which is quadratic.
+_NAME = r"[\w.\-]{0,128}"  # the rest of a setting's name around its secret word
+_URL_SCHEME = r"[a-zA-Z][a-zA-Z0-9+.\-]{0,31}://"
+_SECRET_SPAN = 512  # longest user or password matched in a URL
+
 _VALUE_PATTERNS: list[tuple[re.Pattern[str], str, tuple[str, ...] | int]] = [
     # password=..., secret.key: ..., token=... inside conf strings, JDBC URLs and query strings
     # (first: a password holding "@" would otherwise look like the end of a URL's user part)
     (
         re.compile(
-            r"(?P<pre>[\w.\-]*(?:password|passwd|passphrase|passcode|pwd|pass(?![a-z])"
+            # from the secret word on (the name before it is left as it is): a search that
+            # starts at the word is fast, one that starts each name backtracks over it
+            r"(?P<pre>(?:password|passwd|passphrase|passcode|pwd|pass(?![a-z])"
             r"|pw(?![a-z])|secret|token|credential|signature|sig(?![a-z])|access[._\-]?key"
             r"|account[._\-]?key|api[._\-]?key|private[._\-]?key)"
             # the key may be quoted (JSON, Python repr, JSON inside JSON): "password": "p",
             # 'password': 'p', \"password\":\"p\"
-            r"[\w.\-]*\\?[\"']?\s*[=:]\s*)"
-            r"(?P<secret>\\\"(?:\\\\\\\"|\\\\\\\\|[^\"\\])*\\\"|\"[^\"]*\"|'[^']*'|[^\s;&,'\"}]+)",
+            rf"{_NAME}\\?[\"']?\s{{0,16}}[=:]\s{{0,16}})"
+            # a quoted secret to its closing quote, or its first 4 KiB when that never comes
+            r"(?P<secret>\\\"(?:\\\\\\\"|\\\\\\\\|[^\"\\]){0,4096}(?:\\\")?"
+            r"|\"[^\"]{0,4096}\"?|'[^']{0,4096}'?|[^\s;&,'\"}]+)",
             re.IGNORECASE,
         ),
         r"\g<pre>" + REDACTED,
@@ -89,7 +100,7 @@ _VALUE_PATTERNS: list[tuple[re.Pattern[str], str, tuple[str, ...] | int]] = [
     # "@" (the last "@" before the host ends it)
     (
         re.compile(
-            r"(?P<pre>[a-zA-Z][a-zA-Z0-9+.\-]*://[^:/@\s;]*:)(?P<secret>\S*?)"
+            rf"(?P<pre>{_URL_SCHEME}[^:/@\s;]{{0,{_SECRET_SPAN}}}:)(?P<secret>\S{{0,{_SECRET_SPAN}}}?)"
             r"(?=@[^@\s/;?#]*(?:[/\s;?#,'\"]|$))"
         ),
         r"\g<pre>" + REDACTED,
@@ -97,13 +108,16 @@ _VALUE_PATTERNS: list[tuple[re.Pattern[str], str, tuple[str, ...] | int]] = [
     ),
     # a token as a URL's user (https://TOKEN@github.com/...)
     (
-        re.compile(r"(?P<pre>[a-zA-Z][a-zA-Z0-9+.\-]*://)(?P<secret>[^\s/@:;]+)(?=@)"),
+        re.compile(rf"(?P<pre>{_URL_SCHEME})(?P<secret>[^\s/@:;]{{1,{_SECRET_SPAN}}})(?=@)"),
         r"\g<pre>" + REDACTED,
         ("@",),
     ),
     # Oracle thin URLs carry user/password@host
     (
-        re.compile(r"(?i)(?P<pre>jdbc:oracle:[a-z]+:[\w.$-]+/)(?P<secret>[^@\s]+)(?=@)"),
+        re.compile(
+            rf"(?i)(?P<pre>jdbc:oracle:[a-z]{{1,16}}:[\w.$-]{{1,256}}/)"
+            rf"(?P<secret>[^@\s]{{1,{_SECRET_SPAN}}})(?=@)"
+        ),
         r"\g<pre>" + REDACTED,
         ("jdbc:oracle",),
     ),
@@ -124,7 +138,9 @@ _VALUE_PATTERNS: list[tuple[re.Pattern[str], str, tuple[str, ...] | int]] = [
     (re.compile(r"\bxox[abposr]-[A-Za-z0-9-]{10,}\b"), REDACTED, ("xox",)),
     (
         re.compile(
-            r"-----BEGIN [A-Z ]*PRIVATE KEY-----.*?(?:-----END [A-Z ]*PRIVATE KEY-----|$)",
+            # to its END line, or (no END within 64 KiB: a key cut off) the next 64 KiB
+            r"-----BEGIN [A-Z ]{0,32}PRIVATE KEY-----(?:(?!-----END).){0,65536}"
+            r"(?:-----END [A-Z ]{0,32}PRIVATE KEY-----)?",
             re.DOTALL,
         ),
         REDACTED,
@@ -202,8 +218,11 @@ def redact_value(value: Any) -> Any:
     """Any JSON-shaped value made safe to store: under a key that names a secret the whole
     value is hidden, and every string is searched for secret-looking text."""
     if isinstance(value, Mapping):
+        # a key can carry a secret too ("--conf spark.password=..." as an argument's name)
         return {
-            k: REDACTED if isinstance(k, str) and is_secret_key(k) else redact_value(v)
+            (redact_text(k) if isinstance(k, str) else k): REDACTED
+            if isinstance(k, str) and is_secret_key(k)
+            else redact_value(v)
             for k, v in value.items()
         }
     if isinstance(value, list | tuple):
@@ -219,8 +238,9 @@ def redact_arguments(arguments: Mapping[str, str] | None) -> dict[str, str]:
         return {}
     safe: dict[str, str] = {}
     for key, value in arguments.items():
-        if is_secret_key(key):
-            safe[key] = REDACTED
+        name = redact_text(str(key)) or ""  # a secret written into the name itself
+        if is_secret_key(str(key)):
+            safe[name] = REDACTED
         else:
-            safe[key] = redact_text(str(value)) or ""
+            safe[name] = redact_text(str(value)) or ""
     return safe
