@@ -8,6 +8,7 @@ line number and skipped; the others load. Lines are read one at a time and bound
 from __future__ import annotations
 
 import re
+import sqlite3
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any, BinaryIO
@@ -77,14 +78,22 @@ def import_facts_file(
     with path.open("rb") as handle:
         for summary in iter_facts(handle, label or path.name, on_error):
             size = summary.pop("size", 0)
-            run = store_summary(
-                store,
-                summary,
-                size=size if isinstance(size, int) and size >= 0 else 0,
-                at=at,
-                folder_run_id=_run_in_path(store, summary["source"], place),
-                place=place,
-            )
+            try:
+                run = store_summary(
+                    store,
+                    summary,
+                    size=size if isinstance(size, int) and size >= 0 else 0,
+                    at=at,
+                    folder_run_id=_run_in_path(store, summary["source"], place),
+                    place=place,
+                )
+            except (TypeError, ValueError, KeyError, OverflowError, sqlite3.Error) as exc:
+                # a shape shape_problem did not foresee: this application only, rolled back
+                on_error(
+                    f"{label or path.name}: {summary['source'][:200]}",
+                    f"facts that cannot be stored ({type(exc).__name__}): skipped",
+                )
+                continue
             stored += 1
             linked += run is not None
     return stored, linked
@@ -107,4 +116,47 @@ def _summary(
         return None
     if not isinstance(summary["glue"], dict):
         summary["glue"] = {}
+    problem = shape_problem(summary)
+    if problem:
+        on_error(where, f"not an application's facts ({problem}): skipped")
+        return None
     return redact_value(summary)  # written by another program: redacted at this door too
+
+
+_LONG = (-(2**63), 2**63 - 1)  # Spark's numbers are Java longs; SQLite stores no more
+_ROWS = ("stage_list", "executor_list", "sql_executions")
+_MAPS = ("properties", "problems", "failure_reasons", "failure_examples")
+_LISTS = ("data_loss_reasons", "job_spans", "problem_examples")
+
+
+def shape_problem(summary: dict[str, Any]) -> str | None:
+    """Why these facts cannot be stored as an application's, or None. Fills what a reducer
+    leaves out (no stages: an empty list), never guesses at a wrong type."""
+    for key in _ROWS:
+        rows = summary.setdefault(key, [])
+        if not isinstance(rows, list) or not all(isinstance(r, dict) for r in rows):
+            return f"{key} is not a list of objects"
+    for stage in summary["stage_list"]:
+        stage.setdefault("parent_ids", [])
+        stage.setdefault("task_ms_profile", [])
+        if not isinstance(stage["parent_ids"], list) or not isinstance(
+            stage["task_ms_profile"], list
+        ):
+            return "a stage's parent_ids or task_ms_profile is not a list"
+    for key in ("complete", "data_loss"):
+        if not isinstance(summary.get(key, False), bool):
+            return f"{key} is not true or false"
+    for key in _MAPS:
+        if not isinstance(summary.setdefault(key, {}), dict):
+            return f"{key} is not an object"
+    for key in _LISTS:
+        if not isinstance(summary.setdefault(key, []), list):
+            return f"{key} is not a list"
+    scalars = [v for v in summary.values() if not isinstance(v, dict | list)]
+    scalars += [v for key in _ROWS for row in summary[key] for v in row.values()]
+    for value in scalars:
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            continue
+        if value != value or not _LONG[0] <= value <= _LONG[1]:  # NaN, infinities, 1e30
+            return f"a number no Spark counter can hold ({str(value)[:24]})"
+    return None
