@@ -17,9 +17,11 @@ from __future__ import annotations
 
 import csv
 import gzip
+import math
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -129,12 +131,15 @@ def read_billing_file(
     rows = _parquet_rows(path) if name.endswith(".parquet") else _csv_rows(path)
     batch: list[dict[str, Any]] = []
     for number, raw in enumerate(rows, start=1):
+        if isinstance(raw, UnreadableLine):
+            report.skip(f"line {number}: {raw.reason}")
+            continue
         if (raw.get("line_item_product_code") or "") != PRODUCT:
             report.other_services += 1
             continue
         try:
             batch.append(_line(raw, source or path.name, number))
-        except ValueError as exc:
+        except (TypeError, ValueError, OverflowError) as exc:
             report.skip(f"line {number}: {exc}")
             continue
         report.kept += 1
@@ -145,20 +150,53 @@ def read_billing_file(
         yield batch
 
 
-def _csv_rows(path: Path) -> Iterator[dict[str, Any]]:
+@dataclass
+class UnreadableLine:
+    """A line of a file that cannot be read: skipped and reported, the rest is read."""
+
+    reason: str
+
+
+_NOT_UTF8 = re.compile("[\udc80-\udcff]")  # bytes that are not UTF-8, kept by surrogateescape
+
+
+def _csv_rows(path: Path) -> Iterator[dict[str, Any] | UnreadableLine]:
+    """Each line's values by column name; a line that cannot be read (not UTF-8, a field over
+    the CSV limit) is an UnreadableLine, and a file that ends early (a truncated gzip) keeps
+    the lines before. Only a file whose header cannot be read is no export at all."""
     opener = gzip.open if path.name.lower().endswith(".gz") else open
     try:
-        with opener(path, "rt", newline="", encoding="utf-8") as handle:
-            reader = csv.reader(handle)
-            header = next(reader, None)
-            columns = _columns(header or [], path)
-            for values in reader:
-                yield {name: values[i] for name, i in columns.items() if i < len(values)}
+        handle = opener(path, "rt", newline="", encoding="utf-8", errors="surrogateescape")
+        reader = csv.reader(handle)
+        columns = _columns(next(reader, None) or [], path)
     except (OSError, UnicodeDecodeError, csv.Error, EOFError) as exc:
-        raise NotBillingExport(f"cannot be read as CSV: {type(exc).__name__}") from None
+        raise NotBillingExport(f"cannot be read as CSV: {_why(exc)}") from None
+    with handle:
+        while True:
+            try:
+                values = next(reader)
+            except StopIteration:
+                return
+            except csv.Error as exc:
+                yield UnreadableLine(f"not CSV ({exc}): skipped")
+                continue
+            except (OSError, EOFError) as exc:
+                yield UnreadableLine(
+                    f"the file ends early ({_why(exc)}): the lines before it were kept"
+                )
+                return
+            if any(_NOT_UTF8.search(v) for v in values):
+                yield UnreadableLine("not UTF-8 text: skipped")
+                continue
+            yield {name: values[i] for name, i in columns.items() if i < len(values)}
 
 
-def _parquet_rows(path: Path) -> Iterator[dict[str, Any]]:
+def _why(exc: BaseException) -> str:
+    detail = str(exc).strip()
+    return f"{type(exc).__name__}: {detail[:120]}" if detail else type(exc).__name__
+
+
+def _parquet_rows(path: Path) -> Iterator[dict[str, Any] | UnreadableLine]:
     import pyarrow.parquet as pq  # only when a Parquet export is read
 
     try:
@@ -166,14 +204,24 @@ def _parquet_rows(path: Path) -> Iterator[dict[str, Any]]:
         columns = _columns(parquet.schema_arrow.names, path)
         wanted = list(columns.values())
         names = parquet.schema_arrow.names
-        for batch in parquet.iter_batches(batch_size=BATCH, columns=[names[i] for i in wanted]):
-            data = batch.to_pydict()
-            for i in range(batch.num_rows):
-                yield {name: data[names[j]][i] for name, j in columns.items()}
+        batches = parquet.iter_batches(batch_size=BATCH, columns=[names[i] for i in wanted])
     except NotBillingExport:
         raise
     except Exception as exc:  # pyarrow raises its own errors for a damaged file
-        raise NotBillingExport(f"cannot be read as Parquet: {type(exc).__name__}") from None
+        raise NotBillingExport(f"cannot be read as Parquet: {_why(exc)}") from None
+    while True:
+        try:
+            batch = next(batches, None)
+        except Exception as exc:  # a damaged row group: what came before is kept
+            yield UnreadableLine(
+                f"the file is damaged here ({_why(exc)}): the lines before it were kept"
+            )
+            return
+        if batch is None:
+            return
+        data = batch.to_pydict()
+        for i in range(batch.num_rows):
+            yield {name: data[names[j]][i] for name, j in columns.items()}
 
 
 def _columns(header: list[str], path: Path) -> dict[str, int]:
@@ -190,22 +238,40 @@ def _columns(header: list[str], path: Path) -> dict[str, int]:
     return {c: positions[c] for c in (*REQUIRED, *OPTIONAL) if c in positions}
 
 
+MAX_AMOUNT = 1e12  # no line of a Glue bill comes near a trillion dollars or units
+
+
 def _number(value: Any, column: str, required: bool = False) -> float | None:
     if value is None or value == "":
         if required:
             raise ValueError(f"no {column}")
         return None
+    if isinstance(value, bool):
+        raise ValueError(f"{column} is not a number")
     try:
-        return float(value)
-    except (TypeError, ValueError):
+        number = float(value)
+    except (TypeError, ValueError, OverflowError):
         raise ValueError(f"{column} is not a number") from None
+    if not math.isfinite(number) or abs(number) > MAX_AMOUNT:
+        raise ValueError(f"{column} is not a plausible amount ({str(value)[:24]})")
+    return number
+
+
+def _stamp(value: Any, column: str) -> str | None:
+    """A date or time column as ISO UTC; a Parquet date (no time) is its midnight."""
+    if isinstance(value, date) and not isinstance(value, datetime):
+        value = datetime(value.year, value.month, value.day, tzinfo=UTC)
+    try:
+        return iso(value)
+    except (TypeError, ValueError, OverflowError):
+        raise ValueError(f"{column} is not a date or time") from None
 
 
 def _line(raw: dict[str, Any], source: str, number: int) -> dict[str, Any]:
-    start = iso(raw.get("line_item_usage_start_date"))
+    start = _stamp(raw.get("line_item_usage_start_date"), "line_item_usage_start_date")
     if start is None:
         raise ValueError("no line_item_usage_start_date")
-    end = iso(raw.get("line_item_usage_end_date") or None)
+    end = _stamp(raw.get("line_item_usage_end_date") or None, "line_item_usage_end_date")
     usage_type = str(raw.get("line_item_usage_type") or "")
     resource = str(raw.get("line_item_resource_id") or "")
     account = str(raw.get("line_item_usage_account_id") or "") or UNKNOWN_ACCOUNT
