@@ -8,6 +8,7 @@ are the dollars `advisor reconcile` computes.
 
 from __future__ import annotations
 
+import logging
 import shlex
 import statistics
 from collections import defaultdict
@@ -19,6 +20,7 @@ from advisor.analysis.other_costs import price_use, rate_usd
 from advisor.collect.resource_records import CRAWLER, DEV_ENDPOINT, ENDPOINT_RUNNING, SESSION
 from advisor.timeutil import parse_ts
 
+log = logging.getLogger(__name__)
 WINDOW = timedelta(days=30)
 HOURS_A_MONTH = 730
 
@@ -48,7 +50,12 @@ def resource_features(
             "state": resource["state"],
         }
         build = {CRAWLER: _crawler, SESSION: _session, DEV_ENDPOINT: _endpoint}[resource["kind"]]
-        out[key] = {**base, **build(resource, uses.get(key, []), now, suggested_idle_min)}
+        try:
+            out[key] = {**base, **build(resource, uses.get(key, []), now, suggested_idle_min)}
+        except (AttributeError, TypeError, ValueError) as exc:
+            # a definition stored before the import checked its types: not judged, not fatal
+            log.warning("%s %s not judged: %s", resource["kind"], resource["name"], exc)
+            continue
         if resource["kind"] == SESSION:
             sizing = (session_sizing or {}).get(key[1:])
             out[key].update(_oversized(out[key], sizing))

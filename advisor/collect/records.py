@@ -105,7 +105,10 @@ def _checked(kind: str, record: dict[str, Any], build: Any) -> dict[str, Any]:
     try:
         return build()
     except (TypeError, ValueError) as exc:
-        name = record.get("Id") or record.get("Name")
+        name = next(
+            (record.get(k) for k in ("Id", "Name", "CrawlId", "EndpointName") if record.get(k)),
+            None,
+        )
         label = repr(name[:60]) if isinstance(name, str) else described(name)
         raise RecordError(f"{kind} {label}: {exc}") from exc
 

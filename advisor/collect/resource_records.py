@@ -81,6 +81,7 @@ def crawler_row(crawler: Any, account: str | None, region: str | None) -> dict[s
             "CreationTime",
         )
         definition = redact_value({k: crawler[k] for k in keep if k in crawler})
+        _crawler_shapes(definition)
         return _resource(
             CRAWLER,
             name,
@@ -91,6 +92,29 @@ def crawler_row(crawler: Any, account: str | None, region: str | None) -> dict[s
         )
 
     return _checked("crawler", crawler, build)
+
+
+def _field(value: Any, name: str, check: Any) -> Any:
+    try:
+        return check(value)
+    except (TypeError, ValueError) as exc:
+        raise TypeError(f"{name}: {exc}") from None
+
+
+def _crawler_shapes(definition: dict[str, Any]) -> None:
+    """The fields the crawler rules read have AWS's types; a schedule given as its expression
+    alone (CreateCrawler's shape) is GetCrawlers' object."""
+    if isinstance(definition.get("Schedule"), str):
+        definition["Schedule"] = {"ScheduleExpression": definition["Schedule"]}
+    for name in ("Targets", "Schedule", "RecrawlPolicy", "SchemaChangePolicy"):
+        _field(definition.get(name), name, _map)
+    _field((definition.get("Schedule") or {}).get("ScheduleExpression"), "Schedule", _str)
+    _field((definition.get("RecrawlPolicy") or {}).get("RecrawlBehavior"), "RecrawlPolicy", _str)
+    for name in ("UpdateBehavior", "DeleteBehavior"):
+        _field((definition.get("SchemaChangePolicy") or {}).get(name), name, _str)
+    targets = definition.get("Targets") or {}
+    if not isinstance(targets.get("S3Targets") or [], list):
+        raise TypeError("Targets.S3Targets: expected a list")
 
 
 def crawl_row(crawler: str, crawl: Any, account: str | None, region: str | None) -> dict[str, Any]:
@@ -175,6 +199,16 @@ def session_rows(
             "DPUSeconds",
         )
         definition = {k: session[k] for k in keep if k in session}
+        # the numbers the session rules compute with, as numbers (or the session is skipped)
+        for name in ("IdleTimeout", "Timeout", "MaxCapacity", "ExecutionTime", "DPUSeconds"):
+            if name in definition:
+                definition[name] = _field(definition[name], name, _float)
+        if "NumberOfWorkers" in definition:
+            definition["NumberOfWorkers"] = _field(
+                definition["NumberOfWorkers"], "NumberOfWorkers", _int
+            )
+        for name in ("WorkerType", "GlueVersion", "Status"):
+            _field(definition.get(name), name, _str)
         if "DefaultArguments" in session:
             definition["DefaultArguments"] = redact_arguments(_map(session["DefaultArguments"]))
         defaults = facts.registry()["interactive_sessions"]
