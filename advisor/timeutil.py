@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 from advisor.describe import described
 
@@ -44,9 +44,20 @@ def utcnow() -> datetime:
     return datetime.now(tz=UTC)
 
 
+MAX_SINCE = timedelta(days=36_500)  # a century: no Glue history is older, and dates stay valid
+# the days a period may name (Glue is from 2017; a year past 9999 is no date at all)
+FIRST_DAY, LAST_DAY = date(1970, 1, 1), date(2999, 12, 31)
+
+
 def parse_since(text: str) -> timedelta:
     """'30d', '12h', '2w' -> timedelta; raises ValueError with the accepted forms."""
     match = _SINCE.match(text or "")
     if not match:
         raise ValueError(f"expected a duration like 30d, 12h or 2w, got {text!r}")
-    return timedelta(**{_UNITS[match.group(2)]: int(match.group(1))})
+    count = int(match.group(1))
+    if len(match.group(1)) > 9:  # beyond any timedelta: say so before building one
+        raise ValueError(f"{text} is longer than {MAX_SINCE.days:,} days")
+    span = timedelta(**{_UNITS[match.group(2)]: count})
+    if span > MAX_SINCE:
+        raise ValueError(f"{text} is longer than {MAX_SINCE.days:,} days")
+    return span

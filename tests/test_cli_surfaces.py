@@ -388,3 +388,25 @@ def test_top_findings_are_ordered_by_severity_then_saving(db, monkeypatch):
     for a, b in pairwise(expected):
         if a["severity"] == b["severity"]:
             assert (a["savings_usd_month"] or 0) >= (b["savings_usd_month"] or 0)
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["explain", "orders_daily_etl", "--week", "9999-W52"],
+        ["explain", "orders_daily_etl", "--week", "0001-W01"],
+        ["report", "--week", "9999-W52"],
+        ["reconcile", "--month", "9999-12"],
+        ["reconcile", "--month", "0001-01"],
+        ["reconcile", "--since", "0001-01-01", "--until", "9999-12-31"],
+        ["reconcile", "--since", "2026-11-30", "--until", "2026-11-01"],
+        ["costs", "--since", "99999999999d"],
+        ["changes", "--since", "3000000d"],
+        ["recommend", "orders_daily_etl", "--since", "99999999999d"],
+    ],
+    ids=lambda a: " ".join(a),
+)
+def test_dates_and_spans_beyond_any_calendar_are_refused_plainly(analysed_sample_db, args):
+    result = CliRunner().invoke(main, [*args, "--db", analysed_sample_db])
+    assert result.exit_code == 2, result.output
+    assert "Traceback" not in result.output and "Error: Invalid value" in result.output

@@ -18,6 +18,7 @@ from advisor.analysis.reconcile import ROUNDING_USD
 from advisor.cli_options import db_option, format_option, place_options
 from advisor.identity import label
 from advisor.report.labels import csv_safe, money
+from advisor.timeutil import FIRST_DAY, LAST_DAY
 
 _MONTH = re.compile(r"^\d{4}-\d{2}$")
 EXPLAIN = (
@@ -30,11 +31,16 @@ EXPLAIN = (
 
 def _day(value: str, option: str) -> str:
     try:
-        return date.fromisoformat(value).isoformat()
+        day = date.fromisoformat(value)
     except ValueError:
         raise click.BadParameter(
             f"{value!r} is not a day (YYYY-MM-DD)", param_hint=option
         ) from None
+    if not FIRST_DAY <= day < LAST_DAY:
+        raise click.BadParameter(
+            f"{value} is outside {FIRST_DAY.year}-{LAST_DAY.year}", param_hint=option
+        )
+    return day.isoformat()
 
 
 def period(
@@ -49,12 +55,16 @@ def period(
     elif since is None and until is None:
         first = last_day[:7] + "-01"
     else:
-        start = _day(since, "--since") if since else "0000-01-01"
+        start = _day(since, "--since") if since else FIRST_DAY.isoformat()
         end = (
             _day(until, "--until")
             if until
             else (date.fromisoformat(last_day) + timedelta(days=1)).isoformat()
         )
+        if end <= start:
+            raise click.BadParameter(
+                f"--until {end} is not after --since {start}", param_hint="--until"
+            )
         return start, end
     day = date.fromisoformat(first)
     following = date(day.year + day.month // 12, day.month % 12 + 1, 1)

@@ -32,7 +32,7 @@ from advisor.report.weekly_bill import bill_markdown, bill_section
 from advisor.report.weekly_changes import changes_markdown, changes_section
 from advisor.report.window import window_end
 from advisor.store import Store
-from advisor.timeutil import parse_ts
+from advisor.timeutil import FIRST_DAY, LAST_DAY, parse_ts
 
 HISTORY_WEEKS = 8  # weeks shown in the trend and sparklines, this one included
 AVERAGE_WEEKS = 4  # the baseline: the weeks before this one, those the store has data of
@@ -55,9 +55,12 @@ def parse_week(text: str) -> date:
     if not match:
         raise ValueError(f"expected an ISO week like 2026-W47, got {text!r}")
     try:
-        return date.fromisocalendar(int(match.group(1)), int(match.group(2)), 1)
+        monday = date.fromisocalendar(int(match.group(1)), int(match.group(2)), 1)
     except ValueError as exc:
         raise ValueError(f"{text} is not a week of that year") from exc
+    if not FIRST_DAY <= monday <= LAST_DAY - timedelta(days=7):
+        raise ValueError(f"{text} is outside {FIRST_DAY.year}-{LAST_DAY.year}")
+    return monday
 
 
 def week_label(monday: date) -> str:
