@@ -704,11 +704,14 @@ class Queries:
         return first, last
 
     def billing_lines_between(self, since: str, until: str) -> list[dict[str, Any]]:
-        """Billing lines whose usage starts on a day in [since, until)."""
+        """Billing lines whose usage starts on a day in [since, until), summed per day and
+        what they bill (an export's hourly lines are one row a day here: what reconcile reads
+        grows with jobs and days, not with the export's lines)."""
+        keys = "account, region, day, line_type, usage_type, category, resource_id, job_name"
         return list(
             self.db.query(
-                "select account, region, day, line_type, usage_type, category, resource_id, "
-                "job_name, usage_amount, cost from billing_lines where day >= ? and day < ?",
+                f"select {keys}, sum(usage_amount) as usage_amount, sum(cost) as cost "
+                f"from billing_lines where day >= ? and day < ? group by {keys}",
                 [since, until],
             )
         )
