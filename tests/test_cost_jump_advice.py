@@ -90,6 +90,7 @@ def test_rule_on_derived_features_of_a_slow_run_jump():
         "cost_increase_usd_month": 4.57,
         "anomaly_extra_usd_month": 10.2,
         "cost_anomaly_usd_month": 10.2,
+        "cost_anomaly_basis": "what its slow runs cost beyond usual ones",
         "dpu_hours_month": 129.4,
         "cost_usd_month": 56.9,
         "minimum_excess_dpu_hours_month": 0.0,

@@ -402,8 +402,13 @@ def assemble_features(
             f["worker_type"], f["number_of_workers"] = window_workers
         if name in history:
             f.update(history[name])
-            f["cost_anomaly_usd_month"] = max(
-                f.get("cost_increase_usd_month", 0.0), f["anomaly_extra_usd_month"]
+            increase, slow = f.get("cost_increase_usd_month", 0.0), f["anomaly_extra_usd_month"]
+            f["cost_anomaly_usd_month"] = max(increase, slow)
+            # the message says which of the two figures it gives
+            f["cost_anomaly_basis"] = (
+                "at the higher cost per run, over a month of its runs"
+                if increase >= slow
+                else "what its slow runs cost beyond usual ones"
             )
         derive(f)
         app = apps.get(name)

@@ -156,6 +156,8 @@ EVIDENCE: dict[str, tuple[str, str]] = {
     "active_hours": ("active", "hours"),
     "anomalous_runs_month": ("anomalous runs a month", "count"),
     "anomaly_extra_usd_month": ("extra cost of anomalous runs a month", "usd"),
+    "cost_anomaly_usd_month": ("cost beyond the earlier level a month", "usd"),
+    "cost_revert_usd_month": ("saved a month by reverting the change", "usd"),
     "aqe_enabled": ("adaptive query execution on", "flag"),
     "avg_written_file_mb": ("average file written", "mb"),
     "bytes_read_per_run_gb": ("read per run", "gb"),
