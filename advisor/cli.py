@@ -163,7 +163,8 @@ def main(verbose: int, quiet: bool, db: str | None) -> None:
 @click.option(
     "--no-eventlogs",
     is_flag=True,
-    help="Skip Spark event logs (read from each job's --spark-event-logs-path); with "
+    help="Skip Spark event logs (read from each job's and interactive session's "
+    "--spark-event-logs-path); with "
     "--eventlog-facts, only the facts are read.",
 )
 @click.option(
@@ -267,7 +268,8 @@ def collect_cmd(
     """Collect job definitions, run history, CloudWatch metrics and Spark event logs.
 
     Read-only and incremental: a re-run fetches only what is new, and an interrupted collect
-    resumes where it stopped. Event logs come from each job's --spark-event-logs-path on S3.
+    resumes where it stopped. Event logs come from each job's --spark-event-logs-path on S3,
+    and from each interactive session's (the one its %%configure names).
     Other accounts are read through a read-only role (--role-arn, --organization); the end
     says what the collect called and what AWS bills for it.
     """

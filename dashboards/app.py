@@ -245,7 +245,7 @@ def _top_savings(open_findings: pd.DataFrame) -> list[dict[str, Any]]:
 
 
 BILL_COLUMNS = [
-    ("category", "category", "text", None),
+    ("label", "category", "text", None),
     ("computed_usd", "computed", "numeric", _dollars(signed=False)),
     ("billed_usd", "billed", "numeric", _dollars(signed=False)),
     ("difference_usd", "billed − computed", "numeric", SIGNED),

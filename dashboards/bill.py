@@ -12,7 +12,7 @@ from advisor.analysis.bill import priced_up_to
 from advisor.analysis.other_costs import costs_by_resource
 from advisor.analysis.reconcile import ROUNDING_USD, reconcile
 from advisor.identity import label, place_key, split_key
-from advisor.report.labels import money
+from advisor.report.labels import category_label, money
 from advisor.report.reconcile_cli import _resource_label, _signed, period
 from advisor.store import Store
 
@@ -94,6 +94,7 @@ def categories(bill: Bill) -> list[dict[str, Any]]:
 def _row(category: str, computed: float | None, billed: float, detail: str) -> dict[str, Any]:
     return {
         "category": category,
+        "label": category_label(category),
         "computed_usd": None if computed is None else round(computed, 2),
         "billed_usd": round(billed, 2),
         "difference_usd": None if computed is None else round(billed - computed, 2),

@@ -380,7 +380,7 @@ def bill_by_category(rows: list[dict[str, Any]], month: str) -> go.Figure:
     """The month's bill by category (bill.categories rows): billed beside computed, a bar
     each, its figure beside it; a category the advisor does not compute (or an adjustment)
     has only its billed."""
-    names = [plain(r["category"]) for r in rows]
+    names = [plain(r.get("label") or r["category"]) for r in rows]
     fig = go.Figure()
     for side, colour in (("billed", "#2b6cb0"), ("computed", "#a0aec0")):
         values = [r[f"{side}_usd"] for r in rows]

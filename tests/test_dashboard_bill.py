@@ -91,6 +91,7 @@ def test_the_bill_splits_the_newest_month_by_category_with_computed_beside_bille
     )
     assert rows["Credit"] == {
         "category": "Credit",
+        "label": "Credit",
         "computed_usd": None,
         "billed_usd": -25.0,
         "difference_usd": None,
@@ -227,13 +228,15 @@ def test_the_overview_draws_the_bill_and_the_other_costs(billed_server, chrome):
     bars = chrome.find_elements(By.CSS_SELECTOR, "#overview-bill-chart .main-svg .bars path")
     assert len(bars) >= 7  # billed and computed per category
     labels = [t.text for t in chrome.find_elements(By.CSS_SELECTOR, "#overview-bill-chart .ytick")]
-    assert {"job runs", "crawler", "Credit"} <= set(labels)
-    categories = grid_cells(chrome, "overview-bill", "category")
+    # the categories as a reader says them, not reconcile's JSON names
+    assert {"job runs", "crawlers", "Credit", "development endpoints"} <= set(labels)
+    assert not {"crawler", "dev_endpoint", "interactive_session"} & set(labels)
+    categories = grid_cells(chrome, "overview-bill", "label")
     billed = dict(zip(categories, grid_cells(chrome, "overview-bill", "billed_usd"), strict=True))
     differences = grid_cells(chrome, "overview-bill", "difference_usd")
     difference = dict(zip(categories, differences, strict=True))
     assert billed["Credit"] == "-$25.00" and billed["jobs not in the store"] == "$13.20"
-    assert difference["job runs"] == "+$1.76" and difference["crawler"] == "+$0.55"
+    assert difference["job runs"] == "+$1.76" and difference["crawlers"] == "+$0.55"
     assert difference["Credit"] == "—"
     wait(chrome, 30).until(lambda d: grid_cells(d, "overview-resources", "name"))
     names = grid_cells(chrome, "overview-resources", "name")

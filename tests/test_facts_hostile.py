@@ -11,9 +11,9 @@ import pytest
 from click.testing import CliRunner
 
 from advisor.cli import main
-from advisor.store import Store
 from advisor.sparklog.reader import find_logs
 from advisor.sparklog.reduce import summarize_paths
+from advisor.store import Store
 
 SAMPLE = Path(__file__).resolve().parent.parent / "sample_metrics"
 

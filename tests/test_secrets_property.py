@@ -220,7 +220,15 @@ LONG_SPARK_PREFIX = (
     "[Amazon](500150) Error setting/closing connection: Connection refused. at "
     "com.amazon.redshift.client.PGClient.connect(Unknown Source) while opening url="
 ).ljust(300, ".")
-EVENTLOG_PREFIXES = ["", *(LONG_SPARK_PREFIX[:n] for n in (160, 185, 240, 265, 280))]
+# cut anywhere, but never glued to the secret: a secret run into the word before it
+# ("java.sqZk00...Q9") is one token no redactor can tell apart from its neighbour
+EVENTLOG_PREFIXES = [
+    "",
+    *(
+        p + " " if p[-1].isalnum() else p
+        for p in (LONG_SPARK_PREFIX[:n] for n in (160, 185, 240, 265, 280))
+    ),
+]
 LIST_PLACES = [
     "job.DefaultArguments as a list",
     "run.Arguments as a list",

@@ -10,6 +10,7 @@ from __future__ import annotations
 import functools
 import json
 import operator
+import shlex
 import string
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -21,7 +22,7 @@ import jsonschema
 import yaml
 
 from advisor.analysis.runstats import SEVERITIES
-from advisor.identity import UNKNOWN_REGION
+from advisor.identity import UNKNOWN_REGION, label
 
 _OPS: dict[str, Callable[[Any, Any], bool]] = {
     "eq": operator.eq,
@@ -167,6 +168,11 @@ class Rule:
         text = dict(values)
         # texts and commands name the job as AWS does; the key stays the finding's job
         text["job_name"] = features.get("glue_name") or features.get("job_name")
+        # as one shell word: the name in an `advisor` command (as `advisor fix` finds it) and
+        # in an `aws glue` one
+        key = features.get("job_name")
+        text["job_arg"] = shlex.quote(label(key) if key else str(text["job_name"] or ""))
+        text["glue_name_arg"] = shlex.quote(str(text["job_name"] or ""))
         # commands name the job's region (the same name may run in several); one not known
         # is left to the shell's
         region = features.get("region")

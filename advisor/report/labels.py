@@ -26,6 +26,22 @@ def priced_usd(rows: list[dict], key: str = "cost_usd") -> float | None:
     return round(sum(known), 2)
 
 
+# the bill's categories (reconcile's JSON vocabulary) as a reader says them
+CATEGORY_LABELS = {
+    "crawler": "crawlers",
+    "interactive_session": "interactive sessions",
+    "dev_endpoint": "development endpoints",
+    "data_catalog": "Data Catalog",
+    "data_quality": "data quality",
+    "optimization": "table optimisation",
+    "other": "other Glue usage",
+}
+
+
+def category_label(category: str) -> str:
+    return CATEGORY_LABELS.get(category, category)
+
+
 def money(value: float | None, unpriced_runs: int = 0) -> str:
     """Dollars as every output prints them; runs at an unknown rate are named, never $0.00."""
     if value is None:

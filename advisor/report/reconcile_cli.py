@@ -17,7 +17,7 @@ from advisor.analysis.bill import reconcile_in_store
 from advisor.analysis.reconcile import ROUNDING_USD
 from advisor.cli_options import db_option, format_option, place_options
 from advisor.identity import label
-from advisor.report.labels import csv_safe, money
+from advisor.report.labels import category_label, csv_safe, money
 from advisor.timeutil import FIRST_DAY, LAST_DAY
 
 _MONTH = re.compile(r"^\d{4}-\d{2}$")
@@ -171,7 +171,7 @@ def _print(out: Any, result: dict[str, Any]) -> None:
         for line in result["other"]:
             computed = line.get("computed_usd")
             other.add_row(
-                line["category"],
+                category_label(line["category"]),
                 escape(_resource_label(line["resource_id"])),
                 "not collected" if computed is None else money(computed),
                 money(line["billed_usd"]),

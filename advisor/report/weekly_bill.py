@@ -12,7 +12,7 @@ from typing import Any
 from advisor.analysis.bill import other_costs_in_store, reconcile_in_store
 from advisor.analysis.reconcile import ROUNDING_USD
 from advisor.identity import label
-from advisor.report.labels import md_text, money
+from advisor.report.labels import category_label, md_text, money
 from advisor.store import Store
 
 NO_BILL = (
@@ -122,7 +122,7 @@ def render_bill(section: dict[str, Any], unpriced_runs: int = 0) -> str:
         return _computed(c["computed_usd"], c["unpriced_uses"], "uses")
 
     other_rows = "".join(
-        f"<tr><td>{escape(c['category'])}</td><td>{c['resources']}</td>"
+        f"<tr><td>{escape(category_label(c['category']))}</td><td>{c['resources']}</td>"
         f"<td>{computed(c)}</td>"
         f"<td>{'—' if c['billed_usd'] is None else money(c['billed_usd'])}</td></tr>"
         for c in section["other"]
@@ -194,7 +194,8 @@ def bill_markdown(section: dict[str, Any], unpriced_runs: int = 0) -> list[str]:
             )
             billed_usd = "—" if c["billed_usd"] is None else money(c["billed_usd"])
             lines.append(
-                f"| {md_text(c['category'])} | {c['resources']} | {computed} | {billed_usd} |"
+                f"| {md_text(category_label(c['category']))} | {c['resources']} | {computed} "
+                f"| {billed_usd} |"
             )
     lines += [""] + [
         f"- [{f['severity']}] {md_text(f['title'])}: {md_text(f['message'])}"
