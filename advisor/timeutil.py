@@ -40,6 +40,15 @@ def iso(value: datetime | str | float | int | None) -> str | None:
     return dt.isoformat(timespec="milliseconds")  # UTC-aware: ends in +00:00
 
 
+def stored_stamp(value: datetime | str | float | int | None) -> str | None:
+    """iso() for a time AWS (or an export) gives, at the door into the store: a time outside
+    FIRST_DAY..LAST_DAY is damage, refused (ValueError) before any window is computed on it."""
+    stamp = iso(value)
+    if stamp is not None and not FIRST_DAY.isoformat() <= stamp[:10] <= LAST_DAY.isoformat():
+        raise ValueError(f"a time outside {FIRST_DAY.year}-{LAST_DAY.year}: {stamp[:10]}")
+    return stamp
+
+
 def utcnow() -> datetime:
     return datetime.now(tz=UTC)
 

@@ -257,7 +257,8 @@ def test_a_damaged_line_is_skipped_and_counted_the_rest_kept(tmp_path):
     report = import_directory(store, folder)
     assert report.billing_lines == 1
     (error,) = [e for e in report.errors if e["item"] == "billing/cur.csv"]
-    assert "1 skipped" in error["reason"] and "line 2" in error["reason"]
+    # named as an editor numbers the file: the header is line 1
+    assert "1 skipped" in error["reason"] and "line 3" in error["reason"]
     assert "n/a" not in error["reason"]  # what was rejected is named by its column, not quoted
     assert [r["cost"] for r in store.db["billing_lines"].rows] == [0.44]
     store.close()

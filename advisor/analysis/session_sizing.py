@@ -105,5 +105,6 @@ def sizing_features(
         needed_dpus=needed * per_worker,
         fewer_workers_suffice=needed < workers,
         spark_minutes_needed=slower_ms / 60000,
+        spark_minutes_own=own_ms / 60000,
     )
     return out

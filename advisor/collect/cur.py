@@ -27,7 +27,7 @@ from typing import Any
 
 from advisor.identity import UNKNOWN_ACCOUNT, UNKNOWN_REGION, job_key
 from advisor.store import stable_hash
-from advisor.timeutil import iso
+from advisor.timeutil import stored_stamp
 
 PRODUCT = "AWSGlue"
 REQUIRED = (
@@ -68,6 +68,7 @@ EXPORT_COLUMNS = (
 )
 SUFFIXES = (".csv", ".csv.gz", ".parquet")
 BATCH = 5000  # lines stored per transaction
+SHOWN_REASONS = 20  # skipped lines named one by one in a file's message; the rest are counted
 # what a usage type names, checked in this order (the region prefix aside)
 CATEGORIES = (
     ("Crawler", "crawler"),
@@ -100,7 +101,7 @@ class BillingRead:
 
     def skip(self, why: str) -> None:
         self.skipped += 1
-        if len(self.reasons) < 3:
+        if len(self.reasons) < SHOWN_REASONS:
             self.reasons.append(why)
 
 
@@ -130,9 +131,12 @@ def read_billing_file(
     name = path.name.lower()
     rows = _parquet_rows(path) if name.endswith(".parquet") else _csv_rows(path)
     batch: list[dict[str, Any]] = []
-    for number, raw in enumerate(rows, start=1):
+    # a CSV line is numbered as an editor shows it (its header is line 1); a Parquet row from 1
+    first = 1 if name.endswith(".parquet") else 2
+    where = "row" if name.endswith(".parquet") else "line"
+    for number, raw in enumerate(rows, start=first):
         if isinstance(raw, UnreadableLine):
-            report.skip(f"line {number}: {raw.reason}")
+            report.skip(f"{where} {number}: {raw.reason}")
             continue
         if (raw.get("line_item_product_code") or "") != PRODUCT:
             report.other_services += 1
@@ -140,7 +144,7 @@ def read_billing_file(
         try:
             batch.append(_line(raw, source or path.name, number))
         except (TypeError, ValueError, OverflowError) as exc:
-            report.skip(f"line {number}: {exc}")
+            report.skip(f"{where} {number}: {exc}")
             continue
         report.kept += 1
         if len(batch) >= BATCH:
@@ -187,6 +191,9 @@ def _csv_rows(path: Path) -> Iterator[dict[str, Any] | UnreadableLine]:
                 return
             if any(_NOT_UTF8.search(v) for v in values):
                 yield UnreadableLine("not UTF-8 text: skipped")
+                continue
+            if any("\x00" in v for v in values):
+                yield UnreadableLine("holds a NUL byte: skipped")
                 continue
             yield {name: values[i] for name, i in columns.items() if i < len(values)}
 
@@ -262,9 +269,9 @@ def _stamp(value: Any, column: str) -> str | None:
     if isinstance(value, date) and not isinstance(value, datetime):
         value = datetime(value.year, value.month, value.day, tzinfo=UTC)
     try:
-        return iso(value)
-    except (TypeError, ValueError, OverflowError):
-        raise ValueError(f"{column} is not a date or time") from None
+        return stored_stamp(value)
+    except (TypeError, ValueError, OverflowError) as exc:
+        raise ValueError(f"{column} is not a date or time of a bill ({exc})") from None
 
 
 def _line(raw: dict[str, Any], source: str, number: int) -> dict[str, Any]:
@@ -319,5 +326,7 @@ def describe(read: BillingRead) -> str:
     if read.other_services:
         text += f", {read.other_services:,} lines of other services passed over"
     if read.skipped:
-        text += f", {read.skipped:,} skipped ({'; '.join(read.reasons)})"
+        more = read.skipped - len(read.reasons)
+        rest = f"; and {more:,} more" if more > 0 else ""
+        text += f", {read.skipped:,} skipped ({'; '.join(read.reasons)}{rest})"
     return text

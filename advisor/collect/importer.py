@@ -333,6 +333,13 @@ class Importer:
         pages = _page_list(_load_json(path), "Crawls")
         if cut_off(pages):
             self._error(self._rel(path), CUT_OFF)
+        if crawler not in known:
+            # kept (its crawls are billed), but no crawler's definition says how to judge them
+            self._error(
+                self._rel(path),
+                f"crawls of {crawler!r}, which crawlers.json does not hold: its cost is kept, "
+                "no rule judges it",
+            )
         account = known.get(crawler) or self.default_account
         rows = []
         for index, item in enumerate(_items(pages, "Crawls")):

@@ -19,7 +19,7 @@ from advisor.identity import (
     run_key,
 )
 from advisor.store import stable_hash, to_json
-from advisor.timeutil import iso
+from advisor.timeutil import stored_stamp
 
 # Fields that describe what a job costs and how it runs; a change in any of them is a new version.
 _VERSIONED_FIELDS = (
@@ -157,8 +157,8 @@ def _job_row(job: dict[str, Any], region: str | None, account: str | None) -> di
         "max_concurrent_runs": _int(_map(job.get("ExecutionProperty")).get("MaxConcurrentRuns")),
         "role": _str(job.get("Role")),
         "job_mode": _str(job.get("JobMode")),
-        "created_on": iso(job.get("CreatedOn")),
-        "last_modified_on": iso(job.get("LastModifiedOn")),
+        "created_on": stored_stamp(job.get("CreatedOn")),
+        "last_modified_on": stored_stamp(job.get("LastModifiedOn")),
         "default_arguments": to_json(definition.get("DefaultArguments", {})),
         "non_overridable_arguments": to_json(definition.get("NonOverridableArguments", {})),
         "definition_hash": stable_hash(definition),
@@ -195,9 +195,9 @@ def _run_fields(run: dict[str, Any], region: str | None, account: str | None) ->
         "previous_run_id": run_key(account, region, previous) if previous else None,
         "trigger_name": _str(run.get("TriggerName")),
         "state": _str(run.get("JobRunState")),
-        "started_on": iso(run.get("StartedOn")),
-        "completed_on": iso(run.get("CompletedOn")),
-        "last_modified_on": iso(run.get("LastModifiedOn")),
+        "started_on": stored_stamp(run.get("StartedOn")),
+        "completed_on": stored_stamp(run.get("CompletedOn")),
+        "last_modified_on": stored_stamp(run.get("LastModifiedOn")),
         "execution_time_s": _int(run.get("ExecutionTime")),
         "dpu_seconds": _float(run.get("DPUSeconds")),
         "worker_type": _str(run.get("WorkerType")),

@@ -73,7 +73,9 @@ _SAFE_KEY_QUALIFIERS = {
 # keyword backtracks over the whole run from every position, which is quadratic.
 _NAME = r"[\w.\-]{0,128}"  # the rest of a setting's name around its secret word
 _URL_SCHEME = r"[a-zA-Z][a-zA-Z0-9+.\-]{0,31}://"
-_SECRET_SPAN = 512  # longest user or password matched in a URL
+# longest user or password matched in a URL (a JWT is 1-2 KB): each "scheme://user:" scans at
+# most this far for its "@", so a line of a million of them stays seconds, not hours
+_SECRET_SPAN = 4096
 
 _VALUE_PATTERNS: list[tuple[re.Pattern[str], str, tuple[str, ...] | int]] = [
     # password=..., secret.key: ..., token=... inside conf strings, JDBC URLs and query strings

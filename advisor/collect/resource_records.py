@@ -15,7 +15,7 @@ from advisor import facts
 from advisor.collect.records import RecordError, _checked, _float, _int, _map, _str
 from advisor.collect.redact import redact_arguments, redact_value
 from advisor.identity import UNKNOWN_ACCOUNT, UNKNOWN_REGION
-from advisor.timeutil import iso, parse_ts
+from advisor.timeutil import parse_ts, stored_stamp
 
 CRAWLER, SESSION, DEV_ENDPOINT = "crawler", "interactive_session", "dev_endpoint"
 # an endpoint in one of these states is provisioned: it bills until it is deleted
@@ -129,8 +129,8 @@ def crawl_row(crawler: str, crawl: Any, account: str | None, region: str | None)
             "region": place[1],
             "name": crawler,
             "usage_id": crawl_id,
-            "started_on": iso(crawl.get("StartTime")),
-            "ended_on": iso(crawl.get("EndTime")),
+            "started_on": stored_stamp(crawl.get("StartTime")),
+            "ended_on": stored_stamp(crawl.get("EndTime")),
             "state": _str(crawl.get("State")),
             "duration_s": _seconds_between(crawl.get("StartTime"), crawl.get("EndTime")),
             "dpu_hours": _float(crawl.get("DPUHour")),
@@ -232,8 +232,8 @@ def session_rows(
                 "region": place[1],
                 "name": session_id,
                 "usage_id": session_id,
-                "started_on": iso(session.get("CreatedOn")),
-                "ended_on": iso(session.get("CompletedOn")),
+                "started_on": stored_stamp(session.get("CreatedOn")),
+                "ended_on": stored_stamp(session.get("CompletedOn")),
                 "state": _str(session.get("Status")),
                 "duration_s": seconds,
                 "dpu_hours": used / 3600 if used is not None else None,
@@ -284,9 +284,9 @@ def dev_endpoint_rows(
                 "account": place[0],
                 "region": place[1],
                 "name": name,
-                "usage_id": iso(created) or "provisioned",
-                "started_on": iso(created),
-                "ended_on": iso(ended),
+                "usage_id": stored_stamp(created) or "provisioned",
+                "started_on": stored_stamp(created),
+                "ended_on": stored_stamp(ended),
                 "state": status,
                 "duration_s": _seconds_between(created, ended) if ended else None,
                 "dpu_hours": None,
@@ -307,5 +307,5 @@ def _jsonable(value: Any) -> Any:
     if isinstance(value, list):
         return [_jsonable(v) for v in value]
     if hasattr(value, "isoformat"):
-        return iso(value)
+        return stored_stamp(value)
     return value

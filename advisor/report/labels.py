@@ -212,6 +212,7 @@ EVIDENCE: dict[str, tuple[str, str]] = {
     "oversized_usd": ("cost of the workers it did not need", "usd"),
     "spark_minutes": ("Spark time of its statements", "minutes"),
     "spark_minutes_needed": ("Spark time on the workers it needed", "minutes"),
+    "spark_minutes_own": ("Spark time replayed on its own workers", "minutes"),
     "spark_apps": ("Spark applications in its event logs", "count"),
     "input_format": ("input format", "text"),
     "job_rate_usd": ("the job's rate", "rate"),
