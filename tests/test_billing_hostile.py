@@ -65,8 +65,10 @@ def test_bad_lines_are_skipped_by_number_and_the_rest_kept(tmp_path):
     bad_costs = [line(10, "nan"), line(11, "inf"), line(12, "-inf"), line(13, "1e308")]
     body = csv_bytes(good[:3] + bad_costs + [line(14, resource="x" * 200_000)] + good[3:])
     # a byte that is not UTF-8 in one line, after the others
-    body += csv_bytes([line(20, resource="caf\u00e9")]).split(b"\n", 1)[1].replace(
-        "\u00e9".encode(), b"\xe9"
+    body += (
+        csv_bytes([line(20, resource="caf\u00e9")])
+        .split(b"\n", 1)[1]
+        .replace("\u00e9".encode(), b"\xe9")
     )
     (folder / "cur.csv").write_bytes(body)
     result, rows = imported(tmp_path / "in", tmp_path)
