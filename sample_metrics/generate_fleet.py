@@ -268,9 +268,7 @@ def metric_files(spec: JobSpec, run: dict, rng: random.Random) -> dict[str, dict
     usual = spec.runtime_s * (
         spec.change.runtime_factor if spec.change and started >= spec.change.at else 1.0
     )
-    total_bytes = (
-        profile.bytes_read_gb * 1e9 * (runtime / usual) ** 0.2 * volume_at(spec, started)
-    )
+    total_bytes = profile.bytes_read_gb * 1e9 * (runtime / usual) ** 0.2 * volume_at(spec, started)
     tasks = int(total_bytes / 128e6) + 200
     out: dict[str, dict] = {}
 

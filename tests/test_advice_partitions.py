@@ -18,9 +18,10 @@ def test_the_jobs_conf_is_read_into_the_definition_features():
         'spark.sql.shuffle.partitions=200"}',
     }
     assert definition_features(job)["definition_shuffle_partitions"] == 200
-    assert definition_features({**job, "default_arguments": "{}"})[
-        "definition_shuffle_partitions"
-    ] is None
+    assert (
+        definition_features({**job, "default_arguments": "{}"})["definition_shuffle_partitions"]
+        is None
+    )
 
 
 def test_a_run_with_fewer_partitions_than_the_conf_never_lowers_the_conf():

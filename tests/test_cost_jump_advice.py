@@ -37,10 +37,15 @@ def test_slow_runs_alone_claim_no_saving_and_no_fix(analysed_sample_db):
     ("job", "workers", "worker_type"),
     [("product_catalog_sync", 5, "G.1X"), ("pricing_history_rebuild", 10, "G.1X")],
 )
-def test_a_change_of_workers_is_the_fix_and_its_saving(analysed_sample_db, job, workers, worker_type):
+def test_a_change_of_workers_is_the_fix_and_its_saving(
+    analysed_sample_db, job, workers, worker_type
+):
     finding = _finding(analysed_sample_db, job, "cost_anomaly")
     assert finding["savings_usd_month"] > 0
-    assert orjson.loads(finding["change"]) == {"NumberOfWorkers": workers, "WorkerType": worker_type}
+    assert orjson.loads(finding["change"]) == {
+        "NumberOfWorkers": workers,
+        "WorkerType": worker_type,
+    }
     assert "revert it" in " ".join(orjson.loads(finding["advice"]))
 
 
@@ -67,7 +72,12 @@ def test_every_rule_that_offers_a_change_claims_a_saving_only_with_one(analysed_
     ("increase", "slow", "revert", "expected"),
     [
         (4.57, 10.2, None, {"cost_jump_from_slow_runs": "all"}),
-        (40.0, 9.0, ("G.1X", 10), {"cost_revert_usd_month": 40.0, "cost_jump_from_slow_runs": "part"}),
+        (
+            40.0,
+            9.0,
+            ("G.1X", 10),
+            {"cost_revert_usd_month": 40.0, "cost_jump_from_slow_runs": "part"},
+        ),
         (40.0, 0.0, ("G.1X", 10), {"cost_revert_usd_month": 40.0}),
         (0.0, 0.0, ("G.1X", 10), {}),  # a change that did not raise the cost: nothing to claim
     ],

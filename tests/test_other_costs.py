@@ -515,7 +515,9 @@ def test_resource_commands_quote_the_name_and_print_it_exactly():
     again = next(
         iter(
             resource_features(
-                [{**resource, "definition": logging_already}], [], datetime(2026, 11, 26, tzinfo=UTC)
+                [{**resource, "definition": logging_already}],
+                [],
+                datetime(2026, 11, 26, tzinfo=UTC),
             ).values()
         )
     )

@@ -277,7 +277,12 @@ def test_markdown_carries_the_loop_and_the_bill(analysed_sample_db):
     finally:
         sample.close()
     text = to_markdown(report)
-    for heading in ("Savings realised", "Why costs moved", "Billed vs computed", "Other Glue costs"):
+    for heading in (
+        "Savings realised",
+        "Why costs moved",
+        "Billed vs computed",
+        "Other Glue costs",
+    ):
         assert f"\n## {heading}\n" in text
     assert "product\\_catalog\\_sync | 2026-11-02" in text
     assert "| development endpoints | 1 |" in text

@@ -83,9 +83,7 @@ def _finding(row: dict[str, Any], job: str, definition: dict[str, Any] | None) -
     }
 
 
-def _saving(
-    row: dict[str, Any] | None, job: str, findings: list[dict[str, Any]]
-) -> dict[str, Any]:
+def _saving(row: dict[str, Any] | None, job: str, findings: list[dict[str, Any]]) -> dict[str, Any]:
     """The job's saving: the best compatible set of its findings' fixes, never their sum.
     `advisor fix` is offered only when one of them changes the job's configuration: a saving
     from advice alone (find the slow stage) has nothing for it to apply."""

@@ -230,9 +230,7 @@ def _changes_lines(changes: list[dict[str, Any]]) -> list[str]:
         return []
     lines = ["## Past changes", ""]
     for change in changes:
-        fields = "; ".join(
-            f"{name} {old} → {new}" for name, (old, new) in change["fields"].items()
-        )
+        fields = "; ".join(f"{name} {old} → {new}" for name, (old, new) in change["fields"].items())
         status = change["status"].replace("_", " ")
         realised = change["realised_usd_month"]
         said = f"{status}" if realised is None else f"{status}, {_signed(realised)} a month"
