@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 from advisor.config import load_config
@@ -86,6 +87,11 @@ def test_writers_at_once_all_succeed_and_the_store_equals_a_serial_run(tmp_path)
     sample = str(Path(__file__).parents[1] / "sample_metrics")
     together, serial = str(tmp_path / "together.db"), str(tmp_path / "serial.db")
     writers = [_advisor("import", sample, "--db", together) for _ in range(2)]
+    # analyze refuses a store nobody made yet (a mistyped --db): it starts once an import has
+    # made the file, and then races both imports' writes
+    deadline = time.monotonic() + 120
+    while not Path(together).exists() and time.monotonic() < deadline:
+        time.sleep(0.05)
     writers.append(_advisor("analyze", "--db", together))
     outputs = [(w.wait(timeout=300), w.stdout.read()) for w in writers]
     for code, output in outputs:
