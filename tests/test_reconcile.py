@@ -226,6 +226,10 @@ def test_text_and_csv_say_the_same(billed):
     assert rows and set(rows[0]) >= {"job", "computed_usd", "billed_usd", "difference_usd"}
     short = next(r for r in rows if r["job"] == missing["job_name"])
     assert float(short["difference_usd"]) == pytest.approx(-missing["cost_usd"], abs=0.02)
+    # dollars to the cent: no float noise from summing hourly lines
+    for row in rows:
+        for column in ("computed_usd", "billed_usd", "difference_usd"):
+            assert "e" not in row[column] and len(row[column].partition(".")[2]) <= 2, row
 
 
 def test_clear_errors_without_billing_data_or_with_a_bad_month(billed, tmp_path):

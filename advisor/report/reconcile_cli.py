@@ -120,12 +120,26 @@ CSV_COLUMNS = (
 )
 
 
+CSV_ROUNDING = {
+    "computed_usd": 2,
+    "billed_usd": 2,
+    "difference_usd": 2,
+    "computed_dpu_hours": 4,
+    "billed_dpu_hours": 4,
+}
+
+
 def _csv(result: dict[str, Any]) -> str:
     buffer = io.StringIO()
     writer = csv.writer(buffer)
     writer.writerow(CSV_COLUMNS)
     for job in result["jobs"]:
         row = {**job, "days_differing": len(job["days_differing"])}
+        # dollars to the cent and DPU-hours to four places, as the JSON's readers would
+        # round them: no 1.9999999949504854e-06 from summing hourly lines
+        for column, places in CSV_ROUNDING.items():
+            if isinstance(row.get(column), float):
+                row[column] = round(row[column], places) + 0.0  # + 0.0: never "-0.0"
         writer.writerow([csv_safe(row[c]) for c in CSV_COLUMNS])
     return buffer.getvalue()
 
