@@ -82,6 +82,31 @@ def test_bad_lines_are_skipped_by_number_and_the_rest_kept(tmp_path):
     assert "nan" not in reconcile.output.lower() and "inf" not in reconcile.output.lower()
 
 
+def test_a_quote_never_closed_loses_only_its_own_line(tmp_path):
+    folder = tmp_path / "in" / "billing"
+    folder.mkdir(parents=True)
+    lines = [line(h % 24, resource=f"job{h}") for h in range(40)]
+    # a field that spans lines and closes its quote is one record, numbered by its first line
+    lines[20]["identity_line_item_id"] = "two\nlines"
+    rows = csv_bytes(lines).split(b"\n")
+    # line 6 opens a quote it never closes, mid-file; the last but one line opens one too
+    rows[5] = b'"' + rows[5]
+    rows[-3] = rows[-3].replace(b",arn:", b',"arn:')
+    # (rows[21:23] are the two lines of job20) a line with a comma too many, then a blank line
+    rows[30] = rows[30].replace(b"Jobrun", b"Job,run") + b"\n"
+    (folder / "cur.csv").write_bytes(b"\n".join(rows))
+    result, kept = imported(tmp_path / "in", tmp_path)
+    assert result.exit_code == 4, result.output
+    assert sorted(r["resource_id"].rsplit("/", 1)[1] for r in kept) == sorted(
+        f"job{h}" for h in range(40) if h not in (4, 28, 38)
+    )
+    said = " ".join(r["reason"] for r in Store(tmp_path / "a.db").db["ingest_errors"].rows)
+    assert "line 6: a quote" in said and "never closed" in said
+    # after the two-line record, lines keep the numbers an editor shows
+    assert "line 31: holds 15 values where the header names 14" in said
+    assert "line 42: a quote" in said
+
+
 def test_a_truncated_gzip_keeps_the_lines_before_the_cut(tmp_path):
     folder = tmp_path / "in" / "billing"
     folder.mkdir(parents=True)

@@ -132,9 +132,8 @@ def read_billing_file(
     rows = _parquet_rows(path) if name.endswith(".parquet") else _csv_rows(path)
     batch: list[dict[str, Any]] = []
     # a CSV line is numbered as an editor shows it (its header is line 1); a Parquet row from 1
-    first = 1 if name.endswith(".parquet") else 2
     where = "row" if name.endswith(".parquet") else "line"
-    for number, raw in enumerate(rows, start=first):
+    for number, raw in rows:
         if isinstance(raw, UnreadableLine):
             report.skip(f"{where} {number}: {raw.reason}")
             continue
@@ -162,40 +161,112 @@ class UnreadableLine:
 
 
 _NOT_UTF8 = re.compile("[\udc80-\udcff]")  # bytes that are not UTF-8, kept by surrogateescape
+# A billing line never spans lines (tag values cannot hold a newline); a quoted field may, so a
+# record may span this many before its opening quote is taken for one that was never closed
+MAX_RECORD_LINES = 20
+Numbered = tuple[int, dict[str, Any] | UnreadableLine]
 
 
-def _csv_rows(path: Path) -> Iterator[dict[str, Any] | UnreadableLine]:
-    """Each line's values by column name; a line that cannot be read (not UTF-8, a field over
-    the CSV limit) is an UnreadableLine, and a file that ends early (a truncated gzip) keeps
-    the lines before. Only a file whose header cannot be read is no export at all."""
+class _RunawayQuote(Exception):
+    """A quoted field ran past MAX_RECORD_LINES lines."""
+
+
+class _PhysicalLines:
+    """The file's lines for csv.reader, each numbered; the lines of the record being read are
+    kept, so that a quote never closed can be undone and the lines it swallowed read again."""
+
+    def __init__(self, handle: Iterator[str], first_number: int) -> None:
+        self._handle = handle
+        self._next_number = first_number
+        self._pending: list[tuple[int, str]] = []  # lines to read again, last first
+        self.record: list[tuple[int, str]] = []
+
+    def __iter__(self) -> _PhysicalLines:
+        return self
+
+    def __next__(self) -> str:
+        if len(self.record) >= MAX_RECORD_LINES:
+            raise _RunawayQuote
+        if self._pending:
+            numbered = self._pending.pop()
+        else:
+            numbered = (self._next_number, next(self._handle))
+            self._next_number += 1
+        self.record.append(numbered)
+        return numbered[1]
+
+    def reread_after_first(self) -> None:
+        """Read the record's lines again, all but its first (the one with the stray quote)."""
+        self._pending.extend(reversed(self.record[1:]))
+
+
+def _csv_rows(path: Path) -> Iterator[Numbered]:
+    """Each line's number and values by column name; a line that cannot be read (not UTF-8, a
+    field over the CSV limit, a quote never closed) is an UnreadableLine and the lines after
+    it are read, and a file that ends early (a truncated gzip) keeps the lines before. Only a
+    file whose header cannot be read is no export at all."""
     opener = gzip.open if path.name.lower().endswith(".gz") else open
     try:
         handle = opener(path, "rt", newline="", encoding="utf-8", errors="surrogateescape")
-        reader = csv.reader(handle)
-        columns = _columns(next(reader, None) or [], path)
+        header = next(csv.reader(handle), None) or []
+        columns = _columns(header, path)
     except (OSError, UnicodeDecodeError, csv.Error, EOFError) as exc:
         raise NotBillingExport(f"cannot be read as CSV: {_why(exc)}") from None
     with handle:
+        lines = _PhysicalLines(handle, first_number=2)
+        reader = csv.reader(lines)
         while True:
+            lines.record = []
             try:
                 values = next(reader)
             except StopIteration:
                 return
+            except _RunawayQuote:
+                values = None
             except csv.Error as exc:
-                yield UnreadableLine(f"not CSV ({exc}): skipped")
+                yield lines.record[0][0], UnreadableLine(f"not CSV ({exc}): skipped")
                 continue
             except (OSError, EOFError) as exc:
-                yield UnreadableLine(
-                    f"the file ends early ({_why(exc)}): the lines before it were kept"
+                number = lines.record[0][0] if lines.record else 0
+                yield (
+                    number,
+                    UnreadableLine(
+                        f"the file ends early ({_why(exc)}): the lines before it were kept"
+                    ),
                 )
                 return
+            number = lines.record[0][0]
+            if values == []:
+                continue  # a blank line holds nothing
+            if values is None or (len(lines.record) > 1 and len(values) != len(header)):
+                # a quote opened and never closed: only its own line is lost
+                yield (
+                    number,
+                    UnreadableLine(
+                        'a quote (") opened here is never closed: skipped, the lines after it '
+                        "are read"
+                    ),
+                )
+                lines.reread_after_first()
+                reader = csv.reader(lines)
+                continue
+            if len(values) != len(header):
+                # a comma too many or too few shifts every value after it: no amount is safe
+                yield (
+                    number,
+                    UnreadableLine(
+                        f"holds {len(values)} values where the header names {len(header)} columns: "
+                        "skipped"
+                    ),
+                )
+                continue
             if any(_NOT_UTF8.search(v) for v in values):
-                yield UnreadableLine("not UTF-8 text: skipped")
+                yield number, UnreadableLine("not UTF-8 text: skipped")
                 continue
             if any("\x00" in v for v in values):
-                yield UnreadableLine("holds a NUL byte: skipped")
+                yield number, UnreadableLine("holds a NUL byte: skipped")
                 continue
-            yield {name: values[i] for name, i in columns.items() if i < len(values)}
+            yield number, {name: values[i] for name, i in columns.items() if i < len(values)}
 
 
 def _why(exc: BaseException) -> str:
@@ -203,7 +274,7 @@ def _why(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {detail[:120]}" if detail else type(exc).__name__
 
 
-def _parquet_rows(path: Path) -> Iterator[dict[str, Any] | UnreadableLine]:
+def _parquet_rows(path: Path) -> Iterator[Numbered]:
     import pyarrow.parquet as pq  # only when a Parquet export is read
 
     try:
@@ -216,19 +287,24 @@ def _parquet_rows(path: Path) -> Iterator[dict[str, Any] | UnreadableLine]:
         raise
     except Exception as exc:  # pyarrow raises its own errors for a damaged file
         raise NotBillingExport(f"cannot be read as Parquet: {_why(exc)}") from None
+    number = 0  # rows are numbered from 1
     while True:
         try:
             batch = next(batches, None)
         except Exception as exc:  # a damaged row group: what came before is kept
-            yield UnreadableLine(
-                f"the file is damaged here ({_why(exc)}): the lines before it were kept"
+            yield (
+                number + 1,
+                UnreadableLine(
+                    f"the file is damaged here ({_why(exc)}): the lines before it were kept"
+                ),
             )
             return
         if batch is None:
             return
         data = batch.to_pydict()
         for i in range(batch.num_rows):
-            yield {name: data[names[j]][i] for name, j in columns.items()}
+            number += 1
+            yield number, {name: data[names[j]][i] for name, j in columns.items()}
 
 
 def _columns(header: list[str], path: Path) -> dict[str, int]:
