@@ -38,12 +38,15 @@ from advisor.cli_options import (
 from advisor.config import load_config
 from advisor.error_sources import ERROR_SOURCES
 from advisor.identity import label
+from advisor.report.terminal import SafeConsole
+from advisor.safe_text import terminal_safe
 from advisor.store import Store
 from advisor.timeutil import iso, parse_since, parse_ts
 
 EXIT_PARTIAL = 4
-console = Console(stderr=True, soft_wrap=True)  # messages stay one line, whatever the width
-out = Console(width=None if sys.stdout.isatty() else 120)
+# both show control characters in data as escapes (advisor/report/terminal.py)
+console = SafeConsole(stderr=True, soft_wrap=True)  # messages stay one line, whatever the width
+out = SafeConsole(width=None if sys.stdout.isatty() else 120)
 
 
 def _since(_ctx: Any, _param: Any, value: str | None) -> timedelta | None:
@@ -81,7 +84,7 @@ def print_markdown(text: str) -> None:
     for index, part in enumerate(text.split("```")):
         if index % 2:  # inside a fence: drop the language tag line, keep the code verbatim
             code = part.split("\n", 1)[1] if "\n" in part else part
-            click.echo(code.rstrip("\n"))
+            click.echo(terminal_safe(code.rstrip("\n")))
         elif part.strip():
             out.print(Markdown(part))
 
@@ -137,9 +140,16 @@ def main(verbose: int, quiet: bool, db: str | None) -> None:
     level = (
         logging.ERROR if quiet else [logging.WARNING, logging.INFO, logging.DEBUG][min(verbose, 2)]
     )
-    logging.basicConfig(
-        level=level, format="%(levelname)s %(name)s: %(message)s", stream=sys.stderr
-    )
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(_TerminalSafeFormatter("%(levelname)s %(name)s: %(message)s"))
+    logging.basicConfig(level=level, handlers=[handler])
+
+
+class _TerminalSafeFormatter(logging.Formatter):
+    """Log lines quote file names and records: their control characters are shown, not sent."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        return terminal_safe(super().format(record))
 
 
 @main.command("collect")

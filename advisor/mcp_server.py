@@ -20,7 +20,6 @@ server starts, so the other verbs do not pay for it.
 """
 
 import difflib
-import shlex
 import sqlite3
 import sys
 from collections import Counter
@@ -38,6 +37,7 @@ from advisor.cli_options import db_from_anywhere
 from advisor.config import load_config
 from advisor.error_sources import ERROR_SOURCES
 from advisor.identity import UNKNOWN_REGION, label, place_of, split_key
+from advisor.safe_text import shell_word
 from advisor.store import BUSY_TIMEOUT_MS, Store, migrations
 from advisor.timeutil import parse_since
 
@@ -604,14 +604,14 @@ def build_server(
         notes = [f"note: {warning}" for warning in warnings]
         notes.append(
             f"note: read live from job {plan.job!r} in {plan.region}; apply it with `aws glue "
-            f"update-job --job-name {shlex.quote(plan.job)} --region {plan.region} --job-update "
+            f"update-job --job-name {shell_word(plan.job)} --region {plan.region} --job-update "
             "file://payload.json`"
         )
         notes += [f"note: {scrub(note, plan.after)}" for note in plan.notes]
         if has_secrets(plan.after):
             notes.append(
                 "note: secrets are masked here; write the complete payload on your machine "
-                f"with `advisor fix {shlex.quote(job)} --format json --out payload.json`"
+                f"with `advisor fix {shell_word(job)} --format json --out payload.json`"
             )
         if notes:
             content.append(TextContent(type="text", text="\n".join(notes)))

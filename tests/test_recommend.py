@@ -149,6 +149,19 @@ def test_terraform_removes_max_capacity_and_never_prints_a_stored_secret():
     assert "number_of_workers = 6" in hcl and "max_capacity" not in hcl
 
 
+def test_terraform_never_evaluates_a_template_from_a_job_argument(tmp_path):
+    """HCL strings are templates: `${...}` and `%{...}` in an argument value are written so
+    Terraform reads them back as the same text, never as an expression it evaluates."""
+    value = 's3://b/${file("~/.aws/credentials")}/%{ if true }x%{ endif }$$${a}'
+    definition = {"Role": "r", "DefaultArguments": {"--path": value}}
+    hcl = snippets("j", definition, {"DefaultArguments.--x": "1"}, "r")["terraform"]
+    line = next(x for x in hcl.splitlines() if '"--path"' in x)
+    written = line.split(" = ", 1)[1]
+    assert "${file" not in written.replace("$${", "") and "%{ if" not in written.replace("%%{", "")
+    # reading it back as HCL does (JSON string, then $${ -> ${ and %%{ -> %{) gives the value
+    assert json.loads(written).replace("$${", "${").replace("%%{", "%{") == value
+
+
 def test_fix_commands_and_terraform_name_the_job_in_its_place():
     """The command names the job so that it resolves to this job: by its Glue name while no
     other place has one, else by its key; Terraform names the Glue job and says where it is."""

@@ -281,8 +281,8 @@ HOSTILE_NAMES = [
     "+1-2",
     "-v",
     "@SUM(A1)",
-    "a\nb",
-    "a\rb",
+    "del\x7fhere",  # DEL and the C1 controls are in Glue's name pattern (facts: names);
+    "csi\x9b31mred",  # line breaks and other C0 controls are refused at the import
     "tab\there",
     "quote\"'`",
     "back\\slash\\",
@@ -296,7 +296,7 @@ HOSTILE_NAMES = [
     " leading and trailing ",
 ]
 glue_chars = st.characters(min_codepoint=0x20, exclude_categories=("Cs",)) | st.sampled_from(
-    "\r\n\t"
+    "\t\x7f\x85\x9b"
 )
 hostile_names = st.one_of(
     st.sampled_from(HOSTILE_NAMES),

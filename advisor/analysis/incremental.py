@@ -80,6 +80,7 @@ ANALYSIS_SOURCES = (
     "describe.py",
     "identity.py",
     "redaction_marker.py",
+    "safe_text.py",
     "facts.py",
     "jobargs.py",
     "timeutil.py",

@@ -9,7 +9,6 @@ are the dollars `advisor reconcile` computes.
 from __future__ import annotations
 
 import logging
-import shlex
 import statistics
 from collections import defaultdict
 from datetime import datetime, timedelta
@@ -18,6 +17,7 @@ from typing import Any
 from advisor import facts
 from advisor.analysis.other_costs import price_use, rate_usd
 from advisor.collect.resource_records import CRAWLER, DEV_ENDPOINT, ENDPOINT_RUNNING, SESSION
+from advisor.safe_text import shell_word
 from advisor.timeutil import parse_ts
 
 log = logging.getLogger(__name__)
@@ -44,7 +44,7 @@ def resource_features(
             "kind": resource["kind"],
             "name": resource["name"],
             # the name as one shell word, for the commands a finding prints
-            "name_arg": shlex.quote(resource["name"]),
+            "name_arg": shell_word(resource["name"]),
             "account": resource["account"],
             "region": resource["region"],
             "state": resource["state"],
@@ -164,9 +164,12 @@ def _endpoint(
     running = (resource["state"] or "").upper() in ENDPOINT_RUNNING
     dpus = use.get("dpus") or 0.0
     rate = rate_usd(DEV_ENDPOINT, resource["region"])
+    # a creation time after the data's last moment is no age at all: the endpoint bills nothing
+    # yet, and no rule calls it long provisioned
+    days = max((now - start).total_seconds() / 86400, 0.0) if start else None
     return {
         "running": running,
-        "provisioned_days": (now - start).total_seconds() / 86400 if start else None,
+        "provisioned_days": days,
         "dpus": dpus,
         "glue_version": definition.get("GlueVersion") or "unknown",
         "running_usd_month": dpus * HOURS_A_MONTH * rate if running and rate else None,

@@ -10,7 +10,6 @@ from __future__ import annotations
 import functools
 import json
 import operator
-import shlex
 import string
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -23,6 +22,7 @@ import yaml
 
 from advisor.analysis.runstats import SEVERITIES
 from advisor.identity import UNKNOWN_REGION, label
+from advisor.safe_text import shell_word
 
 _OPS: dict[str, Callable[[Any, Any], bool]] = {
     "eq": operator.eq,
@@ -171,8 +171,8 @@ class Rule:
         # as one shell word: the name in an `advisor` command (as `advisor fix` finds it) and
         # in an `aws glue` one
         key = features.get("job_name")
-        text["job_arg"] = shlex.quote(label(key) if key else str(text["job_name"] or ""))
-        text["glue_name_arg"] = shlex.quote(str(text["job_name"] or ""))
+        text["job_arg"] = shell_word(label(key) if key else str(text["job_name"] or ""))
+        text["glue_name_arg"] = shell_word(str(text["job_name"] or ""))
         # commands name the job's region (the same name may run in several); one not known
         # is left to the shell's
         region = features.get("region")

@@ -167,9 +167,10 @@ CUT_OFF = (
 )
 
 
-# rows of one job-runs file, (index, reason) of each record that could not be stored, and
-# whether the file was cut off
-_ParsedRuns = tuple[list[dict[str, Any]], list[tuple[int, str]], bool]
+# rows of one job-runs file, (index, reason) of the first records that could not be stored,
+# how many could not in all, and whether the file was cut off
+_ParsedRuns = tuple[list[dict[str, Any]], list[tuple[int, str]], int, bool]
+SHOWN_RECORDS = 20  # bad records of a file named one by one; the rest are counted in one line
 PARALLEL_MIN_BYTES = 32 * 2**20
 
 
@@ -178,7 +179,7 @@ def parse_runs_file(
 ) -> _ParsedRuns | str:
     """Rows of one `get-job-runs` file, or why the whole file is unusable (runs in a worker).
     A run belongs to its job's account (`accounts`, by Glue name), else to `account`."""
-    rows, bad = [], []
+    rows, bad, skipped = [], [], 0
     try:
         pages = _page_list(_load_json(path), "JobRuns")
     except _BadFile as exc:
@@ -189,8 +190,10 @@ def parse_runs_file(
             owner = accounts.get(job, account) if isinstance(job, str) else account
             rows.append(run_row(run, region, owner))
         except RecordError as exc:
-            bad.append((index, str(exc)))
-    return rows, bad, cut_off(pages)
+            skipped += 1
+            if len(bad) <= SHOWN_RECORDS:  # one more than shown: the example of the rest
+                bad.append((index, str(exc)))
+    return rows, bad, skipped, cut_off(pages)
 
 
 def _no_datapoints(metric: str) -> str:
@@ -534,10 +537,21 @@ class Importer:
                 yield done, future.result()
 
     def _store_runs(
-        self, path: Path, rows: list[dict[str, Any]], bad: list[tuple], was_cut_off: bool
+        self,
+        path: Path,
+        rows: list[dict[str, Any]],
+        bad: list[tuple],
+        skipped: int,
+        was_cut_off: bool,
     ) -> None:
-        for index, reason in bad:
+        for index, reason in bad[:SHOWN_RECORDS]:
             self._error(f"{self._rel(path)}#JobRuns[{index}]", reason)
+        if skipped > SHOWN_RECORDS:
+            index, reason = bad[SHOWN_RECORDS]
+            self._error(
+                f"{self._rel(path)}#JobRuns",
+                f"{skipped - SHOWN_RECORDS:,} more runs skipped, such as [{index}]: {reason}",
+            )
         if was_cut_off:
             self._error(self._rel(path), CUT_OFF)
         self._report_runs_in_two_files(path, rows)

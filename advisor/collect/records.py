@@ -7,6 +7,8 @@ same run stored from `aws glue get-job-runs` output are the same row.
 from __future__ import annotations
 
 import math
+import re
+from functools import cache
 from typing import Any
 
 from advisor.collect.redact import redact_arguments, redact_text, redact_value
@@ -92,6 +94,34 @@ def _str(value: Any) -> str | None:
     raise TypeError(f"expected text, got {described(value)}")
 
 
+@cache
+def _name_rule() -> tuple[int, re.Pattern[str]]:
+    from advisor.facts import registry
+
+    names = registry()["names"]
+    return int(names["max_chars"]), re.compile(names["pattern"])
+
+
+def glue_name(value: Any, field: str) -> str:
+    """A job, crawler or session name or a run id as Glue accepts it (facts: names). One with a
+    line break or a terminal control character, or too long, cannot have come from AWS: its
+    record is refused rather than keyed on, printed or put in a command."""
+    if not isinstance(value, str) or not value:
+        raise RecordError(f"{field} must be text, got {described(value)}")
+    longest, pattern = _name_rule()
+    if len(value) > longest:
+        raise RecordError(
+            f"{field} is {len(value):,} characters long; Glue allows at most {longest}"
+        )
+    if not pattern.fullmatch(value):
+        bad = next(c for c in value if not pattern.fullmatch(c))
+        raise RecordError(
+            f"{field} {value[:60]!r} holds U+{ord(bad):04X}, a character Glue never puts in a "
+            "name (no line break or control character)"
+        )
+    return value
+
+
 def _map(value: Any) -> dict[str, Any]:
     if value is None:
         return {}
@@ -134,6 +164,7 @@ def job_row(job: dict[str, Any], region: str | None, account: str | None) -> dic
     """The jobs row of a GetJobs entry, keyed `account/region/name` (advisor/identity.py)."""
     if not isinstance(job, dict) or not job.get("Name") or not isinstance(job["Name"], str):
         raise RecordError("job has no Name")
+    glue_name(job["Name"], "job Name")
     return _checked("job", job, lambda: _job_row(job, region, account))
 
 
@@ -172,6 +203,8 @@ def run_row(run: dict[str, Any], region: str | None, account: str | None) -> dic
         raise RecordError("job run has no Id or JobName")
     if not isinstance(run["Id"], str) or not isinstance(run["JobName"], str):
         raise RecordError("job run Id and JobName must be text")
+    glue_name(run["Id"], "job run Id")
+    glue_name(run["JobName"], f"job run {run['Id']!r}: JobName")
     return _checked("job run", run, lambda: _run_row(run, region, account))
 
 

@@ -12,7 +12,7 @@ import json
 from typing import Any
 
 from advisor import facts
-from advisor.collect.records import RecordError, _checked, _float, _int, _map, _str
+from advisor.collect.records import RecordError, _checked, _float, _int, _map, _str, glue_name
 from advisor.collect.redact import redact_arguments, redact_value
 from advisor.identity import UNKNOWN_ACCOUNT, UNKNOWN_REGION
 from advisor.timeutil import parse_ts, stored_stamp
@@ -58,6 +58,8 @@ def _named(record: Any, field: str, kind: str) -> str:
     name = record.get(field)
     if not isinstance(name, str) or not name:
         raise RecordError(f"{kind} has no {field}")
+    if kind in ("crawler", "session"):  # Glue's NameString (facts: names)
+        glue_name(name, f"{kind} {field}")
     return name
 
 

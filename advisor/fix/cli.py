@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import json
 import os
-import shlex
 import stat
 import sys
 from pathlib import Path
@@ -26,6 +25,7 @@ from advisor.config import load_config
 from advisor.fix.plan import FixAbort, FixPlan, glue_name, plan_fix
 from advisor.fix.secrets import mask_argument, mask_field, scrub, secret_values
 from advisor.identity import UNKNOWN_ACCOUNT, UNKNOWN_REGION, label, split_key
+from advisor.safe_text import shell_word
 from advisor.store import Store
 
 ARGUMENT_MAPS = ("DefaultArguments", "NonOverridableArguments")
@@ -51,7 +51,7 @@ def update_job_command(plan: FixPlan, job_update: str, extra: dict[str, str | No
         if value:
             parts += [flag, value]
     parts += ["--job-update", job_update]
-    return " ".join(shlex.quote(p) for p in parts)
+    return " ".join(shell_word(p) for p in parts)
 
 
 HEREDOC_MARK = "ADVISOR_JOB_UPDATE"
@@ -369,7 +369,7 @@ def _print_text(
     # label is the key when another account or region has a job of this name
     again = ["advisor", "fix", *options, "--", plan.label]
     click.echo("Apply it (the JobUpdate holds the job's live arguments, so it goes to a file):")
-    click.echo(" ".join(shlex.quote(p) for p in again))
+    click.echo(" ".join(shell_word(p) for p in again))
     if reading.get("--role-arn"):
         click.echo(f"then {_run_as(plan)}:")
     click.echo(update_job_command(plan, f"file://{file_name}", extra))

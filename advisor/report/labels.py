@@ -7,6 +7,7 @@ import re
 from typing import Any
 
 from advisor.identity import label, run_label, split_key
+from advisor.safe_text import terminal_safe
 
 JOB_TYPES = {
     "glueetl": "Spark",
@@ -73,7 +74,7 @@ def md_text(value: object) -> str:
     text = html.escape(str(value), quote=False)
     for char in ("\\", "[", "]", "|", "`", "*", "_"):
         text = text.replace(char, "\\" + char)
-    return " ".join(text.splitlines())
+    return " ".join(terminal_safe(text).splitlines())
 
 
 def md_prose(text: object) -> str:

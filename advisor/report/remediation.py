@@ -10,12 +10,12 @@ from __future__ import annotations
 
 import json
 import re
-import shlex
 from typing import Any
 
 from advisor.fix.jobupdate import ARGUMENT_PREFIX, CONF_ARGUMENT, SPARK_CONF_PREFIX, merge_conf
 from advisor.identity import UNKNOWN_ACCOUNT, UNKNOWN_REGION, label, split_key
 from advisor.redaction_marker import REDACTED
+from advisor.safe_text import shell_word, terminal_safe
 
 TERRAFORM_ATTRIBUTES = {
     "WorkerType": "worker_type",
@@ -35,10 +35,10 @@ def fix_command(job: str, rule_id: str | None = None) -> str:
     when jobs in other places share the name), so it resolves to this job and no other. A
     name that starts with a dash goes after `--`, so it is not read as an option."""
     name = label(job)
-    rule = f" --rule {shlex.quote(rule_id)}" if rule_id else ""
+    rule = f" --rule {shell_word(rule_id)}" if rule_id else ""
     if name.startswith("-"):
-        return f"advisor fix{rule} -- {shlex.quote(name)}"
-    return f"advisor fix {shlex.quote(name)}{rule}"
+        return f"advisor fix{rule} -- {shell_word(name)}"
+    return f"advisor fix {shell_word(name)}{rule}"
 
 
 def _hcl(value: Any) -> str:
@@ -46,7 +46,9 @@ def _hcl(value: Any) -> str:
         return "true" if value else "false"
     if isinstance(value, int | float):
         return f"{value:g}" if isinstance(value, float) else str(value)
-    return json.dumps(str(value))  # a JSON string is a valid HCL string
+    # a JSON string is an HCL string, once its template sequences are escaped: "${...}" and
+    # "%{...}" from a job's arguments would otherwise be evaluated by Terraform (file(), env)
+    return json.dumps(str(value)).replace("${", "$${").replace("%{", "%%{")
 
 
 def _arguments(change: dict[str, Any], definition: dict[str, Any]) -> dict[str, Any]:
@@ -64,7 +66,8 @@ def _arguments(change: dict[str, Any], definition: dict[str, Any]) -> dict[str, 
 
 
 def _comment(text: str) -> str:
-    return re.sub(r"[\x00-\x1f\x7f]", "?", text)  # a name must not end the comment
+    # a name must not end the comment, nor act on the terminal it is printed to
+    return terminal_safe(text).replace("\n", "\\x0a").replace("\t", "\\x09")
 
 
 def terraform_snippet(job: str, change: dict[str, Any], definition: dict[str, Any]) -> str:

@@ -1,0 +1,43 @@
+"""Text from data made safe to show in a terminal or to paste into a shell.
+
+A job's error message, a Spark application's name or a Glue name (which may hold DEL and the C1
+controls, U+007F-U+009F) could otherwise move the cursor, recolour the screen or rewrite what a
+user reads, or break a printed command. Analysis writes commands with shell_word; the console
+(advisor/report/terminal.py) shows the rest through terminal_safe.
+"""
+
+from __future__ import annotations
+
+import re
+import shlex
+
+# C0 controls but tab and line feed, DEL, C1 controls; and the Unicode line and paragraph
+# separators and bidirectional overrides, which reorder or break what a terminal shows
+_UNSAFE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
+
+
+def _visible(match: re.Match[str]) -> str:
+    code = ord(match.group())
+    return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
+
+
+def terminal_safe(text: str) -> str:
+    """`text` with every character that would control a terminal shown as its escape."""
+    return _UNSAFE.sub(_visible, text) if _UNSAFE.search(text) else text
+
+
+def shell_word(value: str) -> str:
+    """`value` as one shell word, to copy into bash: shlex's quoting, or, where the value holds
+    a control character (Glue names may hold DEL and C1), bash's $'...' with each such
+    character escaped, so the word is exact and prints nothing that acts on the terminal."""
+    if not _UNSAFE.search(value):
+        return shlex.quote(value)
+    escaped = value.replace("\\", "\\\\").replace("'", "\\'")
+    escaped = _UNSAFE.sub(lambda m: _ansi_c(m.group()), escaped)
+    return f"$'{escaped}'"
+
+
+def _ansi_c(char: str) -> str:
+    # \\x is a byte to bash, so only ASCII goes that way; \\u is the character in UTF-8
+    code = ord(char)
+    return f"\\x{code:02x}" if code < 0x80 else f"\\u{code:04x}"
