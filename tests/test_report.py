@@ -62,6 +62,29 @@ def test_default_week_is_the_last_full_one_and_totals_are_the_stores(db):
     assert 0 < report["savings_total_usd_month"] <= sum(ranked) + 0.01
 
 
+def test_savings_on_crawlers_sessions_and_endpoints_are_named_beside_the_jobs(db):
+    """The jobs' savings total leaves out crawlers, sessions and endpoints (the sample's dev
+    endpoint alone bills more than every job fix saves): the report says how many findings
+    they have and what they save, per resource the largest of its overlapping findings."""
+    store = Store(db)
+    report = weekly_report(store)
+    found = store.resource_findings()
+    best: dict[tuple, float] = {}
+    for f in found:
+        key = (f["kind"], f["account"], f["region"], f["name"])
+        best[key] = max(best.get(key, 0.0), f["savings_usd_month"] or 0.0)
+    assert report["resource_savings"]["findings"] == len(found) > 0
+    assert report["resource_savings"]["usd_month"] == pytest.approx(sum(best.values()), abs=0.01)
+    assert len(best) < len(found)  # a session with two findings is counted once
+    markdown = CliRunner().invoke(main, ["report", "--db", db, "--format", "markdown"]).output
+    said = f"{len(found)} more findings on crawlers, sessions and development endpoints"
+    assert markdown.count(said) == 2  # beside the savings total and the findings' headline
+    assert f"${report['resource_savings']['usd_month']:,.2f} a month" in markdown
+    # an account with none of them says nothing of them
+    elsewhere = weekly_report(store, account="999999999999")
+    assert elsewhere["resource_savings"] == {"findings": 0, "usd_month": 0.0}
+
+
 def test_week_parsing():
     assert parse_week("2026-W47") == date(2026, 11, 16)
     for bad in ("2026-47", "2026-W54", ""):

@@ -6,8 +6,10 @@ from __future__ import annotations
 import json
 from datetime import UTC, datetime
 
+import pytest
 from click.testing import CliRunner
 
+from advisor.analysis.other_costs import rate_usd
 from advisor.analysis.resource_features import resource_features
 from advisor.cli import main
 
@@ -53,3 +55,27 @@ def test_a_definition_stored_before_the_checks_is_passed_over():
     stored = {"kind": "crawler", "name": "old", "account": "1", "region": "us-east-1",
               "state": "READY", "definition": {"Schedule": "cron(0 * * * ? *)"}}  # fmt: skip
     assert resource_features([stored], [], datetime(2026, 11, 26, tzinfo=UTC)) == {}
+
+
+def test_an_endpoint_created_after_the_data_ends_costs_nothing_yet(tmp_path):
+    """A creation time after the last moment the data covers is no age: the endpoint bills
+    nothing in the last 30 days and no rule calls it long provisioned."""
+    folder = tmp_path / "in"
+    folder.mkdir()
+    role = "arn:aws:iam::123456789012:role/R"
+    endpoints = [
+        {"EndpointName": "later", "RoleArn": role, "Status": "READY", "GlueVersion": "1.0",
+         "NumberOfNodes": 5, "CreatedTimestamp": "2998-08-03T00:00:00Z"},
+        {"EndpointName": "old", "RoleArn": role, "Status": "READY", "GlueVersion": "1.0",
+         "NumberOfNodes": 5, "CreatedTimestamp": "2026-06-01T00:00:00Z"},
+    ]  # fmt: skip
+    (folder / "dev-endpoints.json").write_text(json.dumps({"DevEndpoints": endpoints}))
+    db = str(tmp_path / "a.db")
+    runner = CliRunner()
+    runner.invoke(main, ["import", str(folder), "--db", db])
+    runner.invoke(main, ["analyze", "--db", db])
+    shown = json.loads(runner.invoke(main, ["resources", "--db", db, "--format", "json"]).stdout)
+    cost = {r["name"]: r["cost_usd_30d"] for r in shown["resources"]}
+    assert cost["later"] == 0
+    assert cost["old"] == pytest.approx(5 * 30 * 24 * rate_usd("dev_endpoint", "us-east-1"))
+    assert {f["name"] for f in shown["findings"]} == {"old"}

@@ -64,9 +64,10 @@ def _active_seconds(use: dict[str, Any], start: datetime, now: datetime) -> floa
 
 
 def price_use(use: dict[str, Any], now: datetime) -> PricedUse | None:
-    """One resource_usage row priced; None when it cannot be (no start, no DPUs, no time)."""
+    """One resource_usage row priced; None when it cannot be (no start, no DPUs, no time, or a
+    start after `now`: nothing is billed before a resource exists)."""
     start = parse_ts(use.get("started_on"))
-    if start is None:
+    if start is None or start > now:
         return None
     kind, floor = use["kind"], minimum_s(use["kind"])
     seconds = _active_seconds(use, start, now)

@@ -9,7 +9,7 @@ import click
 from rich.markup import escape
 from rich.table import Table
 
-from advisor.analysis.resource_features import resource_features
+from advisor.analysis.resource_features import HOURS_A_MONTH, resource_features
 from advisor.analysis.resource_findings import observed_until
 from advisor.cli_options import db_option, format_option, place_options
 from advisor.report.labels import money
@@ -39,7 +39,10 @@ def resources_report(
             continue
         cost = values.get("cost_usd_month")
         if kind == "dev_endpoint" and values.get("running") and values["running_usd_month"]:
-            cost = values["running_usd_month"] * 30 * 24 / 730  # 30 days of it, not a month
+            # the days of the last 30 it was provisioned (all 30 when its creation is unknown)
+            days = values.get("provisioned_days")
+            days = 30.0 if days is None else min(days, 30.0)
+            cost = values["running_usd_month"] * days * 24 / HOURS_A_MONTH
         listed.append(
             {
                 "kind": kind,

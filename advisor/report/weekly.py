@@ -191,6 +191,21 @@ def _savings_total(
     return round(total, 2)
 
 
+def _resource_savings(store: Store, account: str | None, region: str | None) -> dict[str, Any]:
+    """The open findings on crawlers, sessions and endpoints (in the account and region asked
+    for) and what they save a month together: per resource the largest, as two findings on one
+    session (idle timeout, DPUs) overlap."""
+    best: dict[tuple[str, str, str, str], float] = {}
+    count = 0
+    for finding in store.resource_findings():
+        if account not in (None, finding["account"]) or region not in (None, finding["region"]):
+            continue
+        count += 1
+        key = (finding["kind"], finding["account"], finding["region"], finding["name"])
+        best[key] = max(best.get(key, 0.0), finding["savings_usd_month"] or 0.0)
+    return {"findings": count, "usd_month": round(sum(best.values()), 2)}
+
+
 def _unpriced(rows: list[dict[str, Any]]) -> int:
     return sum(1 for r in rows if r["cost_usd"] is None)
 
@@ -331,6 +346,8 @@ def weekly_report(
         "savings": _savings(findings),
         # what the fixes save together: per job the best compatible set, never the findings' sum
         "savings_total_usd_month": _savings_total(store, findings, account, region),
+        # crawlers, sessions and development endpoints: their findings are in the bill section
+        "resource_savings": _resource_savings(store, account, region),
         "compared_with_earlier_analysis": compared,
         # every open finding, by severity and job; `new` marks those first seen since the week
         # began (only against an earlier analysis), and the resolved ones are listed apart
@@ -430,13 +447,29 @@ def _savings(findings: list[dict[str, Any]]) -> list[dict[str, Any]]:
 def findings_headline(report: dict[str, Any]) -> str:
     count = plural(len(report["open_findings"]), "open finding")
     if report["compared_with_earlier_analysis"]:
-        return (
+        text = (
             f"{len(report['new_findings'])} new and {len(report['resolved_findings'])} resolved "
             f"since the week began; {count} in all, by severity and job."
         )
+    else:
+        text = (
+            "The first analysis came after this week began, so nothing is marked new or "
+            f"resolved: the {count} on jobs, by severity and job."
+        )
+    return text + resource_findings_note(report)
+
+
+def resource_findings_note(report: dict[str, Any]) -> str:
+    """Where the findings on crawlers, sessions and endpoints are, and what they save."""
+    resources = report.get("resource_savings") or {}
+    if not resources.get("findings"):
+        return ""
+    saving = resources["usd_month"]
+    count = resources["findings"]
     return (
-        "The first analysis came after this week began, so nothing is marked new or resolved: "
-        f"the {count}, by severity and job."
+        f" {plural(count, 'more finding')} on crawlers, sessions and development endpoints"
+        + (f" (about {money(saving)} a month)" if saving else "")
+        + f" {'is' if count == 1 else 'are'} listed under Other Glue costs."
     )
 
 
@@ -669,7 +702,7 @@ def to_markdown(report: dict[str, Any]) -> str:
         "",
         f"Together about **{money(report['savings_total_usd_month'])}/month**: the savings of "
         "the best set of fixes that combine, per job (overlapping findings are not added up, "
-        "so it can be less than the list below sums to).",
+        "so it can be less than the list below sums to)." + resource_findings_note(report),
         "",
     ]
     lines += [

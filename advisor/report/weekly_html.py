@@ -18,6 +18,7 @@ from advisor.report.weekly import (
     last_day,
     partial_text,
     plural,
+    resource_findings_note,
     several_places,
     worker_label,
 )
@@ -177,7 +178,7 @@ def render(report: dict[str, Any]) -> str:
             _money(report["savings_total_usd_month"]),
             "per month: the savings of the best set of fixes that combine, per job "
             f"({plural(len(report['savings']), 'finding')} with a saving; overlapping ones are "
-            "not added up)",
+            "not added up)" + escape(resource_findings_note(report)),
         ),
     ]
     card_html = "".join(
