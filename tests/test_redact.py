@@ -122,6 +122,9 @@ def test_names_that_hold_secrets_but_not_data_keys():
         'secret.key="p-LEAK"',
         "jdbc:oracle:thin:scott/p-LEAK@db.example.com:1521/orcl",
         "https://b.s3.amazonaws.com/k?X-Amz-Signature=p-LEAK&X-Amz-Date=20261130",
+        # JSON inside JSON inside a JSON line (found by the secrets property test)
+        json.dumps([json.dumps(json.dumps({"user": "etl", "password": "p-LEAK"}))[1:-1]]),
+        json.dumps(json.dumps([json.dumps({"password": "p-LEAK"})])),
     ],
 )
 def test_quoted_repr_oracle_and_signed_url_secrets_are_redacted(text):

@@ -87,11 +87,13 @@ _VALUE_PATTERNS: list[tuple[re.Pattern[str], str, tuple[str, ...] | int]] = [
             r"(?P<pre>(?:password|passwd|passphrase|passcode|pwd|pass(?![a-z])"
             r"|pw(?![a-z])|secret|token|credential|signature|sig(?![a-z])|access[._\-]?key"
             r"|account[._\-]?key|api[._\-]?key|private[._\-]?key)"
-            # the key may be quoted (JSON, Python repr, JSON inside JSON): "password": "p",
-            # 'password': 'p', \"password\":\"p\"
-            rf"{_NAME}\\?[\"']?\s{{0,16}}[=:]\s{{0,16}})"
+            # the key may be quoted (JSON, Python repr, JSON inside JSON, escaped again as a
+            # string of a JSON line): "password": "p", 'password': 'p', \"password\":\"p\",
+            # \\\"password\\\": \\\"p\\\"
+            rf"{_NAME}\\{{0,8}}[\"']?\s{{0,16}}[=:]\s{{0,16}})"
             # a quoted secret to its closing quote, or its first 4 KiB when that never comes
             r"(?P<secret>\\\"(?:\\\\\\\"|\\\\\\\\|[^\"\\]){0,4096}(?:\\\")?"
+            r"|\\{2,8}\"[^\"]{0,4096}\"?"
             r"|\"[^\"]{0,4096}\"?|'[^']{0,4096}'?|[^\s;&,'\"}]+)",
             re.IGNORECASE,
         ),
