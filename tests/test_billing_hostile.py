@@ -86,7 +86,8 @@ def test_a_quote_never_closed_loses_only_its_own_line(tmp_path):
     folder = tmp_path / "in" / "billing"
     folder.mkdir(parents=True)
     lines = [line(h % 24, resource=f"job{h}") for h in range(40)]
-    # a field that spans lines and closes its quote is one record, numbered by its first line
+    # no column of an export holds a line break: a quote that closes on the next line was not
+    # meant to open a field, so the line after it is read on its own (here it is complete)
     lines[20]["identity_line_item_id"] = "two\nlines"
     rows = csv_bytes(lines).split(b"\n")
     # line 6 opens a quote it never closes, mid-file; the last but one line opens one too
@@ -101,10 +102,44 @@ def test_a_quote_never_closed_loses_only_its_own_line(tmp_path):
         f"job{h}" for h in range(40) if h not in (4, 28, 38)
     )
     said = " ".join(r["reason"] for r in Store(tmp_path / "a.db").db["ingest_errors"].rows)
-    assert "line 6: a quote" in said and "never closed" in said
-    # after the two-line record, lines keep the numbers an editor shows
+    assert "line 6: a quote" in said and "not closed on it" in said
+    assert "line 22: a quote" in said
+    # lines keep the numbers an editor shows
     assert "line 31: holds 15 values where the header names 14" in said
     assert "line 42: a quote" in said
+
+
+def test_a_quote_near_the_end_or_a_pair_of_them_loses_no_line_between(tmp_path):
+    """Python's csv reads a quote left open to the end of the file as one field, and two stray
+    quotes in one column as one field holding the lines between: neither may swallow lines."""
+    folder = tmp_path / "in" / "billing"
+    folder.mkdir(parents=True)
+    rows = csv_bytes([line(h, resource=f"job{h}") for h in range(8)]).split(b"\n")
+    rows[2] = rows[2].replace(b",us-east-1", b',"us-east-1')  # job1, line 3: the last column
+    rows[5] = rows[5].replace(b",us-east-1", b',us-east-1"')  # job4, line 6, the same column
+    rows[-2] = rows[-2].replace(b",us-east-1", b',"us-east-1')  # job7, the last line
+    # a blank line before the header, which is read all the same
+    (folder / "cur.csv").write_bytes(b"\n" + b"\n".join(rows))
+    result, kept = imported(tmp_path / "in", tmp_path)
+    assert result.exit_code == 4, result.output
+    assert sorted(r["resource_id"].rsplit("/", 1)[1] for r in kept) == [
+        f"job{h}" for h in (0, 2, 3, 4, 5, 6)
+    ]
+    said = " ".join(r["reason"] for r in Store(tmp_path / "a.db").db["ingest_errors"].rows)
+    assert "line 4: a quote" in said and "line 10: a quote" in said
+
+
+def test_a_line_too_long_to_hold_is_skipped_unread(tmp_path):
+    folder = tmp_path / "in" / "billing"
+    folder.mkdir(parents=True)
+    rows = csv_bytes([line(h, resource=f"job{h}") for h in range(3)]).split(b"\n")
+    rows.insert(2, b"x" * (3 << 20))  # 3 MiB and no line feed until its end
+    (folder / "cur.csv").write_bytes(b"\n".join(rows))
+    result, kept = imported(tmp_path / "in", tmp_path)
+    assert result.exit_code == 4, result.output
+    assert len(kept) == 3
+    said = " ".join(r["reason"] for r in Store(tmp_path / "a.db").db["ingest_errors"].rows)
+    assert "line 3: longer than 1,048,576 characters" in said
 
 
 def test_a_truncated_gzip_keeps_the_lines_before_the_cut(tmp_path):

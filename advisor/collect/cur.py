@@ -161,95 +161,117 @@ class UnreadableLine:
 
 
 _NOT_UTF8 = re.compile("[\udc80-\udcff]")  # bytes that are not UTF-8, kept by surrogateescape
-# A billing line never spans lines (tag values cannot hold a newline); a quoted field may, so a
-# record may span this many before its opening quote is taken for one that was never closed
-MAX_RECORD_LINES = 20
+# A billing line never spans lines: no column of an export holds a line break (tag values
+# cannot), so a quote that does not close on its own line was never meant to open a field
+LONGEST_LINE = 1 << 20  # characters read of one line; a longer one is skipped, unread
 Numbered = tuple[int, dict[str, Any] | UnreadableLine]
 
 
-class _RunawayQuote(Exception):
-    """A quoted field ran past MAX_RECORD_LINES lines."""
+class _SpansLines(Exception):
+    """A record went on past the end of its line."""
+
+
+class _LongLine(Exception):
+    """A line longer than LONGEST_LINE (its rest was read past, never held)."""
 
 
 class _PhysicalLines:
-    """The file's lines for csv.reader, each numbered; the lines of the record being read are
-    kept, so that a quote never closed can be undone and the lines it swallowed read again."""
+    """The file's lines for csv.reader, numbered as an editor numbers them (only a line feed
+    ends a line), read LONGEST_LINE characters at most. A record may take one line: one that
+    asks for the next is stopped, so its quote is reported and the lines after it read."""
 
-    def __init__(self, handle: Iterator[str], first_number: int) -> None:
+    def __init__(self, handle: Any) -> None:
         self._handle = handle
-        self._next_number = first_number
-        self._pending: list[tuple[int, str]] = []  # lines to read again, last first
-        self.record: list[tuple[int, str]] = []
+        self.next_number = 1
+        self.first: int | None = None  # the number of the record's line, once it is read
+        self._started = False
+        self._ended_line = True
 
     def __iter__(self) -> _PhysicalLines:
         return self
 
-    def __next__(self) -> str:
-        if len(self.record) >= MAX_RECORD_LINES:
-            raise _RunawayQuote
-        if self._pending:
-            numbered = self._pending.pop()
-        else:
-            numbered = (self._next_number, next(self._handle))
-            self._next_number += 1
-        self.record.append(numbered)
-        return numbered[1]
+    def start_record(self) -> None:
+        self.first, self._started = None, False
 
-    def reread_after_first(self) -> None:
-        """Read the record's lines again, all but its first (the one with the stray quote)."""
-        self._pending.extend(reversed(self.record[1:]))
+    def __next__(self) -> str:
+        if self._started:
+            raise _SpansLines
+        self._started = True
+        line = self._handle.readline(LONGEST_LINE)
+        if not line:
+            raise StopIteration
+        self.first = self.next_number
+        if len(line) >= LONGEST_LINE and not line.endswith("\n"):
+            while line and not line.endswith("\n"):  # read past the rest, a piece at a time
+                line = self._handle.readline(LONGEST_LINE)
+            self.next_number += 1
+            raise _LongLine
+        # a lone carriage return ends a record for csv but not a line for an editor
+        self.next_number += line.endswith("\n")
+        return line
 
 
 def _csv_rows(path: Path) -> Iterator[Numbered]:
     """Each line's number and values by column name; a line that cannot be read (not UTF-8, a
-    field over the CSV limit, a quote never closed) is an UnreadableLine and the lines after
-    it are read, and a file that ends early (a truncated gzip) keeps the lines before. Only a
-    file whose header cannot be read is no export at all."""
+    field over the CSV limit, a quote it does not close, too long) is an UnreadableLine and the
+    lines after it are read, and a file that ends early (a truncated gzip) keeps the lines
+    before. Only a file whose header cannot be read is no export at all."""
     opener = gzip.open if path.name.lower().endswith(".gz") else open
     try:
         handle = opener(path, "rt", newline="", encoding="utf-8", errors="surrogateescape")
-        header = next(csv.reader(handle), None) or []
+        lines = _PhysicalLines(handle)
+        header: list[str] = []
+        while not header:  # blank lines before the header are passed over
+            lines.start_record()
+            header = next(csv.reader(lines), None)
+            if header is None:  # an empty file: no columns
+                header = []
+                break
         columns = _columns(header, path)
     except (OSError, UnicodeDecodeError, csv.Error, EOFError) as exc:
         raise NotBillingExport(f"cannot be read as CSV: {_why(exc)}") from None
+    except (_SpansLines, _LongLine):
+        raise NotBillingExport("cannot be read as CSV: its header is not one line") from None
     with handle:
-        lines = _PhysicalLines(handle, first_number=2)
         reader = csv.reader(lines)
         while True:
-            lines.record = []
+            lines.start_record()
             try:
                 values = next(reader)
             except StopIteration:
                 return
-            except _RunawayQuote:
-                values = None
+            except _SpansLines:
+                # the quote opened on this line: only this line is lost
+                yield (
+                    lines.first or 0,
+                    UnreadableLine(
+                        'a quote (") opened on this line is not closed on it: skipped, the lines '
+                        "after it are read"
+                    ),
+                )
+                reader = csv.reader(lines)
+                continue
+            except _LongLine:
+                yield (
+                    lines.first or 0,
+                    UnreadableLine(f"longer than {LONGEST_LINE:,} characters: skipped unread"),
+                )
+                continue
             except csv.Error as exc:
-                yield lines.record[0][0], UnreadableLine(f"not CSV ({exc}): skipped")
+                yield lines.first or 0, UnreadableLine(f"not CSV ({exc}): skipped")
+                reader = csv.reader(lines)
                 continue
             except (OSError, EOFError) as exc:
-                number = lines.record[0][0] if lines.record else 0
                 yield (
-                    number,
+                    lines.first or lines.next_number,
                     UnreadableLine(
                         f"the file ends early ({_why(exc)}): the lines before it were kept"
                     ),
                 )
                 return
-            number = lines.record[0][0]
+            number = lines.first or 0
             if values == []:
                 continue  # a blank line holds nothing
-            if values is None or (len(lines.record) > 1 and len(values) != len(header)):
-                # a quote opened and never closed: only its own line is lost
-                yield (
-                    number,
-                    UnreadableLine(
-                        'a quote (") opened here is never closed: skipped, the lines after it '
-                        "are read"
-                    ),
-                )
-                lines.reread_after_first()
-                reader = csv.reader(lines)
-                continue
             if len(values) != len(header):
                 # a comma too many or too few shifts every value after it: no amount is safe
                 yield (
