@@ -44,6 +44,23 @@ from advisor.store import Store
 from advisor.timeutil import iso, parse_since, parse_ts
 
 EXIT_PARTIAL = 4
+
+
+def _click_errors_shown_safely() -> None:
+    """Click's error messages quote what the command line gave (an extra argument, a bad
+    value) and what our checks say of the store's names: shown as the consoles show them."""
+    import click.exceptions as click_errors
+
+    raw_echo = click_errors.echo
+
+    def echo(message: Any = None, *args: Any, **kwargs: Any) -> None:
+        safe = terminal_safe(message) if isinstance(message, str) else message
+        raw_echo(safe, *args, **kwargs)
+
+    click_errors.echo = echo  # type: ignore[assignment]
+
+
+_click_errors_shown_safely()
 # both show control characters in data as escapes (advisor/report/terminal.py)
 console = SafeConsole(stderr=True, soft_wrap=True)  # messages stay one line, whatever the width
 out = SafeConsole(width=None if sys.stdout.isatty() else 120)
@@ -146,10 +163,14 @@ def main(verbose: int, quiet: bool, db: str | None) -> None:
 
 
 class _TerminalSafeFormatter(logging.Formatter):
-    """Log lines quote file names and records: their control characters are shown, not sent."""
+    """Log lines quote file names and records: their control characters are shown, not sent,
+    and a line break in one (a file may be named so) cannot start a forged log line."""
+
+    def formatMessage(self, record: logging.LogRecord) -> str:
+        return terminal_safe(super().formatMessage(record)).replace("\n", "\\n")
 
     def format(self, record: logging.LogRecord) -> str:
-        return terminal_safe(super().format(record))
+        return terminal_safe(super().format(record))  # a traceback (-vv) keeps its lines
 
 
 @main.command("collect")
@@ -348,7 +369,8 @@ def collect_cmd(
         task = bar.add_task("collecting", total=None)
 
         def on_job(name: str, index: int, total: int) -> None:
-            bar.update(task, description=f"collecting {name}", completed=index, total=total)
+            # a Glue name may read as markup ("team[/]etl"): shown as it is
+            bar.update(task, description=f"collecting {escape(name)}", completed=index, total=total)
 
         report = collect(store, options, on_job=on_job)
     if fmt == "json":
@@ -480,7 +502,7 @@ def _import(store: Store, directory: Path, region: str, account: str | None = No
             region=region,
             account=account,
             on_progress=lambda name: bar.update(
-                task, description=f"importing {name[:60]}", advance=1
+                task, description=f"importing {escape(name[:60])}", advance=1
             ),
         )
         with collector_paused():
@@ -969,8 +991,8 @@ def recommend_cmd(db, job, since, run_id, fail_on, account, region, fmt):
         raise click.BadParameter(str(exc.args[0]), param_hint="--run-id") from exc
     if fmt == "json":
         emit_json(rec)
-    elif fmt == "markdown":
-        click.echo(render(rec), nl=False)
+    elif fmt == "markdown":  # for people (chat, email): no control character acts on a terminal
+        click.echo(terminal_safe(render(rec)), nl=False)
     else:
         print_markdown(render(rec))
     if fail_on and any(severity_at_least(f["severity"], fail_on) for f in rec["findings"]):
@@ -1029,7 +1051,7 @@ def report_cmd(db, week, out_path, account, region, fmt):
         suffix = "".join(f"-{part}" for part in (account, region) if part)
         out_path = out_path or Path(f"glue-cost-{report['week']}{suffix}.html")
     elif fmt == "markdown":
-        text = to_markdown(report)
+        text = terminal_safe(to_markdown(report))
     elif fmt == "csv":
         text = to_csv(report)
     else:

@@ -38,6 +38,6 @@ def shell_word(value: str) -> str:
 
 
 def _ansi_c(char: str) -> str:
-    # \\x is a byte to bash, so only ASCII goes that way; \\u is the character in UTF-8
-    code = ord(char)
-    return f"\\x{code:02x}" if code < 0x80 else f"\\u{code:04x}"
+    # the character's UTF-8 bytes, each as \\xHH: bash gives them back whatever the locale
+    # (its \\u escape depends on one, and in the C locale prints itself)
+    return "".join(f"\\x{byte:02x}" for byte in char.encode("utf-8"))

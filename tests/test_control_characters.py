@@ -50,6 +50,14 @@ def odd_fleet(tmp_path_factory) -> Path:
     bad = _runs("orders_daily_etl", "bad\rname", "bad")
     (root / "job-runs" / "bad.json").write_text(json.dumps(bad))
     (root / "job-runs" / "x\x1b[2Jy.json").write_text("{}")  # a file name is data too
+    # half a UTF-16 pair, escaped: orjson refuses the file, json reads it, SQLite cannot store it
+    lone = _runs("orders_daily_etl", "orders_daily_etl", "lone")
+    lone["JobRuns"] = lone["JobRuns"][:1]
+    lone["JobRuns"][0].update(JobRunState="FAILED", ErrorMessage="half \ud800 a pair")
+    (root / "job-runs" / "lone.json").write_text(json.dumps(lone))
+    # a crawler named by its crawls file: a name like any other
+    (root / "crawls").mkdir()
+    (root / "crawls" / "evil\x1b[31mcrawler.json").write_text('{"Crawls": []}')
     return root
 
 
@@ -85,6 +93,9 @@ def test_names_glue_cannot_hold_are_refused_and_counted(imported, odd_fleet):
     # the odd job's runs and its error message are kept exactly
     messages = {r["error_message"] for r in store.db["job_runs"].rows if r["error_message"]}
     assert ERROR in messages
+    assert "half \ufffd a pair" in messages  # stored, the half pair made U+FFFD
+    crawls = next(reason for item, reason in errors.items() if item.startswith("crawls/evil"))
+    assert "U+001B" in crawls and "not read" in crawls
 
 
 @pytest.mark.parametrize(
@@ -96,12 +107,15 @@ def test_names_glue_cannot_hold_are_refused_and_counted(imported, odd_fleet):
         ["report", "--format", "markdown"],
         ["errors"],
         ["explain", ODD, "--week", "2026-W46"],
+        # click's own errors quote the command line, our checks the store's names
+        ["changes", "--", "wh\x9bname\x1b[31m"],
+        ["recommend", ODD, "--run-id", "jr\x1b]0;pwn\x07"],
     ],
 )
 def test_nothing_printed_controls_the_terminal(imported, args):
     db, _ = imported
-    result = CliRunner().invoke(main, [*args, "--db", str(db)])
-    assert result.exit_code in (0, 3, 4), result.output
+    result = CliRunner().invoke(main, ["--db", str(db), *args])
+    assert result.exit_code in (0, 2, 3, 4), result.output
     shown = result.output
     assert not re.search("[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e]", shown), repr(shown)
     if args[0] == "recommend":
@@ -120,10 +134,11 @@ def test_commands_name_the_job_as_bash_reads_it_back(imported):
     assert commands, "no finding of the odd job names it in a command"
     for word in commands:
         word = json.loads(f'"{word}"')  # undo the JSON escaping of the backslashes
-        echoed = subprocess.run(
-            ["bash", "-c", f"printf %s {word}"], capture_output=True, env={"LANG": "C.UTF-8"}
-        ).stdout
-        assert echoed.decode() in (ODD, f"123456789012/us-east-1/{ODD}"), echoed
+        for locale in ("C.UTF-8", "C"):  # the bytes come back whatever the locale
+            echoed = subprocess.run(
+                ["bash", "-c", f"printf %s {word}"], capture_output=True, env={"LC_ALL": locale}
+            ).stdout
+            assert echoed.decode() in (ODD, f"123456789012/us-east-1/{ODD}"), (locale, echoed)
 
 
 def test_log_lines_quote_names_without_acting_on_them(odd_fleet, tmp_path):

@@ -13,6 +13,7 @@ from click.testing import CliRunner
 from advisor.cli import main
 from advisor.collect.importer import import_directory
 from advisor.identity import job_key
+from advisor.report.labels import md_text
 from advisor.report.remediation import snippets, terraform_snippet
 from advisor.store import Store
 from tests.conftest import SAMPLE
@@ -152,12 +153,14 @@ def test_terraform_removes_max_capacity_and_never_prints_a_stored_secret():
 def test_terraform_never_evaluates_a_template_from_a_job_argument(tmp_path):
     """HCL strings are templates: `${...}` and `%{...}` in an argument value are written so
     Terraform reads them back as the same text, never as an expression it evaluates."""
-    value = 's3://b/${file("~/.aws/credentials")}/%{ if true }x%{ endif }$$${a}'
+    value = 's3://b/${file("~/.aws/credentials")}/%{ if true }x%{ endif }$$${a}/😀\x9b'
     definition = {"Role": "r", "DefaultArguments": {"--path": value}}
     hcl = snippets("j", definition, {"DefaultArguments.--x": "1"}, "r")["terraform"]
     line = next(x for x in hcl.splitlines() if '"--path"' in x)
     written = line.split(" = ", 1)[1]
     assert "${file" not in written.replace("$${", "") and "%{ if" not in written.replace("%%{", "")
+    # HCL refuses a \\u escape of half a UTF-16 pair: 😀 is written as itself, CSI escaped
+    assert "😀" in written and "\\ud83d" not in written and "\\u009b" in written
     # reading it back as HCL does (JSON string, then $${ -> ${ and %%{ -> %{) gives the value
     assert json.loads(written).replace("$${", "${").replace("%%{", "%{") == value
 
@@ -249,7 +252,7 @@ def test_one_run_in_detail(db):
     markdown = run(
         "recommend", "py_shell_api_pull", "--db", db, "--run-id", glue_id, "--format", "markdown"
     ).stdout
-    assert f"## Run {glue_id}" in markdown and failed not in markdown
+    assert f"## Run {md_text(glue_id)}" in markdown and failed not in markdown
     other, other_glue_id = store.db.execute(
         "select id, glue_run_id from job_runs where job_name = ? limit 1",
         [key("orders_daily_etl")],

@@ -23,6 +23,7 @@ import json
 import logging
 import multiprocessing
 import os
+import re
 import stat as file_mode
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
@@ -45,7 +46,14 @@ from advisor.collect.eventlog_link import relink
 from advisor.collect.eventlog_store import reduce_into_store
 from advisor.collect.facts_import import import_facts_file
 from advisor.collect.metrics import advisor_stats, dims_key, stats_for
-from advisor.collect.records import RecordError, job_account, job_definition, job_row, run_row
+from advisor.collect.records import (
+    RecordError,
+    glue_name,
+    job_account,
+    job_definition,
+    job_row,
+    run_row,
+)
 from advisor.collect.redact import redact_text
 from advisor.collect.resource_records import (
     crawl_row,
@@ -128,7 +136,24 @@ def _documents(data: bytes) -> Any:
         raise _BadFile(f"invalid JSON: {exc}") from None
     if not documents:
         raise _BadFile("empty file: no JSON in it")
+    if _ESCAPED_SURROGATE.search(text):  # orjson refuses these; json keeps them, SQLite cannot
+        documents = _whole_characters(documents)
     return documents[0] if len(documents) == 1 else documents
+
+
+_ESCAPED_SURROGATE = re.compile(r"\\u[dD][89a-fA-F]")
+
+
+def _whole_characters(value: Any) -> Any:
+    """`value` with every half of a UTF-16 pair that stands alone (an escape such as \\ud800)
+    made U+FFFD: no text can hold it, so storing it would fail; a whole pair is one character."""
+    if isinstance(value, str):
+        return value.encode("utf-16", "surrogatepass").decode("utf-16", "replace")
+    if isinstance(value, list):
+        return [_whole_characters(v) for v in value]
+    if isinstance(value, dict):
+        return {_whole_characters(k): _whole_characters(v) for k, v in value.items()}
+    return value
 
 
 def _skip_space(text: str, at: int) -> int:
@@ -328,6 +353,11 @@ class Importer:
     def _import_crawls_file(self, path: Path) -> None:
         """crawls/<CrawlerName>.json: the crawls of the crawler the file is named after."""
         crawler = path.stem
+        try:
+            glue_name(crawler, "the crawler this file is named after")
+        except RecordError as exc:
+            self._error(self._rel(path), f"{exc}: not read")
+            return
         known = {
             r["name"]: r["account"]
             for r in self.store.glue_resources("crawler")

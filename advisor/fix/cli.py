@@ -25,7 +25,7 @@ from advisor.config import load_config
 from advisor.fix.plan import FixAbort, FixPlan, glue_name, plan_fix
 from advisor.fix.secrets import mask_argument, mask_field, scrub, secret_values
 from advisor.identity import UNKNOWN_ACCOUNT, UNKNOWN_REGION, label, split_key
-from advisor.safe_text import shell_word
+from advisor.safe_text import shell_word, terminal_safe
 from advisor.store import Store
 
 ARGUMENT_MAPS = ("DefaultArguments", "NonOverridableArguments")
@@ -135,12 +135,12 @@ def _summary(plan: FixPlan) -> list[str]:
 
 
 def _fail(message: str, code: int) -> None:
-    click.echo(f"advisor fix: {message}", err=True)
+    click.echo(terminal_safe(f"advisor fix: {message}"), err=True)
     sys.exit(code)
 
 
 def _warn(message: str) -> None:
-    click.echo(f"advisor fix: {message}", err=True)
+    click.echo(terminal_safe(f"advisor fix: {message}"), err=True)
 
 
 def _role_arn(_ctx: click.Context, _param: Any, value: str | None) -> str | None:
@@ -264,20 +264,24 @@ def fix_cmd(
     job = label(key)
     if plan is None:
         scope = f" of rule {', '.join(rule_ids)}" if rule_ids else ""
-        click.echo(f"{job} has no open finding{scope} with a change to apply.")
+        click.echo(terminal_safe(f"{job} has no open finding{scope} with a change to apply."))
         return
     if plan.problems:
         click.echo(
-            f"advisor fix: refusing to print a fix for {job}: the JobUpdate fails validation",
+            terminal_safe(
+                f"advisor fix: refusing to print a fix for {job}: the JobUpdate fails validation"
+            ),
             err=True,
         )
         for problem in plan.problems:
-            click.echo(f"  - {problem}", err=True)
+            click.echo(terminal_safe(f"  - {problem}"), err=True)
         for note in plan.notes:
-            click.echo(f"  note: {scrub(note, plan.after)}", err=True)
+            click.echo(terminal_safe(f"  note: {scrub(note, plan.after)}"), err=True)
         sys.exit(2)
     if not plan.changed:
-        click.echo(f"{job}'s live definition already has every change its findings propose.")
+        click.echo(
+            terminal_safe(f"{job}'s live definition already has every change its findings propose.")
+        )
         return
 
     # the update runs as the job's account: with --role-arn (read-only) that is not --profile
@@ -302,13 +306,13 @@ def fix_cmd(
         click.echo(payload_json(plan.after, indent=2))
         _notes_to_stderr(plan)
     elif fmt == "shell":
-        click.echo(command)
+        click.echo(terminal_safe(command))
         _notes_to_stderr(plan)
     else:
         reading = {"--profile": profile, "--role-arn": role_arn, "--endpoint-url": endpoint_url}
         _print_text(plan, extra, reading)
     if role_arn and (fmt != "text" or out is not None):
-        click.echo(f"note: {_run_as(plan)}", err=True)
+        click.echo(terminal_safe(f"note: {_run_as(plan)}"), err=True)
 
 
 def _terminal() -> bool:
@@ -327,7 +331,7 @@ def _run_as(plan: FixPlan) -> str:
 
 def _notes_to_stderr(plan: FixPlan) -> None:
     for note in plan.notes:
-        click.echo(f"note: {scrub(note, plan.after)}", err=True)
+        click.echo(terminal_safe(f"note: {scrub(note, plan.after)}"), err=True)
 
 
 def _write_out(
@@ -340,13 +344,17 @@ def _write_out(
         _fail(f"cannot write {out}: {exc.strerror or exc}", 1)
     if fmt == "text":
         for line in _summary(plan):
-            click.echo(line)
+            click.echo(terminal_safe(line))
     what = "update-job command" if fmt == "shell" else "JobUpdate"
-    click.echo(f"Wrote the {what} for {plan.label} to {out} (mode 0600; it holds live secrets).")
+    click.echo(
+        terminal_safe(
+            f"Wrote the {what} for {plan.label} to {out} (mode 0600; it holds live secrets)."
+        )
+    )
     if fmt != "shell":
         by_file = update_job_command(plan, f"file://{out.resolve()}", extra)
         click.echo("Run:")
-        click.echo(by_file)
+        click.echo(terminal_safe(by_file))
 
 
 def _print_text(
@@ -356,7 +364,7 @@ def _print_text(
     every live argument, and a secret the masking does not recognise must not reach a terminal
     or a log. --out writes it (mode 0600); --format json|shell print it for scripts."""
     for line in _summary(plan):
-        click.echo(line)
+        click.echo(terminal_safe(line))
     file_name = "fix-update.json"
     options = ["--region", plan.region]
     for flag, value in reading.items():  # how this fix read the job, to read it again
@@ -369,7 +377,7 @@ def _print_text(
     # label is the key when another account or region has a job of this name
     again = ["advisor", "fix", *options, "--", plan.label]
     click.echo("Apply it (the JobUpdate holds the job's live arguments, so it goes to a file):")
-    click.echo(" ".join(shell_word(p) for p in again))
+    click.echo(terminal_safe(" ".join(shell_word(p) for p in again)))
     if reading.get("--role-arn"):
-        click.echo(f"then {_run_as(plan)}:")
-    click.echo(update_job_command(plan, f"file://{file_name}", extra))
+        click.echo(terminal_safe(f"then {_run_as(plan)}:"))
+    click.echo(terminal_safe(update_job_command(plan, f"file://{file_name}", extra)))

@@ -149,8 +149,9 @@ def render(rec: dict[str, Any]) -> str:
             else "."
         ),
         "",
-        f"{job_type(job['type'])} job on Glue "
-        f"{job['glue_version'] or '?'}, {_workers(job)}, {job['execution_class']}, Auto Scaling "
+        f"{md_text(job_type(job['type']))} job on Glue "
+        f"{md_text(job['glue_version'] or '?')}, {md_text(_workers(job))}, "
+        f"{md_text(job['execution_class'])}, Auto Scaling "
         f"{'on' if job['autoscaling'] else 'off'}, {_timeout(job)}.",
         "",
         f"{_window(window)}: **{summary['runs']} runs**, "
@@ -246,11 +247,12 @@ def _changes_lines(changes: list[dict[str, Any]]) -> list[str]:
 
 def _run_lines(run: dict[str, Any]) -> list[str]:
     lines = [
-        f"## Run {run['id']}",
+        f"## Run {md_text(run['id'])}",
         "",
-        f"{run['state']} (attempt {run['attempt']}), started {run['started_on'][:16]}, "
+        f"{md_text(run['state'])} (attempt {run['attempt']}), started {run['started_on'][:16]}, "
         f"{(run['execution_time_s'] or 0) / 60:.1f} min on {run['number_of_workers']} x "
-        f"{run['worker_type']}: {run['dpu_hours'] or 0:.2f} DPU-hours, {_money(run['usd'])}.",
+        f"{md_text(run['worker_type'])}: {run['dpu_hours'] or 0:.2f} DPU-hours, "
+        f"{_money(run['usd'])}.",
         "",
     ]
     if run["error_message"]:

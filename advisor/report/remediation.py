@@ -48,7 +48,14 @@ def _hcl(value: Any) -> str:
         return f"{value:g}" if isinstance(value, float) else str(value)
     # a JSON string is an HCL string, once its template sequences are escaped: "${...}" and
     # "%{...}" from a job's arguments would otherwise be evaluated by Terraform (file(), env)
-    return json.dumps(str(value)).replace("${", "$${").replace("%{", "%%{")
+    text = json.dumps(str(value), ensure_ascii=False)  # HCL refuses a \\u escape of half a pair
+    text = _HCL_UNSAFE.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
+    return text.replace("${", "$${").replace("%{", "%%{")
+
+
+# what json leaves as it is and must not reach a terminal or an editor as itself: DEL, the C1
+# controls, line and paragraph separators, bidirectional overrides (HCL reads \\uNNNN back)
+_HCL_UNSAFE = re.compile("[\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
 
 
 def _arguments(change: dict[str, Any], definition: dict[str, Any]) -> dict[str, Any]:
