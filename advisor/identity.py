@@ -71,11 +71,12 @@ def learn_shared_names(names: set[str]) -> None:
 
 def label(key: str | None) -> str:
     """What outputs call a job: its Glue name, or `account/region/name` when another account
-    or region has a job of the same name."""
+    or region has a job of the same name, or when the name holds a "/" (so that read back,
+    as a command's argument, it can never be taken for another job's key)."""
     if not key:
         return key or ""
     name = split_key(key)[2]
-    return key if name in _SHARED_NAMES else name
+    return key if name in _SHARED_NAMES or "/" in name else name
 
 
 def run_label(key: str | None) -> str:

@@ -28,13 +28,17 @@ def terminal_safe(text: str) -> str:
 
 def shell_word(value: str) -> str:
     """`value` as one shell word, to copy into bash: shlex's quoting, or, where the value holds
-    a control character (Glue names may hold DEL and C1), bash's $'...' with each such
-    character escaped, so the word is exact and prints nothing that acts on the terminal."""
-    if not _UNSAFE.search(value):
+    a control character (Glue names may hold DEL and C1) or a backtick, bash's $'...' with each
+    such character escaped: the word is exact, prints nothing that acts on the terminal, and
+    never ends the markdown code span or fence it is printed in."""
+    if not _UNSAFE.search(value) and "`" not in value:
         return shlex.quote(value)
     escaped = value.replace("\\", "\\\\").replace("'", "\\'")
-    escaped = _UNSAFE.sub(lambda m: _ansi_c(m.group()), escaped)
+    escaped = _IN_ANSI_C.sub(lambda m: _ansi_c(m.group()), escaped)
     return f"$'{escaped}'"
+
+
+_IN_ANSI_C = re.compile(_UNSAFE.pattern[:-1] + "`]")  # what a $'...' word writes as bytes
 
 
 def _ansi_c(char: str) -> str:

@@ -152,3 +152,32 @@ def test_log_lines_quote_names_without_acting_on_them(odd_fleet, tmp_path):
     assert done.returncode == 4, done.stderr
     assert "WARNING" in done.stderr and "x\\x1b[2Jy.json" in done.stderr
     assert not re.search("[\x00-\x08\x0b-\x1f\x7f-\x9f]", done.stderr + done.stdout)
+
+
+@pytest.mark.parametrize("glue_name", ["tri```ple", "123456789012/us-east-1/orders_daily_etl"])
+def test_a_name_with_backticks_or_slashes_is_named_so_it_comes_back(tmp_path, glue_name):
+    """A printed command names the job so that, pasted into bash and given back to the
+    advisor, it is this job: backticks never end the code span or fence around the command,
+    and a name with "/" is never taken for another job's account/region/name."""
+    from advisor.jobref import resolve_job
+
+    root = tmp_path / "fleet"
+    (root / "job-runs").mkdir(parents=True)
+    jobs = {j["Name"]: j for j in json.loads((SAMPLE / "jobs.json").read_text())["Jobs"]}
+    listed = [jobs["orders_daily_etl"], {**jobs["ledger_reconcile"], "Name": glue_name}]
+    (root / "jobs.json").write_text(json.dumps({"Jobs": listed}))
+    shutil.copy(SAMPLE / "job-runs" / "orders_daily_etl.json", root / "job-runs")
+    runs = _runs("ledger_reconcile", glue_name, "x")
+    (root / "job-runs" / "named.json").write_text(json.dumps(runs))
+    db = tmp_path / "a.db"
+    CliRunner().invoke(main, ["import", str(root), "--db", str(db)])
+    CliRunner().invoke(main, ["analyze", "--db", str(db)])
+    key = f"123456789012/us-east-1/{glue_name}"
+    shown = CliRunner().invoke(main, ["recommend", key, "--db", str(db)]).output
+    commands = re.findall(r"^advisor fix (.+) --rule", shown, re.MULTILINE)
+    assert commands, shown
+    for word in commands:
+        named = subprocess.run(
+            ["bash", "-c", f"printf %s {word}"], capture_output=True, env={"LC_ALL": "C"}
+        ).stdout.decode()
+        assert resolve_job(Store(db), named) == key, (word, named)

@@ -73,8 +73,9 @@ def _arguments(change: dict[str, Any], definition: dict[str, Any]) -> dict[str, 
 
 
 def _comment(text: str) -> str:
-    # a name must not end the comment, nor act on the terminal it is printed to
-    return terminal_safe(text).replace("\n", "\\x0a").replace("\t", "\\x09")
+    # a name must not end the comment or the markdown fence around it, nor act on a terminal
+    safe = terminal_safe(text).replace("\n", "\\x0a").replace("\t", "\\x09")
+    return safe.replace("`", "\\x60")
 
 
 def terraform_snippet(job: str, change: dict[str, Any], definition: dict[str, Any]) -> str:
