@@ -162,15 +162,24 @@ def main(verbose: int, quiet: bool, db: str | None) -> None:
     logging.basicConfig(level=level, handlers=[handler])
 
 
+_OUR_LOGGERS = ("advisor", "dashboards")
+
+
 class _TerminalSafeFormatter(logging.Formatter):
-    """Log lines quote file names and records: their control characters are shown, not sent,
-    and a line break in one (a file may be named so) cannot start a forged log line."""
+    """The advisor's log lines quote file names and records: their control characters are
+    shown, not sent, and a line break in one (a file may be named so) cannot start a forged
+    log line. Other libraries' lines (the dashboard's server) keep their own colours."""
 
     def formatMessage(self, record: logging.LogRecord) -> str:
-        return terminal_safe(super().formatMessage(record)).replace("\n", "\\n")
+        line = super().formatMessage(record)
+        if not record.name.startswith(_OUR_LOGGERS):
+            return line
+        return terminal_safe(line).replace("\n", "\\n")
 
     def format(self, record: logging.LogRecord) -> str:
-        return terminal_safe(super().format(record))  # a traceback (-vv) keeps its lines
+        line = super().format(record)
+        # a traceback (-vv) keeps its lines
+        return terminal_safe(line) if record.name.startswith(_OUR_LOGGERS) else line
 
 
 @main.command("collect")
