@@ -71,12 +71,17 @@ def learn_shared_names(names: set[str]) -> None:
 
 def label(key: str | None) -> str:
     """What outputs call a job: its Glue name, or `account/region/name` when another account
-    or region has a job of the same name, or when the name holds a "/" (so that read back,
-    as a command's argument, it can never be taken for another job's key)."""
+    or region has a job of the same name."""
     if not key:
         return key or ""
     name = split_key(key)[2]
-    return key if name in _SHARED_NAMES or "/" in name else name
+    return key if name in _SHARED_NAMES else name
+
+
+def argument_label(key: str) -> str:
+    """How a command names a job: its label, or its key when its Glue name holds a "/" (read
+    back as an argument, `a/b/c` would be taken for the key of job c in account a)."""
+    return key if "/" in split_key(key)[2] else label(key)
 
 
 def run_label(key: str | None) -> str:

@@ -36,7 +36,7 @@ from advisor import __version__
 from advisor.cli_options import db_from_anywhere
 from advisor.config import load_config
 from advisor.error_sources import ERROR_SOURCES
-from advisor.identity import UNKNOWN_REGION, label, place_of, split_key
+from advisor.identity import UNKNOWN_REGION, argument_label, label, place_of, split_key
 from advisor.safe_text import shell_word
 from advisor.store import BUSY_TIMEOUT_MS, Store, migrations
 from advisor.timeutil import parse_since
@@ -611,7 +611,8 @@ def build_server(
         if has_secrets(plan.after):
             notes.append(
                 "note: secrets are masked here; write the complete payload on your machine "
-                f"with `advisor fix {shell_word(job)} --format json --out payload.json`"
+                f"with `advisor fix {shell_word(argument_label(key))} --format json --out "
+                "payload.json`"
             )
         if notes:
             content.append(TextContent(type="text", text="\n".join(notes)))

@@ -21,7 +21,7 @@ import jsonschema
 import yaml
 
 from advisor.analysis.runstats import SEVERITIES
-from advisor.identity import UNKNOWN_REGION, label
+from advisor.identity import UNKNOWN_REGION, argument_label
 from advisor.safe_text import shell_word
 
 _OPS: dict[str, Callable[[Any, Any], bool]] = {
@@ -171,7 +171,7 @@ class Rule:
         # as one shell word: the name in an `advisor` command (as `advisor fix` finds it) and
         # in an `aws glue` one
         key = features.get("job_name")
-        text["job_arg"] = shell_word(label(key) if key else str(text["job_name"] or ""))
+        text["job_arg"] = shell_word(argument_label(key) if key else str(text["job_name"] or ""))
         text["glue_name_arg"] = shell_word(str(text["job_name"] or ""))
         # commands name the job's region (the same name may run in several); one not known
         # is left to the shell's

@@ -24,7 +24,7 @@ from advisor.cli_options import account_option, db_option, format_option
 from advisor.config import load_config
 from advisor.fix.plan import FixAbort, FixPlan, glue_name, plan_fix
 from advisor.fix.secrets import mask_argument, mask_field, scrub, secret_values
-from advisor.identity import UNKNOWN_ACCOUNT, UNKNOWN_REGION, label, split_key
+from advisor.identity import UNKNOWN_ACCOUNT, UNKNOWN_REGION, argument_label, label, split_key
 from advisor.safe_text import shell_word, terminal_safe
 from advisor.store import Store
 
@@ -375,7 +375,7 @@ def _print_text(
     options += ["--out", file_name]
     # a name that starts with a dash must come after `--`, or it reads as an option; the
     # label is the key when another account or region has a job of this name
-    again = ["advisor", "fix", *options, "--", plan.label]
+    again = ["advisor", "fix", *options, "--", argument_label(plan.key)]
     click.echo("Apply it (the JobUpdate holds the job's live arguments, so it goes to a file):")
     click.echo(terminal_safe(" ".join(shell_word(p) for p in again)))
     if reading.get("--role-arn"):

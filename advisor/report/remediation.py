@@ -13,7 +13,7 @@ import re
 from typing import Any
 
 from advisor.fix.jobupdate import ARGUMENT_PREFIX, CONF_ARGUMENT, SPARK_CONF_PREFIX, merge_conf
-from advisor.identity import UNKNOWN_ACCOUNT, UNKNOWN_REGION, label, split_key
+from advisor.identity import UNKNOWN_ACCOUNT, UNKNOWN_REGION, argument_label, split_key
 from advisor.redaction_marker import REDACTED
 from advisor.safe_text import shell_word, terminal_safe
 
@@ -34,7 +34,7 @@ def fix_command(job: str, rule_id: str | None = None) -> str:
     the job's key: the command names it by its label (its Glue name, or account/region/name
     when jobs in other places share the name), so it resolves to this job and no other. A
     name that starts with a dash goes after `--`, so it is not read as an option."""
-    name = label(job)
+    name = argument_label(job)
     rule = f" --rule {shell_word(rule_id)}" if rule_id else ""
     if name.startswith("-"):
         return f"advisor fix{rule} -- {shell_word(name)}"
