@@ -11,8 +11,6 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from advisor.analysis.pricing import capacity_dpu, lookup_rate, rate_kind
-
 TARGET_MB_PER_TASK = 128  # Spark's default maxPartitionBytes and a common shuffle target
 SPARK_DEFAULT_SHUFFLE_PARTITIONS = 200  # spark.sql.shuffle.partitions when not set
 MEMORY_CAUSES = ("out_of_memory", "container_killed_memory")
@@ -88,28 +86,7 @@ def memory_features(f: dict[str, Any]) -> dict[str, Any]:
         out["memory_fix_workers"] = (
             f.get("number_of_workers") if f.get("memory_optimized_type") else None
         )
-    out["memory_fix_extra_usd_month"] = _memory_fix_extra_usd_month(f, out)
     return out
-
-
-def _memory_fix_extra_usd_month(f: dict[str, Any], fix: dict[str, Any]) -> float | None:
-    """What the memory fix's workers add a month over today's, for the runs that succeed, at
-    today's runtime: memory-optimised workers bill at their own, higher rate (the driver's fix
-    keeps the DPUs and the rate). None when a rate or a size is unknown."""
-    new_type, new_workers = fix.get("memory_fix_worker_type"), fix.get("memory_fix_workers")
-    if not new_type or not new_workers:
-        return None
-    old_rate = f.get("job_rate_usd")
-    kind = rate_kind(f.get("command_name"), new_type, f.get("execution_class"))
-    new_rate = lookup_rate(f.get("region"), kind).usd
-    old_dpu = capacity_dpu(
-        {"worker_type": f.get("worker_type"), "number_of_workers": f.get("number_of_workers")}
-    )
-    new_dpu = capacity_dpu({"worker_type": new_type, "number_of_workers": new_workers})
-    if not (old_rate and new_rate and old_dpu and new_dpu):
-        return None
-    succeeded = (f.get("dpu_hours_month") or 0.0) - (f.get("failed_dpu_hours_month") or 0.0)
-    return max(0.0, succeeded * (new_dpu / old_dpu * new_rate - old_rate))
 
 
 def files_features(f: dict[str, Any]) -> dict[str, Any]:
@@ -140,18 +117,9 @@ def failure_features(f: dict[str, Any]) -> dict[str, Any]:
     """A job failing often is a problem however cheap it is; a retry of a deterministic failure
     fails again, so the fix stops retrying until the cause is fixed."""
     rate = f.get("failure_rate")
-    failed = f.get("failed_usd_month")
-    # failures for memory are fixed on costlier workers: the saving is what is left after them
-    extra = (
-        f.get("memory_fix_extra_usd_month") if f.get("top_failure_cause") in MEMORY_CAUSES else None
-    )
     return {
         "failure_pct": rate * 100 if rate is not None else None,
         "retry_fix_max_retries": 0 if f.get("top_failure_cause") in DETERMINISTIC_CAUSES else None,
-        "failed_saving_usd_month": max(0.0, failed - extra)
-        if failed is not None and extra
-        else failed,
-        "failed_fix_extra_usd_month": extra or None,
     }
 
 
